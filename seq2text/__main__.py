@@ -1,0 +1,3 @@
+from seq2text.cli import main
+
+main()

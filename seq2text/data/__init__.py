@@ -1,0 +1,1 @@
+"""Corpus loading, tokenisation caches and batching."""

@@ -1,0 +1,202 @@
+"""Corpus loaders: the recipe's ``data`` section -> Hugging Face ``datasets`` splits.
+
+Every loader reads local files strictly (see :mod:`seq2text.data.textfile`), drops and counts
+what cannot be used (empty lines, uncleanable poems), and returns a :class:`Corpus`: one
+``datasets.Dataset`` per split plus a report of what was dropped.  Splits have the columns
+
+- ``src``, ``tgt`` for parallel text and couplets (``verse_pairs`` adds ``middle``);
+- ``text`` for language-model text (``tang`` adds ``id``, ``title``, ``author``, ``form``, ``tones``).
+
+Nothing is ever fetched from the hub: ``datasets`` only sees in-memory lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, before datasets is imported
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+import datasets  # noqa: E402
+
+from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
+from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
+from seq2text.errors import Seq2TextError  # noqa: E402
+from seq2text.recipe import Recipe  # noqa: E402
+
+datasets.disable_progress_bars()
+datasets.logging.set_verbosity_error()
+
+LOADER_VERSION = "1"  # bump when loaders change what they produce, to invalidate caches
+
+
+@dataclass
+class Corpus:
+    """Splits of one corpus, with a fingerprint per split (for caches) and a drop report."""
+
+    splits: dict[str, datasets.Dataset]
+    fingerprints: dict[str, str]
+    report: list[str] = field(default_factory=list)
+
+    def __getitem__(self, split: str) -> datasets.Dataset:
+        return self.splits[split]
+
+    def texts(self, split: str = "train") -> list[str]:
+        """All sentences of a split, both sides for pairs: what a tokenizer is trained on."""
+        dataset = self.splits[split]
+        columns = [c for c in ("src", "tgt", "text") if c in dataset.column_names]
+        return [text for column in columns for text in dataset[column]]
+
+
+def load_corpus(recipe: Recipe) -> Corpus:
+    """Read the corpus the recipe's ``data`` section names."""
+    loaders = {"parallel": _load_parallel, "tang": _load_tang, "couplet": _load_couplet,
+               "verse_pairs": _load_verse_pairs, "text": _load_text}
+    return loaders[recipe.data.kind](recipe)
+
+
+class _Builder:
+    """Collects splits, their fingerprints and the report while a loader runs."""
+
+    def __init__(self, recipe: Recipe):
+        self.recipe = recipe
+        self.corpus = Corpus({}, {})
+
+    def add(self, split: str, columns: dict[str, list], sources: list[Path], extra: str = "") -> None:
+        digest = hashlib.sha1(f"{LOADER_VERSION}|{self.recipe.data.kind}|{split}|{extra}".encode())
+        for path in sources:
+            digest.update(str(path).encode())
+            digest.update(_file_digest(path))
+        self.corpus.splits[split] = datasets.Dataset.from_dict(columns)
+        self.corpus.fingerprints[split] = digest.hexdigest()
+
+    def note(self, line: str) -> None:
+        self.corpus.report.append(line)
+
+
+def _file_digest(path: Path) -> bytes:
+    if path.is_dir():
+        return b"".join(_file_digest(p) for p in sorted(path.rglob("*.json")))
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}".encode()
+
+
+def _splits(recipe: Recipe) -> list[tuple[str, str]]:
+    data = recipe.data
+    return [(split, getattr(data, split)) for split in ("train", "valid", "test")
+            if getattr(data, split) is not None]
+
+
+def _load_parallel(recipe: Recipe) -> Corpus:
+    data, builder = recipe.data, _Builder(recipe)
+    for split, prefix in _splits(recipe):
+        src_path = recipe.data_path(f"{prefix}.{data.src_lang}")
+        tgt_path = recipe.data_path(f"{prefix}.{data.tgt_lang}")
+        src, tgt = read_lines(src_path), read_lines(tgt_path)
+        if len(src) != len(tgt):
+            raise Seq2TextError(f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}; "
+                                f"parallel files must be aligned line by line")
+        keep = [i for i in range(len(src)) if src[i].strip() and tgt[i].strip()]
+        _note_empty(builder, f"{prefix}.{data.src_lang}/.{data.tgt_lang}", len(src), keep, "pairs")
+        builder.add(split, {"src": [src[i].strip() for i in keep], "tgt": [tgt[i].strip() for i in keep]},
+                    [src_path, tgt_path])
+    return builder.corpus
+
+
+def _load_text(recipe: Recipe) -> Corpus:
+    data, builder = recipe.data, _Builder(recipe)
+    for split, name in _splits(recipe):
+        path = recipe.data_path(name)
+        lines = read_lines(path)
+        keep = [i for i, line in enumerate(lines) if line.strip()]
+        _note_empty(builder, name, len(lines), keep, "lines")
+        texts = [lines[i] for i in keep]
+        if split == "train" and data.valid is None and data.valid_fraction > 0:
+            cut = _cut_by_characters(texts, 1.0 - data.valid_fraction)
+            builder.add("valid", {"text": texts[cut:]}, [path], f"tail {data.valid_fraction}")
+            builder.note(f"{name}: last {data.valid_fraction:.0%} of the characters "
+                         f"({len(texts) - cut} lines) held out for validation")
+            texts = texts[:cut]
+        builder.add(split, {"text": texts}, [path], f"head {data.valid_fraction}")
+    return builder.corpus
+
+
+def _cut_by_characters(lines: list[str], fraction: float) -> int:
+    """Index of the first line after ``fraction`` of all characters."""
+    total, target = sum(len(line) for line in lines), 0
+    for index, line in enumerate(lines):
+        if target >= fraction * total:
+            return index
+        target += len(line)
+    return len(lines)
+
+
+def _load_tang(recipe: Recipe) -> Corpus:
+    builder, report = _Builder(recipe), CleaningReport()
+    folder = recipe.data_path(recipe.data.train)
+    poems = list(read_tang(folder, report))
+    builder.note(f"{recipe.data.train}: " + "; ".join(report.lines()))
+    held_out = [_hash_fraction(poem["id"]) < recipe.data.valid_fraction for poem in poems]
+    for split, wanted in (("train", False), ("valid", True)):
+        chosen = [poem for poem, out in zip(poems, held_out) if out == wanted]
+        if chosen:
+            columns = {key: [poem[key] for poem in chosen] for key in chosen[0]}
+            builder.add(split, columns, [folder], f"held out {recipe.data.valid_fraction}")
+    return builder.corpus
+
+
+def _hash_fraction(key: str) -> float:
+    """A stable number in [0, 1) for ``key`` (the same on every machine and run)."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+
+
+def _load_verse_pairs(recipe: Recipe) -> Corpus:
+    corpus = _load_tang(recipe)
+    builder = _Builder(recipe)
+    builder.corpus.report = corpus.report
+    for split, poems in corpus.splits.items():
+        rows = [(first, second, middle)
+                for text, form in zip(poems["text"], poems["form"])
+                for first, second, middle in couplet_pairs(text, form)]
+        builder.add(split, {"src": [r[0] for r in rows], "tgt": [r[1] for r in rows],
+                            "middle": [r[2] for r in rows]}, [], corpus.fingerprints[split])
+        builder.note(f"{split}: {len(rows)} 上句/下句 pairs, {sum(r[2] for r in rows)} from the "
+                     f"middle couplets of regulated verse")
+    return builder.corpus
+
+
+def _load_couplet(recipe: Recipe) -> Corpus:
+    builder = _Builder(recipe)
+    for split, name in _splits(recipe):
+        path = recipe.data_path(name)
+        src, tgt, skipped = [], [], []
+        for number, record in read_jsonl(path):
+            if not isinstance(record, dict) or not isinstance(record.get("first"), str) \
+                    or not isinstance(record.get("second"), str):
+                raise Seq2TextError(f"{path}:{number}: expected {{\"first\": ..., \"second\": ...}}")
+            first, second = record["first"].strip(), record["second"].strip()
+            if first and second:
+                src.append(first)
+                tgt.append(second)
+            else:
+                skipped.append(number)
+        if skipped:
+            builder.note(f"{name}: dropped {len(skipped)} pairs with an empty side "
+                         f"(lines {_some(skipped)})")
+        builder.add(split, {"src": src, "tgt": tgt}, [path])
+    return builder.corpus
+
+
+def _note_empty(builder: _Builder, name: str, total: int, keep: list[int], what: str) -> None:
+    if len(keep) < total:
+        kept = set(keep)
+        dropped = [i + 1 for i in range(total) if i not in kept]
+        builder.note(f"{name}: dropped {len(dropped)} empty or whitespace-only {what} "
+                     f"(lines {_some(dropped)})")
+
+
+def _some(numbers: list[int], shown: int = 5) -> str:
+    text = ", ".join(str(n) for n in numbers[:shown])
+    return text + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")

@@ -1,0 +1,71 @@
+"""Tokenising corpus splits once: ids are cached as Arrow files through ``datasets``.
+
+The cache key combines the split's fingerprint (files, loader settings), the tokenizer's
+fingerprint and the length limit, so a second run with the same inputs maps the cached file
+instead of tokenising again, and any change to them tokenises afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import datasets
+
+from seq2text.data.corpora import Corpus
+from seq2text.tokenizers import Tokenizer
+
+
+def cache_dir() -> Path:
+    """``$SEQ2TEXT_CACHE``, else ``~/.cache/seq2text``."""
+    return Path(os.environ.get("SEQ2TEXT_CACHE", Path.home() / ".cache" / "seq2text"))
+
+
+@dataclass
+class EncodedSplit:
+    """Token ids of one split (columns ``src_ids``/``tgt_ids`` or ``ids``) and what was filtered."""
+
+    dataset: datasets.Dataset
+    total: int
+    too_long: int
+    cache_file: Path
+
+    def report(self, name: str, max_length: int) -> str:
+        return (f"{name}: {len(self.dataset)} of {self.total} examples kept; {self.too_long} "
+                f"longer than max_length={max_length} tokens filtered out")
+
+
+def encode_split(corpus: Corpus, split: str, src: Tokenizer, tgt: Optional[Tokenizer],
+                 max_length: int) -> EncodedSplit:
+    """Tokenise ``corpus[split]``; examples over ``max_length`` tokens (either side) are dropped.
+
+    For pairs (``src``/``tgt`` columns) ``src`` and ``tgt`` tokenise each side; for text only
+    ``src`` is used.
+    """
+    dataset = corpus[split]
+    pairs = "src" in dataset.column_names
+    key = hashlib.sha1("|".join([corpus.fingerprints[split], src.fingerprint(),
+                                 tgt.fingerprint() if pairs else "", str(max_length)]).encode())
+    folder = cache_dir() / "encoded"
+    folder.mkdir(parents=True, exist_ok=True)
+    encoded_file = folder / f"{key.hexdigest()}.arrow"
+    kept_file = folder / f"{key.hexdigest()}-kept.arrow"
+
+    def encode(batch: dict) -> dict:
+        if pairs:
+            return {"src_ids": [src.encode(t) for t in batch["src"]],
+                    "tgt_ids": [tgt.encode(t) for t in batch["tgt"]]}
+        return {"ids": [src.encode(t) for t in batch["text"]]}
+
+    def short_enough(batch: dict) -> list[bool]:
+        columns = [batch["src_ids"], batch["tgt_ids"]] if pairs else [batch["ids"]]
+        return [all(len(ids) <= max_length for ids in row) for row in zip(*columns)]
+
+    encoded = dataset.map(encode, batched=True, cache_file_name=str(encoded_file),
+                          new_fingerprint=key.hexdigest())
+    kept = encoded.filter(short_enough, batched=True, cache_file_name=str(kept_file),
+                          new_fingerprint=key.hexdigest() + "-kept")
+    return EncodedSplit(kept, len(dataset), len(dataset) - len(kept), kept_file)

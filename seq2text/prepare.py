@@ -1,0 +1,79 @@
+"""``seq2text prepare``: read a recipe's corpus, train its tokenizers, tokenise every split.
+
+The tokenizers go to ``vocab/<recipe name>/`` (see :func:`seq2text.tokenizers.save_tokenizers`);
+the token ids are cached by ``datasets`` so training starts without tokenising again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seq2text.data.batching import BucketBatcher, padding_overhead
+from seq2text.data.corpora import Corpus, load_corpus
+from seq2text.data.encode import EncodedSplit, encode_split
+from seq2text.recipe import Recipe
+from seq2text.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
+
+
+@dataclass
+class Prepared:
+    """What ``prepare`` produced, with timings and a human-readable report."""
+
+    src: Tokenizer
+    tgt: Tokenizer
+    splits: dict[str, EncodedSplit]
+    vocab_dir: Path
+    report: list[str] = field(default_factory=list)
+
+
+def train_tokenizers(recipe: Recipe, corpus: Corpus) -> tuple[Tokenizer, Tokenizer]:
+    """One joint tokenizer, or one per side when ``tokenizer.joint`` is false for pairs."""
+    train = corpus["train"]
+    if "src" in train.column_names and not recipe.tokenizer.joint:
+        return (train_tokenizer(recipe.tokenizer, train["src"]),
+                train_tokenizer(recipe.tokenizer, train["tgt"]))
+    tokenizer = train_tokenizer(recipe.tokenizer, corpus.texts("train"))
+    return tokenizer, tokenizer
+
+
+def example_lengths(split: EncodedSplit) -> np.ndarray:
+    """Per-example lengths as the model sees them: source, and target + one of bos/eos."""
+    data = split.dataset
+    if "src_ids" in data.column_names:
+        return np.array([[len(s), len(t) + 1] for s, t in zip(data["src_ids"], data["tgt_ids"])])
+    return np.array([[len(ids) + 1] for ids in data["ids"]])
+
+
+def prepare(recipe: Recipe, vocab_dir: Path | None = None) -> Prepared:
+    """Run the whole preparation for ``recipe``; returns what was built and a report."""
+    vocab_dir = vocab_dir or Path("vocab") / recipe.name
+    started = time.perf_counter()
+    corpus = load_corpus(recipe)
+    report = [f"read {', '.join(f'{s}: {len(d)}' for s, d in corpus.splits.items())} examples "
+              f"in {time.perf_counter() - started:.1f}s", *corpus.report]
+
+    started = time.perf_counter()
+    src, tgt = train_tokenizers(recipe, corpus)
+    save_tokenizers(src, tgt, vocab_dir)
+    sizes = f"{src.vocab_size}" if src is tgt else f"{src.vocab_size} (source), {tgt.vocab_size} (target)"
+    report.append(f"trained {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
+                  f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
+
+    splits = {}
+    for name in corpus.splits:
+        splits[name] = encode_split(corpus, name, src, tgt, recipe.data.max_length)
+        report.append(splits[name].report(name, recipe.data.max_length))
+
+    training = recipe.training
+    lengths = example_lengths(splits["train"])
+    batches = BucketBatcher(lengths, training.batch_size, training.batch_tokens, training.bucket_pool,
+                            recipe.seed).batches(0)
+    limits = " and ".join(f"{k}={v}" for k, v in (("batch_size", training.batch_size),
+                                                   ("batch_tokens", training.batch_tokens)) if v)
+    report.append(f"train: {len(batches)} batches with {limits}; padding overhead "
+                  f"{padding_overhead(batches, lengths):.1%} (padded / real tokens)")
+    return Prepared(src, tgt, splits, vocab_dir, report)

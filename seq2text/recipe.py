@@ -1,0 +1,268 @@
+"""Recipes: one YAML file describing data, tokenizer, model, training and decoding.
+
+A recipe is plain data.  Loading it validates every setting against the schema below, so a typo
+or a wrong type is reported as one line naming the file and the setting, e.g.::
+
+    recipes/x.yaml: model.hiden_size: unknown setting (did you mean hidden_size?)
+
+Command-line overrides (``--set model.hidden_size=512``) are applied to the raw YAML before
+validation, so they are checked exactly like settings written in the file.
+
+Data paths are relative to a *data root*: ``--data-root``, else ``$SEQ2TEXT_DATA``, else the
+first existing ``../shared/data`` next to the working directory or next to this source tree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from seq2text.errors import Seq2TextError
+
+
+class Section(BaseModel):
+    """A recipe section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class DataConfig(Section):
+    """Where the corpus lives and how it is read.
+
+    ``kind`` selects the loader (see :mod:`seq2text.data.corpora`):
+
+    - ``parallel``: ``train``/``valid``/``test`` are file prefixes, ``src_lang``/``tgt_lang`` their
+      suffixes (``multi30k/train`` + ``de`` -> ``multi30k/train.de``).
+    - ``tang``: ``train`` is the folder of ``poet.tang.*.json``; ``valid_fraction`` of the poems
+      (by a hash of their ``id``) is held out for validation.
+    - ``couplet``: ``train`` (``valid``, ``test``) are JSONL files of ``{"first", "second"}``.
+    - ``verse_pairs``: ``train`` is the Tang folder; the 上句/下句 pairs of its poems.
+    - ``text``: plain text files, one sentence per line; with ``valid_fraction`` and no ``valid``
+      file, the last part of ``train`` is held out (tiny-shakespeare's usual 90/10 split).
+    """
+
+    kind: Literal["parallel", "tang", "couplet", "verse_pairs", "text"]
+    train: str
+    valid: Optional[str] = None
+    test: Optional[str] = None
+    src_lang: Optional[str] = None
+    tgt_lang: Optional[str] = None
+    max_length: int = Field(100, gt=0, description="longest example kept, in tokens")
+    valid_fraction: float = Field(0.0, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _languages_for_parallel(self) -> "DataConfig":
+        if self.kind == "parallel" and not (self.src_lang and self.tgt_lang):
+            raise ValueError("parallel data needs src_lang and tgt_lang")
+        return self
+
+
+class TokenizerConfig(Section):
+    """How text becomes ids: SentencePiece subwords, characters, or whitespace words."""
+
+    type: Literal["sentencepiece", "char", "word"] = "sentencepiece"
+    model_type: Literal["bpe", "unigram"] = "bpe"
+    vocab_size: int = Field(8000, gt=0, description="SentencePiece vocabulary size")
+    joint: bool = Field(True, description="one vocabulary for source and target")
+    character_coverage: float = Field(1.0, gt=0.0, le=1.0)
+    byte_fallback: bool = Field(True, description="spell unknown characters as UTF-8 bytes")
+    min_freq: int = Field(1, ge=1, description="char/word: rarer tokens become <unk>")
+    simplified: bool = Field(False, description="char: convert traditional to simplified (opencc)")
+
+
+class ModelConfig(Section):
+    """Network shape (used by the training issue's models)."""
+
+    cell: Literal["rnn", "gru", "lstm"] = "gru"
+    embed_size: int = Field(256, gt=0)
+    hidden_size: int = Field(512, gt=0)
+    encoder_layers: int = Field(1, ge=1)
+    decoder_layers: int = Field(1, ge=1)
+    bidirectional: bool = True
+    attention: Literal["none", "bahdanau", "dot", "general"] = "bahdanau"
+    input_feeding: bool = True
+    dropout: float = Field(0.2, ge=0.0, lt=1.0)
+    layer_norm: bool = False
+    tied_embeddings: bool = False
+
+
+class TrainingConfig(Section):
+    """Batching and optimisation."""
+
+    batch_size: Optional[int] = Field(None, gt=0, description="sentences per batch")
+    batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch")
+    bucket_pool: int = Field(100, ge=1, description="batches sorted by length together")
+    epochs: int = Field(10, ge=1)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0.0)
+    clip_grad_norm: float = Field(1.0, ge=0.0)
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _some_batch_limit(self) -> "TrainingConfig":
+        if self.batch_size is None and self.batch_tokens is None:
+            self.batch_size = 64
+        return self
+
+
+class DecodingConfig(Section):
+    """Search settings used by translate/generate/evaluate."""
+
+    beam_size: int = Field(5, ge=1)
+    length_penalty: float = Field(1.0, ge=0.0)
+    max_length: int = Field(100, gt=0)
+
+
+class Recipe(Section):
+    """A whole recipe.  ``path`` and ``data_root`` are filled in by :func:`load_recipe`."""
+
+    name: str
+    task: Literal["translation", "lm", "couplet"] = "translation"
+    seed: int = 42
+    data: DataConfig
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    model: ModelConfig = ModelConfig()
+    training: TrainingConfig = TrainingConfig()
+    decoding: DecodingConfig = DecodingConfig()
+
+    path: Optional[Path] = Field(None, exclude=True)
+    data_root: Optional[Path] = Field(None, exclude=True)
+
+    def data_path(self, relative: str) -> Path:
+        """A data path of this recipe, made absolute against the data root."""
+        root = self.data_root if self.data_root is not None else Path.cwd()
+        return (root / relative).resolve()
+
+    def to_yaml(self) -> str:
+        """The resolved recipe, as it would be written by hand."""
+        return yaml.safe_dump(self.model_dump(), sort_keys=False, allow_unicode=True)
+
+
+def default_data_root() -> Path:
+    """``$SEQ2TEXT_DATA``, else the first existing ``../shared/data`` (cwd, then source tree)."""
+    if os.environ.get("SEQ2TEXT_DATA"):
+        return Path(os.environ["SEQ2TEXT_DATA"]).resolve()
+    candidates = [Path.cwd() / ".." / "shared" / "data",
+                  Path(__file__).resolve().parents[1] / ".." / "shared" / "data"]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate.resolve()
+    return candidates[0].resolve()
+
+
+def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Path | None = None,
+                check_files: bool = True) -> Recipe:
+    """Read, override and validate a recipe; raise :class:`Seq2TextError` on any problem.
+
+    ``overrides`` are ``"section.key=value"`` strings; values are parsed as YAML scalars.
+    With ``check_files``, every data file the recipe names must exist under the data root.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Seq2TextError(f"{path}: no such recipe file") from None
+    except UnicodeDecodeError as err:
+        raise Seq2TextError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise Seq2TextError(f"{path}{where}: {problem}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise Seq2TextError(f"{path}: a recipe is a mapping of sections, not {type(raw).__name__}")
+    raw.setdefault("name", path.stem)
+
+    overridden = {_apply_override(raw, item) for item in overrides}
+    try:
+        recipe = Recipe.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        source = f"--set {key}" if _is_overridden(key, overridden) else f"{path}: {key}"
+        raise Seq2TextError(f"{source}: {_describe(first)}") from None
+
+    recipe.path = path
+    recipe.data_root = Path(data_root).resolve() if data_root else default_data_root()
+    if check_files:
+        for key, file in data_files(recipe):
+            if not file.exists():
+                raise Seq2TextError(f"{path}: {key}: no such file or folder: {file} "
+                                    f"(data root {recipe.data_root}; change it with --data-root "
+                                    f"or SEQ2TEXT_DATA)")
+    return recipe
+
+
+def data_files(recipe: Recipe) -> list[tuple[str, Path]]:
+    """Every file or folder the data section names, with its setting (``data.train``)."""
+    data = recipe.data
+    files = []
+    for split in ("train", "valid", "test"):
+        value = getattr(data, split)
+        if value is None:
+            continue
+        if data.kind == "parallel":
+            files += [(f"data.{split}", recipe.data_path(f"{value}.{lang}"))
+                      for lang in (data.src_lang, data.tgt_lang)]
+        else:
+            files.append((f"data.{split}", recipe.data_path(value)))
+    return files
+
+
+def _apply_override(raw: dict, item: str) -> str:
+    """Set ``section.key=value`` in the raw recipe dict; return the dotted key."""
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise Seq2TextError(f"--set {item}: expected KEY=VALUE, e.g. model.hidden_size=512")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        raise Seq2TextError(f"--set {key}: cannot read value {value!r}") from None
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise Seq2TextError(f"--set {key}: {part} is a setting, not a section")
+        node = child
+    node[leaf] = parsed
+    return key
+
+
+def _is_overridden(key: str, overridden: set[str]) -> bool:
+    return any(key == item or key.startswith(item + ".") or item.startswith(key + ".")
+               for item in overridden)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One readable phrase for a pydantic error, with a spelling hint for unknown keys."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        hint = difflib.get_close_matches(str(error["loc"][-1]), _known_keys(error["loc"][:-1]), n=1)
+        return "unknown setting" + (f" (did you mean {hint[0]}?)" if hint else "")
+    if kind == "missing":
+        return "missing setting"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error":
+        return message
+    return f"{message} (got {error['input']!r})"
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """The setting names allowed at a location of the recipe (for spelling hints)."""
+    model: type[BaseModel] = Recipe
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [name for name in model.model_fields if name not in ("path", "data_root")]

@@ -1,0 +1,72 @@
+"""Tokenizers: SentencePiece subwords, characters, whitespace words; one interface.
+
+``train_tokenizer(config, texts)`` builds one from a recipe's ``tokenizer`` section and
+``load_tokenizer(directory)`` reads one saved with ``Tokenizer.save``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+from seq2text.errors import Seq2TextError
+from seq2text.recipe import TokenizerConfig
+from seq2text.tokenizers.base import BOS, CONFIG_FILE, EOS, PAD, SEP, SPECIALS, UNK, Tokenizer
+from seq2text.tokenizers.char import CharTokenizer
+from seq2text.tokenizers.sentencepiece import SentencePieceTokenizer
+from seq2text.tokenizers.word import WordTokenizer
+
+__all__ = ["Tokenizer", "CharTokenizer", "SentencePieceTokenizer", "WordTokenizer",
+           "train_tokenizer", "load_tokenizer", "save_tokenizers", "load_tokenizers",
+           "PAD", "UNK", "BOS", "EOS", "SEP", "SPECIALS"]
+
+
+def train_tokenizer(config: TokenizerConfig, texts: Iterable[str]) -> Tokenizer:
+    """Train the tokenizer a recipe's ``tokenizer`` section describes on ``texts``."""
+    if config.type == "sentencepiece":
+        return SentencePieceTokenizer.train(
+            texts, vocab_size=config.vocab_size, model_type=config.model_type,
+            character_coverage=config.character_coverage, byte_fallback=config.byte_fallback)
+    if config.type == "char":
+        return CharTokenizer.train(texts, min_freq=config.min_freq, simplified=config.simplified)
+    return WordTokenizer.train(texts, min_freq=config.min_freq)
+
+
+def load_tokenizer(directory: str | Path) -> Tokenizer:
+    """Read a tokenizer saved by ``Tokenizer.save``; one-line error if the folder is not one."""
+    directory = Path(directory)
+    config_file = directory / CONFIG_FILE
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        kind = config["type"]
+        if kind == "sentencepiece":
+            return SentencePieceTokenizer.load_files(directory, config["sha1"])
+        if kind == "char":
+            return CharTokenizer(config["tokens"], simplified=config.get("simplified", False))
+        if kind == "word":
+            return WordTokenizer(config["tokens"])
+    except FileNotFoundError as err:
+        raise Seq2TextError(f"{err.filename}: missing (not a saved tokenizer folder?)") from None
+    except (ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise Seq2TextError(f"{config_file}: not a valid tokenizer file ({err})") from None
+    raise Seq2TextError(f"{config_file}: unknown tokenizer type {kind!r}")
+
+
+def save_tokenizers(src: Tokenizer, tgt: Tokenizer, directory: str | Path) -> Path:
+    """Save a model's tokenizers: one folder if they are the same object, else ``src/``, ``tgt/``."""
+    directory = Path(directory)
+    if src is tgt:
+        return src.save(directory)
+    src.save(directory / "src")
+    tgt.save(directory / "tgt")
+    return directory
+
+
+def load_tokenizers(directory: str | Path) -> tuple[Tokenizer, Tokenizer]:
+    """``(source, target)`` tokenizers saved by :func:`save_tokenizers` (the same object if joint)."""
+    directory = Path(directory)
+    if (directory / "src").is_dir():
+        return load_tokenizer(directory / "src"), load_tokenizer(directory / "tgt")
+    tokenizer = load_tokenizer(directory)
+    return tokenizer, tokenizer

@@ -1,0 +1,82 @@
+"""SentencePiece subword tokenizer (BPE or unigram), trained from the recipe's training text."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Iterable
+
+import sentencepiece as spm
+
+from seq2text.atomic import write_bytes_atomic
+from seq2text.errors import Seq2TextError
+from seq2text.tokenizers.base import SPECIALS, Tokenizer
+
+MODEL_FILE = "spm.model"
+
+
+class SentencePieceTokenizer(Tokenizer):
+    """Text -> subword ids with a trained SentencePiece model.
+
+    With byte fallback (the default) characters outside the vocabulary are spelled as UTF-8
+    bytes, so every text round-trips to its normalised form (NFKC, single spaces).
+    """
+
+    kind = "sentencepiece"
+
+    def __init__(self, model_proto: bytes):
+        self.model_proto = model_proto
+        self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int = 8000, model_type: str = "bpe",
+              character_coverage: float = 1.0, byte_fallback: bool = True,
+              seed_sentences: int = 2_000_000) -> "SentencePieceTokenizer":
+        """Train a model on ``texts`` (one sentence each).  Raises a one-line error if it fails."""
+        model = io.BytesIO()
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter(texts), model_writer=model, vocab_size=vocab_size,
+                model_type=model_type, character_coverage=character_coverage,
+                byte_fallback=byte_fallback, pad_id=0, unk_id=1, bos_id=2, eos_id=3,
+                pad_piece=SPECIALS[0], unk_piece=SPECIALS[1], bos_piece=SPECIALS[2],
+                eos_piece=SPECIALS[3], user_defined_symbols=[SPECIALS[4]],
+                input_sentence_size=seed_sentences, shuffle_input_sentence=True,
+                num_threads=2, minloglevel=2)
+        except RuntimeError as err:
+            # e.g. "Vocabulary size too high (8000). Please set it to a value <= 3130."
+            message = str(err).strip().splitlines()[-1]
+            raise Seq2TextError(f"tokenizer.vocab_size: SentencePiece training failed: {message}") from None
+        return cls(model.getvalue())
+
+    @classmethod
+    def load_files(cls, directory: Path, sha1: str) -> "SentencePieceTokenizer":
+        """Read ``spm.model``; refuse it if it is not the file ``tokenizer.json`` was saved with."""
+        proto = (directory / MODEL_FILE).read_bytes()
+        if hashlib.sha1(proto).hexdigest() != sha1:
+            raise ValueError(f"{MODEL_FILE} does not match its checksum (changed or truncated)")
+        return cls(proto)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.sp.get_piece_size()
+
+    def normalize(self, text: str) -> str:
+        # SentencePiece marks spaces (and a dummy word-initial space) with U+2581.
+        return self.sp.normalize(text).replace("\u2581", " ").removeprefix(" ")
+
+    def pieces(self, text: str) -> list[str]:
+        return self.sp.encode(text, out_type=str)
+
+    def encode(self, text: str) -> list[int]:
+        return self.sp.encode(text)
+
+    def decode(self, ids: list[int]) -> str:
+        return self.sp.decode([int(i) for i in ids])
+
+    def _config(self) -> dict:
+        return {"model_file": MODEL_FILE, "sha1": hashlib.sha1(self.model_proto).hexdigest()}
+
+    def _save_files(self, directory: Path) -> None:
+        write_bytes_atomic(directory / MODEL_FILE, self.model_proto)
