@@ -65,7 +65,7 @@ def prepare(recipe: Recipe, vocab_dir: Path | None = None) -> Prepared:
 
     splits = {}
     for name in corpus.splits:
-        splits[name] = encode_split(corpus, name, src, tgt, recipe.data.max_length)
+        splits[name] = encode_split(corpus, name, recipe.data.max_length, src, tgt)
         report.append(splits[name].report(name, recipe.data.max_length))
 
     training = recipe.training

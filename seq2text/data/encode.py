@@ -38,13 +38,14 @@ class EncodedSplit:
                 f"longer than max_length={max_length} tokens filtered out")
 
 
-def encode_split(corpus: Corpus, split: str, src: Tokenizer, tgt: Optional[Tokenizer],
-                 max_length: int) -> EncodedSplit:
+def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
+                 tgt: Optional[Tokenizer] = None) -> EncodedSplit:
     """Tokenise ``corpus[split]``; examples over ``max_length`` tokens (either side) are dropped.
 
-    For pairs (``src``/``tgt`` columns) ``src`` and ``tgt`` tokenise each side; for text only
-    ``src`` is used.
+    For pairs (``src``/``tgt`` columns) ``src`` and ``tgt`` tokenise each side (``tgt``
+    defaults to ``src``: a joint vocabulary); text is tokenised by ``src``.
     """
+    tgt = tgt if tgt is not None else src
     dataset = corpus[split]
     pairs = "src" in dataset.column_names
     key = hashlib.sha1("|".join([corpus.fingerprints[split], src.fingerprint(),

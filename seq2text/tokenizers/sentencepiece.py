@@ -41,7 +41,7 @@ class SentencePieceTokenizer(Tokenizer):
                 model_type=model_type, character_coverage=character_coverage,
                 byte_fallback=byte_fallback, pad_id=0, unk_id=1, bos_id=2, eos_id=3,
                 pad_piece=SPECIALS[0], unk_piece=SPECIALS[1], bos_piece=SPECIALS[2],
-                eos_piece=SPECIALS[3], user_defined_symbols=[SPECIALS[4]],
+                eos_piece=SPECIALS[3], control_symbols=[SPECIALS[4]],
                 input_sentence_size=seed_sentences, shuffle_input_sentence=True,
                 num_threads=2, minloglevel=2)
         except RuntimeError as err:

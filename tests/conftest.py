@@ -1,0 +1,60 @@
+"""Shared fixtures: the real corpora in ../shared/data, small slices of them, a private cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("SEQ2TEXT_DATA", ROOT / ".." / "shared" / "data")).resolve()
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Token-id caches go to a per-session temporary folder, never to ~/.cache."""
+    cache = tmp_path_factory.getbasetemp() / "cache"
+    monkeypatch.setenv("SEQ2TEXT_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture
+def data_root() -> Path:
+    if not DATA.is_dir():
+        pytest.fail(f"the corpora are missing: {DATA} (set SEQ2TEXT_DATA)")
+    return DATA
+
+
+def head(path: Path, lines: int) -> str:
+    """The first ``lines`` lines of a real corpus file, as text."""
+    with path.open(encoding="utf-8") as handle:
+        return "".join(next(handle) for _ in range(lines))
+
+
+@pytest.fixture
+def multi30k_slice(data_root: Path, tmp_path: Path) -> Path:
+    """A data root holding the first 2,000 training and 200 validation lines of Multi30k."""
+    folder = tmp_path / "data" / "multi30k"
+    folder.mkdir(parents=True)
+    for lang in ("de", "en"):
+        (folder / f"train.{lang}").write_text(head(data_root / "multi30k" / f"train.{lang}", 2000),
+                                              encoding="utf-8")
+        (folder / f"val.{lang}").write_text(head(data_root / "multi30k" / f"val.{lang}", 200),
+                                            encoding="utf-8")
+    return tmp_path / "data"
+
+
+def write_recipe(folder: Path, text: str, name: str = "recipe.yaml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+SLICE_RECIPE = """\
+name: slice
+data: {kind: parallel, train: multi30k/train, valid: multi30k/val, src_lang: de, tgt_lang: en,
+       max_length: 40}
+tokenizer: {type: sentencepiece, vocab_size: 1000}
+training: {batch_tokens: 1024}
+"""

@@ -1,0 +1,117 @@
+"""Tokenizers on every corpus: exact round trip, the shared special ids, save and load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import head
+from seq2text.data.tang import CleaningReport, read_tang
+from seq2text.errors import Seq2TextError
+from seq2text.recipe import TokenizerConfig
+from seq2text.tokenizers import (BOS, EOS, PAD, SEP, SPECIALS, UNK, CharTokenizer, SentencePieceTokenizer,
+                                 WordTokenizer, load_tokenizer, load_tokenizers, save_tokenizers,
+                                 train_tokenizer)
+
+
+def lines(path: Path, count: int) -> list[str]:
+    return [line for line in head(path, count).splitlines() if line.strip()]
+
+
+def tang_poems(data_root: Path, count: int = 3000) -> list[str]:
+    poems = read_tang(data_root / "tang", CleaningReport())
+    return [next(poems)["text"] for _ in range(count)]
+
+
+def assert_round_trip(tokenizer, texts: list[str]) -> None:
+    for text in texts:
+        assert tokenizer.decode(tokenizer.encode(text)) == tokenizer.normalize(text), text
+
+
+@pytest.mark.parametrize("model_type", ["bpe", "unigram"])
+@pytest.mark.parametrize("lang", ["de", "en", "fr", "cs"])
+def test_sentencepiece_round_trip_on_multi30k(data_root: Path, lang: str, model_type: str) -> None:
+    train = lines(data_root / "multi30k" / f"train.{lang}", 3000)
+    tokenizer = train_tokenizer(TokenizerConfig(model_type=model_type, vocab_size=1000), train)
+    assert tokenizer.vocab_size == 1000
+    # Unseen sentences and unseen scripts round-trip too, through byte fallback.
+    unseen = lines(data_root / "multi30k" / f"test_2016_flickr.{lang}", 1000)
+    assert_round_trip(tokenizer, train + unseen + ["Ein Hund 🐕 läuft – 海阔凭鱼跃"])
+    assert UNK not in tokenizer.encode("海阔凭鱼跃 🐕")
+    assert tokenizer.normalize("  Two   dogs ") == "Two dogs"
+
+
+def test_char_round_trip_on_tang_and_couplets(data_root: Path) -> None:
+    poems = tang_poems(data_root)
+    tokenizer = CharTokenizer.train(poems, simplified=True)
+    assert_round_trip(tokenizer, poems)
+    assert tokenizer.normalize("舉頭望明月，低頭思故鄉。") == "举头望明月，低头思故乡。"
+    assert tokenizer.pieces("床前明月光，") == list("床前明月光，")
+    pairs = [json.loads(line) for line in lines(data_root / "couplet" / "classical_pairs.jsonl", 2250)]
+    texts = [p[side] for p in pairs for side in ("first", "second")]
+    assert_round_trip(CharTokenizer.train(texts), texts)
+
+
+def test_char_round_trip_on_shakespeare_keeps_spaces(data_root: Path) -> None:
+    text = head(data_root / "shakespeare" / "input.txt", 2000)
+    tokenizer = CharTokenizer.train([text])
+    assert tokenizer.decode(tokenizer.encode(text)) == text
+    assert tokenizer.vocab_size == len(set(text)) + len(SPECIALS)
+
+
+def test_word_round_trip_on_ptb_maps_its_unk(data_root: Path) -> None:
+    train = lines(data_root / "ptb" / "ptb.train.txt", 42068)
+    tokenizer = WordTokenizer.train(train)
+    # PTB's 10k words count its <unk> and the sentence end, which are our <unk> and </s>.
+    assert tokenizer.vocab_size == 10000 - 2 + len(SPECIALS)
+    assert_round_trip(tokenizer, train + lines(data_root / "ptb" / "ptb.test.txt", 3761))
+    assert tokenizer.encode("the <unk> cat")[1] == UNK
+    assert tokenizer.normalize(" a  b ") == "a b"
+
+
+@pytest.mark.parametrize("kind", ["sentencepiece", "char", "word"])
+def test_specials_and_save_load(data_root: Path, tmp_path: Path, kind: str) -> None:
+    texts = lines(data_root / "multi30k" / "train.en", 2000)
+    tokenizer = train_tokenizer(TokenizerConfig(type=kind, vocab_size=800), texts)
+    if kind == "sentencepiece":
+        assert [tokenizer.sp.id_to_piece(i) for i in range(len(SPECIALS))] == list(SPECIALS)
+    else:
+        assert tokenizer.tokens[:len(SPECIALS)] == list(SPECIALS)
+    ids = tokenizer.encode(texts[0])
+    assert tokenizer.decode([BOS, *ids, SEP, EOS, PAD, PAD]) == tokenizer.decode(ids)
+    loaded = load_tokenizer(tokenizer.save(tmp_path / kind))
+    assert type(loaded) is type(tokenizer) and loaded.vocab_size == tokenizer.vocab_size
+    assert [loaded.encode(t) for t in texts[:200]] == [tokenizer.encode(t) for t in texts[:200]]
+    assert loaded.fingerprint() == tokenizer.fingerprint()
+
+
+def test_joint_and_separate_tokenizers_save_and_load(data_root: Path, tmp_path: Path) -> None:
+    de = lines(data_root / "multi30k" / "train.de", 500)
+    en = lines(data_root / "multi30k" / "train.en", 500)
+    joint = CharTokenizer.train(de + en)
+    src, tgt = load_tokenizers(save_tokenizers(joint, joint, tmp_path / "joint"))
+    assert src is tgt and src.tokens == joint.tokens
+    src, tgt = load_tokenizers(save_tokenizers(CharTokenizer.train(de), CharTokenizer.train(en),
+                                               tmp_path / "separate"))
+    assert src is not tgt and "ü" in src.tokens and "ü" not in tgt.tokens
+
+
+def test_broken_tokenizer_files_give_one_line(data_root: Path, tmp_path: Path) -> None:
+    tokenizer = SentencePieceTokenizer.train(lines(data_root / "multi30k" / "train.en", 1000), 500)
+    folder = tokenizer.save(tmp_path / "spm")
+    (folder / "spm.model").write_bytes((folder / "spm.model").read_bytes()[:100])
+    with pytest.raises(Seq2TextError, match="not a valid tokenizer file .*checksum"):
+        load_tokenizer(folder)
+    with pytest.raises(Seq2TextError, match="missing"):
+        load_tokenizer(tmp_path / "nothing")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "tokenizer.json").write_text('{"type": "morse"}')
+    with pytest.raises(Seq2TextError, match="unknown tokenizer type 'morse'"):
+        load_tokenizer(tmp_path / "bad")
+
+
+def test_sentencepiece_vocabulary_too_large_is_a_clear_error(data_root: Path) -> None:
+    with pytest.raises(Seq2TextError, match="tokenizer.vocab_size: .*too high"):
+        SentencePieceTokenizer.train(lines(data_root / "multi30k" / "train.en", 50), 8000)
