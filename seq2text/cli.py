@@ -81,13 +81,18 @@ def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None,
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in the output folder.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Checkpoints, logs and plots [default: runs/<recipe name>].")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resume: bool,
-          output_dir: Path | None) -> None:
-    """Train the model a recipe describes."""
-    from seq2text.recipe import load_recipe
+          output_dir: Path | None, device: str) -> None:
+    """Train the model a recipe describes (translation recipes so far).
 
-    load_recipe(recipe, overrides, data_root)
-    not_yet("train", "see the issue on translation training")
+    Validates and checkpoints every training.validate_every steps (default: each epoch) into
+    OUTPUT_DIR/checkpoints; --resume continues from the latest checkpoint exactly.
+    """
+    from seq2text.recipe import load_recipe
+    from seq2text.training.trainer import train as run_training
+
+    run_training(load_recipe(recipe, overrides, data_root), output_dir, resume, device)
 
 
 @main.command()

@@ -16,7 +16,7 @@ from seq2text.data.batching import BucketBatcher, padding_overhead
 from seq2text.data.corpora import Corpus, load_corpus
 from seq2text.data.encode import EncodedSplit, encode_split
 from seq2text.recipe import Recipe
-from seq2text.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
+from seq2text.tokenizers import Tokenizer, load_tokenizers, save_tokenizers, train_tokenizer
 
 
 @dataclass
@@ -48,8 +48,11 @@ def example_lengths(split: EncodedSplit) -> np.ndarray:
     return np.array([[len(ids) + 1] for ids in data["ids"]])
 
 
-def prepare(recipe: Recipe, vocab_dir: Path | None = None) -> Prepared:
-    """Run the whole preparation for ``recipe``; returns what was built and a report."""
+def prepare(recipe: Recipe, vocab_dir: Path | None = None, reuse: bool = False) -> Prepared:
+    """Run the whole preparation for ``recipe``; returns what was built and a report.
+
+    With ``reuse``, tokenizers already saved in ``vocab_dir`` are loaded instead of retrained.
+    """
     vocab_dir = vocab_dir or Path("vocab") / recipe.name
     started = time.perf_counter()
     corpus = load_corpus(recipe)
@@ -57,11 +60,15 @@ def prepare(recipe: Recipe, vocab_dir: Path | None = None) -> Prepared:
               f"in {time.perf_counter() - started:.1f}s", *corpus.report]
 
     started = time.perf_counter()
-    src, tgt = train_tokenizers(recipe, corpus)
-    save_tokenizers(src, tgt, vocab_dir)
-    sizes = f"{src.vocab_size}" if src is tgt else f"{src.vocab_size} (source), {tgt.vocab_size} (target)"
-    report.append(f"trained {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
-                  f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
+    if reuse and ((vocab_dir / "tokenizer.json").exists() or (vocab_dir / "src").is_dir()):
+        src, tgt = load_tokenizers(vocab_dir)
+        report.append(f"loaded the tokenizers in {vocab_dir}")
+    else:
+        src, tgt = train_tokenizers(recipe, corpus)
+        save_tokenizers(src, tgt, vocab_dir)
+        sizes = f"{src.vocab_size}" if src is tgt else f"{src.vocab_size} (source), {tgt.vocab_size} (target)"
+        report.append(f"trained {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
+                      f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
 
     splits = {}
     for name in corpus.splits:

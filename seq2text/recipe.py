@@ -80,7 +80,9 @@ class ModelConfig(Section):
 
     cell: Literal["rnn", "gru", "lstm"] = "gru"
     embed_size: int = Field(256, gt=0)
-    hidden_size: int = Field(512, gt=0)
+    hidden_size: int = Field(512, gt=0, description="decoder state size")
+    encoder_size: Optional[int] = Field(None, gt=0, description="encoder state size per direction "
+                                        "[default: hidden_size, halved when bidirectional]")
     encoder_layers: int = Field(1, ge=1)
     decoder_layers: int = Field(1, ge=1)
     bidirectional: bool = True
@@ -88,7 +90,24 @@ class ModelConfig(Section):
     input_feeding: bool = True
     dropout: float = Field(0.2, ge=0.0, lt=1.0)
     layer_norm: bool = False
-    tied_embeddings: bool = False
+    tied_embeddings: bool = Field(False, description="output projection = target embeddings")
+    share_embeddings: bool = Field(False, description="one embedding table for source and target "
+                                   "(needs a joint vocabulary)")
+
+    @property
+    def encoder_output_size(self) -> int:
+        """Size of the encoder outputs the attention reads (both directions)."""
+        directions = 2 if self.bidirectional else 1
+        return (self.encoder_size or self.hidden_size // directions) * directions
+
+    @model_validator(mode="after")
+    def _consistent_sizes(self) -> "ModelConfig":
+        if self.attention == "dot" and self.encoder_output_size != self.hidden_size:
+            raise ValueError(f"dot attention needs encoder outputs ({self.encoder_output_size}) "
+                             f"of hidden_size ({self.hidden_size}); use general or bahdanau")
+        if self.tied_embeddings and self.attention == "none" and self.hidden_size != self.embed_size:
+            raise ValueError("tied_embeddings without attention needs hidden_size == embed_size")
+        return self
 
 
 class TrainingConfig(Section):
@@ -102,6 +121,9 @@ class TrainingConfig(Section):
     learning_rate: float = Field(1e-3, gt=0.0)
     clip_grad_norm: float = Field(1.0, ge=0.0)
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    validate_every: Optional[int] = Field(None, gt=0, description="steps between validations "
+                                          "and checkpoints [default: once per epoch]")
+    keep_checkpoints: int = Field(3, ge=1, description="best checkpoints kept")
 
     @model_validator(mode="after")
     def _some_batch_limit(self) -> "TrainingConfig":

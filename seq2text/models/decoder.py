@@ -1,0 +1,110 @@
+"""The recurrent decoder with attention, input feeding and a bridge from the encoder.
+
+One decoder step (Luong et al. 2015 with any scoring function):
+
+1. the RNN reads ``[embedding(y_{t-1}); a_{t-1}]`` (``a_{t-1}`` only with input feeding);
+2. attention with the top hidden state ``h_t`` as query gives the context ``c_t``;
+3. the attentional vector ``a_t = tanh(W [h_t; c_t])`` is projected to vocabulary logits.
+
+Without attention the RNN's top state stands in for ``a_t`` (the basic seq2seq).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Optional, Union
+
+import torch
+from torch import nn
+
+from seq2text.models.attention import Attention
+
+CELL_CLASSES = {"rnn": nn.RNNCell, "gru": nn.GRUCell, "lstm": nn.LSTMCell}
+Hidden = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass
+class DecoderState:
+    """Everything a decoder step needs, batch-first; :meth:`select` reorders it (beam search).
+
+    - ``hidden``: per layer ``(B, H)`` (LSTM: a pair ``(h, c)``);
+    - ``feed``: ``(B, A)`` the previous attentional vector (zeros at the start);
+    - ``keys``/``memory``: ``(B, S, K)``/``(B, S, M)`` projected and raw encoder outputs;
+    - ``mask``: ``(B, S)`` True at real source tokens.
+    """
+
+    hidden: list[Hidden]
+    feed: torch.Tensor
+    keys: torch.Tensor
+    memory: torch.Tensor
+    mask: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> "DecoderState":
+        def pick(value):
+            if isinstance(value, (list, tuple)):
+                return type(value)(pick(v) for v in value)
+            return value.index_select(0, index)
+        return DecoderState(*(pick(getattr(self, f.name)) for f in fields(self)))
+
+
+class Decoder(nn.Module):
+    def __init__(self, embedding: nn.Embedding, cell: str, hidden_size: int, layers: int,
+                 memory_size: int, attention: Optional[Attention], input_feeding: bool,
+                 dropout: float, layer_norm: bool, output_size: int):
+        super().__init__()
+        self.embedding = embedding
+        self.cell_kind, self.layers, self.hidden_size = cell, layers, hidden_size
+        self.attention = attention
+        self.input_feeding = input_feeding and attention is not None
+        self.output_size = output_size if attention is not None else hidden_size
+        first_input = embedding.embedding_dim + (self.output_size if self.input_feeding else 0)
+        self.cells = nn.ModuleList(CELL_CLASSES[cell](first_input if i == 0 else hidden_size, hidden_size)
+                                   for i in range(layers))
+        self.bridge = nn.Linear(memory_size, hidden_size * (2 if cell == "lstm" else 1))
+        self.dropout = nn.Dropout(dropout)
+        self.norm = nn.LayerNorm(hidden_size) if layer_norm else nn.Identity()
+        if attention is not None:
+            self.combine = nn.Linear(hidden_size + memory_size, self.output_size, bias=False)
+
+    def init_state(self, memory: torch.Tensor, mask: torch.Tensor, final: torch.Tensor) -> DecoderState:
+        """The first state: every layer starts from ``tanh(bridge(final))``; ``final`` ``(B, M)``."""
+        start = torch.tanh(self.bridge(final))
+        if self.cell_kind == "lstm":
+            h, c = start.chunk(2, dim=-1)
+            hidden = [(h, c) for _ in range(self.layers)]
+        else:
+            hidden = [start for _ in range(self.layers)]
+        keys = self.attention.prepare(memory) if self.attention is not None else memory
+        feed = memory.new_zeros(memory.size(0), self.output_size)
+        return DecoderState(hidden, feed, keys, memory, mask)
+
+    def step(self, previous: torch.Tensor, state: DecoderState
+             ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
+        """One step from ids ``previous`` ``(B,)``: returns ``a_t`` ``(B, A)``, the new state and
+        the attention weights ``(B, S)`` (None without attention)."""
+        x = self.dropout(self.embedding(previous))
+        if self.input_feeding:
+            x = torch.cat([x, state.feed], dim=-1)
+        hidden = []
+        for layer, cell in enumerate(self.cells):
+            new = cell(x, state.hidden[layer])
+            hidden.append(new)
+            x = self.dropout(new[0] if isinstance(new, tuple) else new)
+        top = self.norm(hidden[-1][0] if isinstance(hidden[-1], tuple) else hidden[-1])
+        if self.attention is None:
+            return self.dropout(top), DecoderState(hidden, state.feed, state.keys, state.memory, state.mask), None
+        context, weights = self.attention(top, state.keys, state.memory, state.mask)
+        output = torch.tanh(self.combine(torch.cat([top, context], dim=-1)))
+        return self.dropout(output), DecoderState(hidden, output, state.keys, state.memory, state.mask), weights
+
+    def forward(self, tgt_in: torch.Tensor, state: DecoderState
+                ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Teacher forcing over ``tgt_in`` ``(B, T)``: attentional vectors ``(B, T, A)`` and
+        attention weights ``(B, T, S)`` (None without attention)."""
+        outputs, weights = [], []
+        for t in range(tgt_in.size(1)):
+            output, state, attn = self.step(tgt_in[:, t], state)
+            outputs.append(output)
+            weights.append(attn)
+        stacked = torch.stack(weights, dim=1) if self.attention is not None else None
+        return torch.stack(outputs, dim=1), stacked

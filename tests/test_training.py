@@ -1,0 +1,101 @@
+"""Training a small translation model on a Multi30k slice: checkpoints, kill -9 and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import write_recipe
+from seq2text.errors import Seq2TextError
+from seq2text.models import Seq2Seq
+from seq2text.recipe import load_recipe
+from seq2text.training.checkpoint import latest_checkpoint, load_weights
+
+TINY = """\
+name: tiny
+data: {kind: parallel, train: multi30k/train, valid: multi30k/val, src_lang: de, tgt_lang: en,
+       max_length: 30}
+tokenizer: {vocab_size: 600}
+model: {embed_size: 32, hidden_size: 64, dropout: 0.2}
+training: {batch_size: 50, epochs: 2, validate_every: 15, keep_checkpoints: 2}
+decoding: {max_length: 30}
+"""
+
+
+def train_command(recipe: Path, data_root: Path, output: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "seq2text", "train", str(recipe), "--data-root", str(data_root),
+            "--output-dir", str(output), *extra]
+
+
+def final_weights(run: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(latest_checkpoint(run) / "model.safetensors"))
+
+
+def test_train_writes_checkpoints_and_learns(multi30k_slice: Path, tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path, TINY)
+    run = tmp_path / "run"
+    result = subprocess.run(train_command(recipe, multi30k_slice, run), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    history = [json.loads(line) for line in (run / "train.log").read_text().splitlines()]
+    checkpoint = latest_checkpoint(run)
+    assert checkpoint.name == f"step-{history[-1]['step']:07d}" and history[-1]["epoch"] == 2
+    for name in ("model.safetensors", "trainer.json", "trainer.safetensors", "recipe.yaml",
+                 "tokenizer/tokenizer.json", "tokenizer/spm.model"):
+        assert (checkpoint / name).is_file()
+    assert len(list((run / "checkpoints").glob("step-*"))) <= 3  # 2 best + the latest
+    assert len(history) >= 4  # every 15 steps and at each epoch's end
+    first, last = history[0], history[-1]
+    assert last["ppl"] < first["ppl"] and 0.0 <= last["bleu"] <= 100.0
+    again = subprocess.run(train_command(recipe, multi30k_slice, run), capture_output=True, text=True)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+
+
+def test_kill_and_resume_ends_at_the_same_weights(multi30k_slice: Path, tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path, TINY)
+    straight, broken = tmp_path / "straight", tmp_path / "broken"
+    assert subprocess.run(train_command(recipe, multi30k_slice, straight), capture_output=True).returncode == 0
+
+    process = subprocess.Popen(train_command(recipe, multi30k_slice, broken), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        checkpoint = latest_checkpoint(broken) if (broken / "checkpoints" / "latest").exists() else None
+        if checkpoint is not None and checkpoint.name >= "step-0000030":
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+    resumed = subprocess.run(train_command(recipe, multi30k_slice, broken, "--resume"),
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resumed from" in resumed.stderr
+    a, b = final_weights(straight), final_weights(broken)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_broken_or_foreign_checkpoints_give_one_line(multi30k_slice: Path, tmp_path: Path) -> None:
+    recipe = load_recipe(write_recipe(tmp_path, TINY), data_root=multi30k_slice)
+    model = Seq2Seq(recipe.model, 600, 600)
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"\x80\x04\x95 pickle, not safetensors")
+    with pytest.raises(Seq2TextError, match="not a readable safetensors file"):
+        load_weights(folder, model)
+    from safetensors.torch import save_file
+    save_file({"encoder.rnn.weight_ih_l0": torch.zeros(3, 3)}, str(folder / "model.safetensors"))
+    with pytest.raises(Seq2TextError, match="weights do not fit this model"):
+        load_weights(folder, model)
+    with pytest.raises(Seq2TextError, match="no such file"):
+        load_weights(tmp_path / "nothing", model)
