@@ -39,11 +39,9 @@ def test_prepare_trains_and_saves_the_tokenizer(multi30k_slice: Path, tmp_path: 
     assert src.sp.decode(src.sp.encode("Ein Hund läuft.")) == "Ein Hund läuft."
 
 
-@pytest.mark.parametrize("command", [["train"], ["translate", "Hallo"], ["generate"],
-                                     ["evaluate", "-m", "x"], ["models"]])
-def test_unfinished_commands_say_so(command: list[str], multi30k_slice: Path, tmp_path: Path) -> None:
-    if command == ["train"]:
-        command = ["train", str(write_recipe(tmp_path, SLICE_RECIPE)), "--data-root", str(multi30k_slice)]
+@pytest.mark.parametrize("command", [["translate", "Hallo"], ["generate"], ["evaluate", "-m", "x"],
+                                     ["models"]])
+def test_unfinished_commands_say_so(command: list[str]) -> None:
     result = run(*command)
     assert result.returncode == 2 and "not implemented yet" in result.stderr
     assert "Traceback" not in result.stderr

@@ -118,6 +118,7 @@ def load_trainer_state(folder: Path) -> dict:
 def latest_checkpoint(run_dir: Path) -> Path | None:
     """The checkpoint named by ``run_dir/checkpoints/latest``, if any."""
     pointer = Path(run_dir) / "checkpoints" / "latest"
-    if not pointer.exists():
+    try:
+        return pointer.parent / pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
         return None
-    return pointer.parent / pointer.read_text(encoding="utf-8").strip()
