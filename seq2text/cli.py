@@ -44,7 +44,7 @@ def recipe_options(command: Callable) -> Callable:
 def not_yet(command: str, issue: str) -> None:
     """Stop a command that parses its options but cannot run yet."""
     raise Seq2TextError(f"seq2text {command} is not implemented yet ({issue}); "
-                        f"so far only 'seq2text prepare' runs")
+                        f"so far 'seq2text prepare' and 'seq2text train' run")
 
 
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
