@@ -16,7 +16,7 @@ A poem keeps its tone marks only if none of its paragraphs had to be cleaned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -45,7 +45,6 @@ class CleaningReport:
     commentary_paragraphs: int = 0
     cleaned_paragraphs: int = 0
     without_tones: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [f"{self.poems} poems read, {self.kept} kept",
