@@ -73,6 +73,8 @@ class TokenizerConfig(Section):
     byte_fallback: bool = Field(True, description="spell unknown characters as UTF-8 bytes")
     min_freq: int = Field(1, ge=1, description="char/word: rarer tokens become <unk>")
     simplified: bool = Field(False, description="char: convert traditional to simplified (opencc)")
+    model_file: Optional[str] = Field(None, description="use this trained SentencePiece model "
+                                      "(path relative to the recipe) instead of training one")
 
 
 class ModelConfig(Section):
@@ -124,6 +126,19 @@ class TrainingConfig(Section):
     validate_every: Optional[int] = Field(None, gt=0, description="steps between validations "
                                           "and checkpoints [default: once per epoch]")
     keep_checkpoints: int = Field(3, ge=1, description="best checkpoints kept")
+    schedule: Literal["constant", "exponential", "plateau"] = Field(
+        "constant", description="exponential: x lr_decay per epoch; plateau: x lr_decay when "
+        "validation BLEU has not improved for `patience` validations")
+    lr_decay: float = Field(0.5, gt=0.0, le=1.0)
+    patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
+    warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
+    min_learning_rate: float = Field(1e-6, ge=0.0)
+    early_stopping: Optional[int] = Field(None, ge=1, description="stop after this many "
+                                          "validations without a better BLEU")
+    average_checkpoints: int = Field(0, ge=0, description="at the end, average the best N "
+                                     "checkpoints into runs/<name>/averaged")
+    precision: Literal["fp32", "bf16", "fp16"] = Field(
+        "fp32", description="autocast dtype for matrix products (bf16 on CPUs with AVX512-BF16/AMX)")
 
     @model_validator(mode="after")
     def _some_batch_limit(self) -> "TrainingConfig":
@@ -212,6 +227,11 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
         raise Seq2TextError(f"{source}: {_describe(first)}") from None
 
     recipe.path = path
+    if recipe.tokenizer.model_file is not None:
+        model_file = (path.parent / recipe.tokenizer.model_file).resolve()
+        if not model_file.is_file():
+            raise Seq2TextError(f"{path}: tokenizer.model_file: no such file: {model_file}")
+        recipe.tokenizer.model_file = str(model_file)
     recipe.data_root = Path(data_root).resolve() if data_root else default_data_root()
     if check_files:
         for key, file in data_files(recipe):

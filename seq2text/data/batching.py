@@ -7,8 +7,8 @@ A batch is a list of example indices.  :class:`BucketBatcher` builds them per ep
 2. cut the shuffled order into pools of ``pool`` batches, sort each pool by length;
 3. fill batches greedily while ``sentences x longest`` stays within ``batch_tokens`` (padded
    tokens, the cost a recurrent network really pays) and the count within ``batch_size``;
-4. shuffle the order of the batches, and give rank ``r`` of ``world_size`` every
-   ``world_size``-th batch (repeating the first ones so every rank gets as many).
+4. shuffle the order of the batches; with several processes, each batch is a global batch
+   (``world_size`` times the limits) and rank ``r`` takes every ``world_size``-th example of it.
 """
 
 from __future__ import annotations
@@ -45,13 +45,14 @@ class BucketBatcher:
         self.rank, self.world_size = rank, world_size
 
     def _typical_batch(self) -> int:
+        """Examples in a typical global batch (sets the pool size)."""
+        size = self.batch_size * self.world_size if self.batch_size else None
         if self.batch_tokens is None:
-            return self.batch_size
-        typical = max(1, self.batch_tokens // max(1, int(np.median(self.longest))))
-        return min(typical, self.batch_size or typical)
+            return size
+        typical = max(1, self.batch_tokens * self.world_size // max(1, int(np.median(self.longest))))
+        return min(typical, size or typical)
 
-    def all_batches(self, epoch: int = 0) -> list[list[int]]:
-        """The batches of every rank for ``epoch``, in training order."""
+    def _global_batches(self, epoch: int) -> list[list[int]]:
         rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(len(self.longest)) if self.shuffle else np.arange(len(self.longest))
         pool_size = self.pool * self._typical_batch()
@@ -70,8 +71,9 @@ class BucketBatcher:
         batches, current, longest = [], [], 0
         for index in indices.tolist():
             new_longest = max(longest, int(self.longest[index]))
-            over_tokens = self.batch_tokens is not None and (len(current) + 1) * new_longest > self.batch_tokens
-            over_count = self.batch_size is not None and len(current) + 1 > self.batch_size
+            over_tokens = self.batch_tokens is not None and \
+                (len(current) + 1) * new_longest > self.batch_tokens * self.world_size
+            over_count = self.batch_size is not None and len(current) + 1 > self.batch_size * self.world_size
             if current and (over_tokens or over_count):
                 batches.append(current)
                 current, new_longest = [], int(self.longest[index])
@@ -82,13 +84,24 @@ class BucketBatcher:
         return batches
 
     def batches(self, epoch: int = 0) -> list[list[int]]:
-        """This rank's share of :meth:`all_batches`; every rank gets the same number."""
-        batches = self.all_batches(epoch)
-        if self.world_size == 1 or not batches:
-            return batches
-        missing = -len(batches) % self.world_size
-        batches = batches + batches[:missing]
-        return batches[self.rank::self.world_size]
+        """This rank's share of the epoch: its slice of every global batch.
+
+        With ``world_size`` ranks the global batches are built with ``world_size`` times the
+        limits and rank ``r`` takes their examples ``r, r + world_size, ...``, so a run on N
+        processes sees the same global batches as one process with N times the batch.
+        """
+        if self.world_size == 1:
+            return self.all_batches(epoch)
+        return [batch[self.rank::self.world_size] for batch in self.all_batches(epoch)]
+
+    def all_batches(self, epoch: int = 0) -> list[list[int]]:
+        """The global batches of ``epoch`` (for every rank together), in training order."""
+        batches = self._global_batches(epoch)
+        if self.world_size > 1:  # every rank needs at least one example of every batch
+            for i in range(len(batches) - 1, 0, -1):
+                if len(batches[i]) < self.world_size:
+                    batches[i - 1] += batches.pop(i)
+        return batches
 
 
 def padding_overhead(batches: list[list[int]], lengths: np.ndarray) -> float:

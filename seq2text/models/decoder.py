@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Optional, Union
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from seq2text.models.attention import Attention
@@ -78,33 +79,70 @@ class Decoder(nn.Module):
         feed = memory.new_zeros(memory.size(0), self.output_size)
         return DecoderState(hidden, feed, keys, memory, mask)
 
+    def _project(self, ids: torch.Tensor) -> torch.Tensor:
+        """The first layer's input projection of the embeddings of ``ids`` (``(B,)`` or ``(B, T)``).
+
+        In training this is one matrix product for all time steps instead of one per step.
+        """
+        first = self.cells[0]
+        width = self.embedding.embedding_dim
+        return F.linear(self.dropout(self.embedding(ids)), first.weight_ih[:, :width], first.bias_ih)
+
+    def _advance(self, projected: torch.Tensor, state: DecoderState
+                 ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
+        """One step from the projected input ``(B, G)``: ``a_t`` (before dropout), state, weights."""
+        first = self.cells[0]
+        if self.input_feeding:
+            width = self.embedding.embedding_dim
+            projected = projected + F.linear(state.feed, first.weight_ih[:, width:])
+        hidden = [recurrent_step(self.cell_kind, projected, state.hidden[0], first.weight_hh, first.bias_hh)]
+        for layer in range(1, self.layers):
+            below = hidden[-1][0] if isinstance(hidden[-1], tuple) else hidden[-1]
+            hidden.append(self.cells[layer](self.dropout(below), state.hidden[layer]))
+        top = self.norm(hidden[-1][0] if isinstance(hidden[-1], tuple) else hidden[-1])
+        if self.attention is None:
+            return top, DecoderState(hidden, state.feed, state.keys, state.memory, state.mask), None
+        context, weights = self.attention(top, state.keys, state.memory, state.mask)
+        output = torch.tanh(self.combine(torch.cat([top, context], dim=-1)))
+        return output, DecoderState(hidden, output, state.keys, state.memory, state.mask), weights
+
     def step(self, previous: torch.Tensor, state: DecoderState
              ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
         """One step from ids ``previous`` ``(B,)``: returns ``a_t`` ``(B, A)``, the new state and
         the attention weights ``(B, S)`` (None without attention)."""
-        x = self.dropout(self.embedding(previous))
-        if self.input_feeding:
-            x = torch.cat([x, state.feed], dim=-1)
-        hidden = []
-        for layer, cell in enumerate(self.cells):
-            new = cell(x, state.hidden[layer])
-            hidden.append(new)
-            x = self.dropout(new[0] if isinstance(new, tuple) else new)
-        top = self.norm(hidden[-1][0] if isinstance(hidden[-1], tuple) else hidden[-1])
-        if self.attention is None:
-            return self.dropout(top), DecoderState(hidden, state.feed, state.keys, state.memory, state.mask), None
-        context, weights = self.attention(top, state.keys, state.memory, state.mask)
-        output = torch.tanh(self.combine(torch.cat([top, context], dim=-1)))
-        return self.dropout(output), DecoderState(hidden, output, state.keys, state.memory, state.mask), weights
+        output, state, weights = self._advance(self._project(previous), state)
+        return self.dropout(output), state, weights
 
     def forward(self, tgt_in: torch.Tensor, state: DecoderState
                 ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Teacher forcing over ``tgt_in`` ``(B, T)``: attentional vectors ``(B, T, A)`` and
         attention weights ``(B, T, S)`` (None without attention)."""
+        projected = self._project(tgt_in)
         outputs, weights = [], []
         for t in range(tgt_in.size(1)):
-            output, state, attn = self.step(tgt_in[:, t], state)
+            output, state, attn = self._advance(projected[:, t], state)
             outputs.append(output)
             weights.append(attn)
         stacked = torch.stack(weights, dim=1) if self.attention is not None else None
-        return torch.stack(outputs, dim=1), stacked
+        return self.dropout(torch.stack(outputs, dim=1)), stacked
+
+
+def recurrent_step(kind: str, gates_in: torch.Tensor, hidden: Hidden, weight_hh: torch.Tensor,
+                   bias_hh: torch.Tensor) -> Hidden:
+    """One RNN/GRU/LSTM cell step given its input projection ``gates_in`` ``(B, G)``.
+
+    The same equations as ``nn.RNNCell``/``nn.GRUCell``/``nn.LSTMCell`` (whose parameters are
+    used), split so that the input side can be computed for all time steps at once.
+    """
+    if kind == "lstm":
+        h, c = hidden
+        i, f, g, o = (gates_in + F.linear(h, weight_hh, bias_hh)).chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+    if kind == "gru":
+        r_in, z_in, n_in = gates_in.chunk(3, dim=-1)
+        r_h, z_h, n_h = F.linear(hidden, weight_hh, bias_hh).chunk(3, dim=-1)
+        r, z = torch.sigmoid(r_in + r_h), torch.sigmoid(z_in + z_h)
+        n = torch.tanh(n_in + r * n_h)
+        return n + z * (hidden - n)
+    return torch.tanh(gates_in + F.linear(hidden, weight_hh, bias_hh))

@@ -24,6 +24,8 @@ __all__ = ["Tokenizer", "CharTokenizer", "SentencePieceTokenizer", "WordTokenize
 
 def train_tokenizer(config: TokenizerConfig, texts: Iterable[str]) -> Tokenizer:
     """Train the tokenizer a recipe's ``tokenizer`` section describes on ``texts``."""
+    if config.type == "sentencepiece" and config.model_file:
+        return SentencePieceTokenizer(Path(config.model_file).read_bytes())
     if config.type == "sentencepiece":
         return SentencePieceTokenizer.train(
             texts, vocab_size=config.vocab_size, model_type=config.model_type,

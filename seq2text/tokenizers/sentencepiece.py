@@ -11,7 +11,7 @@ import sentencepiece as spm
 
 from seq2text.atomic import write_bytes_atomic
 from seq2text.errors import Seq2TextError
-from seq2text.tokenizers.base import SPECIALS, Tokenizer
+from seq2text.tokenizers.base import BOS, EOS, PAD, SEP, SPECIALS, UNK, Tokenizer
 
 MODEL_FILE = "spm.model"
 
@@ -28,6 +28,7 @@ class SentencePieceTokenizer(Tokenizer):
     def __init__(self, model_proto: bytes):
         self.model_proto = model_proto
         self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
+        self._to_ours, self._to_theirs = _id_maps(self.sp)
 
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 8000, model_type: str = "bpe",
@@ -60,7 +61,7 @@ class SentencePieceTokenizer(Tokenizer):
 
     @property
     def vocab_size(self) -> int:
-        return self.sp.get_piece_size()
+        return len(self._to_theirs) if self._to_theirs else self.sp.get_piece_size()
 
     def normalize(self, text: str) -> str:
         # SentencePiece marks spaces (and a dummy word-initial space) with U+2581.
@@ -70,9 +71,12 @@ class SentencePieceTokenizer(Tokenizer):
         return self.sp.encode(text, out_type=str)
 
     def encode(self, text: str) -> list[int]:
-        return self.sp.encode(text)
+        ids = self.sp.encode(text)
+        return [self._to_ours[i] for i in ids] if self._to_ours else ids
 
     def decode(self, ids: list[int]) -> str:
+        if self._to_theirs:
+            ids = [self._to_theirs[i] for i in ids if i not in (PAD, BOS, EOS, SEP)]
         return self.sp.decode([int(i) for i in ids])
 
     def _config(self) -> dict:
@@ -80,3 +84,25 @@ class SentencePieceTokenizer(Tokenizer):
 
     def _save_files(self, directory: Path) -> None:
         write_bytes_atomic(directory / MODEL_FILE, self.model_proto)
+
+
+def _id_maps(sp: spm.SentencePieceProcessor) -> tuple[list[int], list[int]]:
+    """Id tables for a model trained elsewhere, whose special ids differ from ours.
+
+    Returns ``(theirs -> ours, ours -> theirs)``, both empty when the model already uses our
+    ids (every model this module trains does).  Its unk/bos/eos become ours; the other pieces
+    follow our five specials in their original order.
+    """
+    if [sp.pad_id(), sp.unk_id(), sp.bos_id(), sp.eos_id()] == [PAD, UNK, BOS, EOS] \
+            and sp.get_piece_size() > SEP and sp.id_to_piece(SEP) == SPECIALS[SEP]:
+        return [], []
+    specials = {sp.pad_id(): PAD, sp.unk_id(): UNK, sp.bos_id(): BOS, sp.eos_id(): EOS}
+    to_ours, to_theirs = [], [-1] * len(SPECIALS)
+    for theirs in range(sp.get_piece_size()):
+        if theirs in specials:
+            to_ours.append(specials[theirs])
+            to_theirs[specials[theirs]] = theirs
+        else:
+            to_ours.append(len(to_theirs))
+            to_theirs.append(theirs)
+    return to_ours, to_theirs

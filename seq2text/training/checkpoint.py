@@ -53,8 +53,11 @@ def unflatten(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 
 def save_checkpoint(folder: Path, model: torch.nn.Module, trainer_state: dict, recipe_yaml: str,
-                    tokenizer_dir: Path) -> Path:
-    """Write a checkpoint folder atomically (temporary folder + rename)."""
+                    tokenizer_dir: Path, pointer: bool = True) -> Path:
+    """Write a checkpoint folder atomically (temporary folder + rename).
+
+    With ``pointer``, ``latest`` beside it is updated to name it (what ``--resume`` reads).
+    """
     folder = Path(folder)
     tmp = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -71,7 +74,8 @@ def save_checkpoint(folder: Path, model: torch.nn.Module, trainer_state: dict, r
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
-    write_text_atomic(folder.parent / "latest", folder.name + "\n")
+    if pointer:
+        write_text_atomic(folder.parent / "latest", folder.name + "\n")
     return folder
 
 

@@ -22,18 +22,24 @@ from pathlib import Path
 import sacrebleu
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from seq2text.atomic import write_text_atomic
-from seq2text.data.batching import BucketBatcher, collate_pairs
+from seq2text.data.batching import BucketBatcher, PairBatch, collate_pairs
 from seq2text.decoding import greedy_search
 from seq2text.errors import Seq2TextError
 from seq2text.models import Seq2Seq
 from seq2text.prepare import Prepared, example_lengths, prepare
-from seq2text.recipe import Recipe
+from seq2text.recipe import Recipe, TrainingConfig
 from seq2text.tokenizers import PAD
+
+AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+from seq2text.training import distributed
 from seq2text.training.checkpoint import (latest_checkpoint, load_trainer_state, load_weights,
                                           save_checkpoint)
+from seq2text.training.plots import plot_learning_curves
+from seq2text.training.schedule import after_validation, learning_rate
 
 
 def say(line: str) -> None:
@@ -57,6 +63,37 @@ def batch_loss(model: Seq2Seq, batch, label_smoothing: float) -> tuple[torch.Ten
     loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.tgt_out.reshape(-1),
                            ignore_index=PAD, label_smoothing=label_smoothing, reduction="sum")
     return loss, batch.target_tokens
+
+
+def autocast_for(config: TrainingConfig, device: torch.device) -> torch.autocast:
+    """The autocast context of ``training.precision`` (disabled for fp32)."""
+    return torch.autocast(device.type, dtype=AUTOCAST[config.precision], enabled=config.precision != "fp32")
+
+
+def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: PairBatch,
+               config: TrainingConfig, rate: float, autocast: torch.autocast,
+               process: distributed.Process = distributed.Process()) -> tuple[float, int, float]:
+    """One optimizer step on ``batch``: returns the summed loss, this process's target tokens
+    and the target tokens of the global batch (all processes)."""
+    for group in optimizer.param_groups:
+        group["lr"] = rate
+    with autocast:
+        loss, tokens = batch_loss(model, batch, config.label_smoothing)
+    # Normalise by the global token count: DDP's gradient mean then equals the gradient of one
+    # process over the whole global batch.
+    total_tokens = process.sum(tokens)
+    optimizer.zero_grad(set_to_none=True)
+    (loss * process.world_size / total_tokens).backward()
+    if config.clip_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
+    optimizer.step()
+    return loss.item(), tokens, total_tokens
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    return torch.optim.SGD(model.parameters(), lr=config.learning_rate)
 
 
 @torch.no_grad()
@@ -90,84 +127,149 @@ def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
         raise Seq2TextError(f"{run_dir}: no checkpoint to resume from")
     if not resume and latest_checkpoint(run_dir) is not None:
         raise Seq2TextError(f"{run_dir}: already holds a run; use --resume or another --output-dir")
-    torch.manual_seed(recipe.seed)
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise Seq2TextError(f"--device {device}: not a device (cpu, cuda, cuda:N)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise Seq2TextError(f"--device {device}: CUDA is not available on this machine")
+    process = distributed.start(device)
+    device = process.device if process.world_size > 1 else device
+    torch.manual_seed(recipe.seed + process.rank)
+    try:
+        return _train(recipe, run_dir, checkpoint, device, process)
+    finally:
+        distributed.stop(process)
 
+
+def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch.device,
+           process: distributed.Process) -> dict:
     # The run keeps its own copy of the tokenizers: those `seq2text prepare` saved, or new ones.
     vocab_dir, prepared = run_dir / "tokenizer", Path("vocab") / recipe.name
-    if not vocab_dir.exists() and prepared.is_dir():
+    if process.is_main and not vocab_dir.exists() and prepared.is_dir():
         shutil.copytree(prepared, vocab_dir)
-    data = prepare(recipe, vocab_dir, reuse=True)
+    if process.world_size > 1:  # rank 0 trains the tokenizer; the others read it
+        if process.is_main:
+            data = prepare(recipe, vocab_dir, reuse=True)
+        torch.distributed.barrier()
+        if not process.is_main:
+            data = prepare(recipe, vocab_dir, reuse=True)
+    else:
+        data = prepare(recipe, vocab_dir, reuse=True)
+    report = say if process.is_main else (lambda line: None)
     for line in data.report:
-        say(line)
+        report(line)
+
     model = Seq2Seq(recipe.model, data.src.vocab_size, data.tgt.vocab_size).to(device)
     config = recipe.training
-    optimizer = (torch.optim.Adam(model.parameters(), lr=config.learning_rate) if config.optimizer == "adam"
-                 else torch.optim.SGD(model.parameters(), lr=config.learning_rate))
-    state = {"step": 0, "epoch": 0, "batch": 0, "history": []}
+    optimizer = make_optimizer(model, config)
+    state = {"step": 0, "epoch": 0, "batch": 0, "history": [], "plateau_scale": 1.0, "bad_validations": 0}
     if checkpoint:
         load_weights(checkpoint, model)
         saved = load_trainer_state(checkpoint)
         optimizer.load_state_dict(saved.pop("optimizer"))
-        torch.set_rng_state(saved.pop("rng"))
+        rng = saved.pop("rng")
+        if len(rng) != process.world_size:
+            raise Seq2TextError(f"{checkpoint}: saved by {len(rng)} processes, resumed by {process.world_size}")
+        torch.set_rng_state(rng[process.rank])
         state = saved
-        say(f"resumed from {checkpoint} (step {state['step']})")
+        report(f"resumed from {checkpoint} (step {state['step']})")
+    trained = DistributedDataParallel(model) if process.world_size > 1 else model
+    autocast = autocast_for(config, device)
 
-    lengths = example_lengths(data.splits["train"])
-    batcher = BucketBatcher(lengths, config.batch_size, config.batch_tokens, config.bucket_pool, recipe.seed)
+    batcher = BucketBatcher(example_lengths(data.splits["train"]), config.batch_size, config.batch_tokens,
+                            config.bucket_pool, recipe.seed, rank=process.rank,
+                            world_size=process.world_size)
     train_set = data.splits["train"].dataset
     model.train()
-    log = run_dir / "train.log"
+    stop = False
     for epoch in range(state["epoch"], config.epochs):
         batches = batcher.batches(epoch)
         every = config.validate_every or len(batches)
         progress = tqdm(total=len(batches), initial=state["batch"], desc=f"epoch {epoch + 1}",
-                        unit="batch", dynamic_ncols=True)
+                        unit="batch", dynamic_ncols=True, disable=not process.is_main)
         started, tokens_seen = time.perf_counter(), 0
         for index in range(state["batch"], len(batches)):
             rows = train_set[batches[index]]
             batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
-            loss, tokens = batch_loss(model, batch, config.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            (loss / tokens).backward()
-            if config.clip_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
-            optimizer.step()
+            rate = learning_rate(config, state["step"] + 1, epoch, state["plateau_scale"])
+            loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, autocast, process)
             state["step"] += 1
             state["batch"] = index + 1
-            tokens_seen += tokens
+            tokens_seen += total_tokens
             progress.update(1)
-            progress.set_postfix(loss=f"{loss.item() / tokens:.3f}",
+            progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
                                  tok_s=f"{tokens_seen / (time.perf_counter() - started):.0f}")
             if state["batch"] % every == 0 or state["batch"] == len(batches):
                 if state["batch"] == len(batches):
                     state["epoch"], state["batch"] = epoch + 1, 0
-                _validate_and_save(recipe, model, optimizer, data, state, run_dir, device)
-                say(json.dumps(state["history"][-1]))
-                with log.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(state["history"][-1]) + "\n")
+                stop = _validate_and_save(recipe, model, optimizer, data, state, run_dir, device, process)
+                report(json.dumps(state["history"][-1]))
+                if stop:
+                    report(f"early stopping: no better BLEU in {config.early_stopping} validations")
+                    break
         progress.close()
         state["batch"] = 0
+        if stop:
+            break
+    if process.is_main and config.average_checkpoints:
+        folder = average_checkpoints(run_dir, state["history"], config.average_checkpoints, model)
+        scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device)
+        report(f"averaged the best {config.average_checkpoints} checkpoints into {folder}: "
+               f"{json.dumps(scores.as_dict())}")
     return state["history"][-1] if state["history"] else {}
 
 
 def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, data: Prepared, state: dict,
-                       run_dir: Path, device: torch.device) -> None:
+                       run_dir: Path, device: torch.device, process: distributed.Process) -> bool:
+    """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
     scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device) \
         if "valid" in data.splits else None
     state["history"].append({"step": state["step"], "epoch": state["epoch"],
+                             "lr": learning_rate(recipe.training, state["step"], state["epoch"],
+                                                 state["plateau_scale"]),
                              **(scores.as_dict() if scores else {})})
-    trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state()}
-    folder = run_dir / "checkpoints" / f"step-{state['step']:07d}"
-    save_checkpoint(folder, model, trainer_state, recipe.to_yaml(), data.vocab_dir)
-    _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints, folder.name)
-    write_text_atomic(run_dir / "history.json", json.dumps(state["history"], indent=1))
+    stop = after_validation(recipe.training, state["history"], state)
+    rng = process.gather_rng()
+    if process.is_main:
+        trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": rng}
+        folder = run_dir / "checkpoints" / f"step-{state['step']:07d}"
+        save_checkpoint(folder, model, trainer_state, recipe.to_yaml(), data.vocab_dir)
+        _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints, folder.name)
+        write_text_atomic(run_dir / "history.json", json.dumps(state["history"], indent=1))
+        with (run_dir / "train.log").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(state["history"][-1]) + "\n")
+        plot_learning_curves(state["history"], run_dir / "learning_curves.png")
+    return stop
 
 
 def _keep_best(folder: Path, history: list[dict], keep: int, latest: str) -> None:
     """Delete all but the ``keep`` best checkpoints by validation BLEU (the latest always stays)."""
-    ranked = sorted(history, key=lambda h: -h.get("bleu", -h["step"]))
-    wanted = {f"step-{h['step']:07d}" for h in ranked[:keep]} | {latest}
+    wanted = {f"step-{h['step']:07d}" for h in best_validations(history, keep)} | {latest}
     for path in folder.glob("step-*"):
         if path.name not in wanted:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def best_validations(history: list[dict], count: int) -> list[dict]:
+    """The ``count`` best validations, by BLEU (or lowest perplexity without BLEU)."""
+    return sorted(history, key=lambda h: -h.get("bleu", -h.get("ppl", h["step"])))[:count]
+
+
+def average_checkpoints(run_dir: Path, history: list[dict], count: int, model: Seq2Seq) -> Path:
+    """Average the weights of the best ``count`` checkpoints into ``run_dir/averaged``.
+
+    ``model`` ends up holding the averaged weights.
+    """
+    folders = [run_dir / "checkpoints" / f"step-{h['step']:07d}" for h in best_validations(history, count)]
+    total = None
+    for folder in folders:
+        load_weights(folder, model)
+        weights = {k: v.detach().double().clone() for k, v in model.state_dict().items()}
+        total = weights if total is None else {k: total[k] + weights[k] for k in total}
+    model.load_state_dict({k: (v / len(folders)).to(model.state_dict()[k].dtype) for k, v in total.items()})
+    best = folders[0]
+    target = run_dir / "averaged"
+    save_checkpoint(target, model, {"averaged": [f.name for f in folders]},
+                    (best / "recipe.yaml").read_text(encoding="utf-8"), best / "tokenizer", pointer=False)
+    return target

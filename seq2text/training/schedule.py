@@ -1,0 +1,34 @@
+"""Learning-rate schedules, as plain functions of the trainer's resumable state."""
+
+from __future__ import annotations
+
+from seq2text.recipe import TrainingConfig
+
+
+def learning_rate(config: TrainingConfig, step: int, epoch: int, plateau_scale: float) -> float:
+    """The learning rate for optimizer step ``step`` (counted from 1) in ``epoch`` (from 0).
+
+    ``plateau_scale`` is the product of the ``lr_decay`` factors applied by :func:`after_validation`.
+    """
+    rate = config.learning_rate
+    if config.warmup_steps:
+        rate *= min(1.0, step / config.warmup_steps)
+    if config.schedule == "exponential":
+        rate *= config.lr_decay ** epoch
+    elif config.schedule == "plateau":
+        rate *= plateau_scale
+    return max(rate, config.min_learning_rate)
+
+
+def after_validation(config: TrainingConfig, history: list[dict], state: dict) -> bool:
+    """Update plateau and early-stopping counters after a validation; True means stop training.
+
+    ``state`` holds ``plateau_scale`` and ``bad_validations`` (validations since the best BLEU).
+    """
+    scores = [h.get("bleu", -h.get("ppl", 0.0)) for h in history]
+    improved = len(scores) == 1 or scores[-1] > max(scores[:-1])
+    state["bad_validations"] = 0 if improved else state.get("bad_validations", 0) + 1
+    if config.schedule == "plateau" and state["bad_validations"] and \
+            state["bad_validations"] % config.patience == 0:
+        state["plateau_scale"] = state.get("plateau_scale", 1.0) * config.lr_decay
+    return config.early_stopping is not None and state["bad_validations"] >= config.early_stopping
