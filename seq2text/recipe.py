@@ -128,22 +128,27 @@ class TrainingConfig(Section):
     keep_checkpoints: int = Field(3, ge=1, description="best checkpoints kept")
     schedule: Literal["constant", "exponential", "plateau"] = Field(
         "constant", description="exponential: x lr_decay per epoch; plateau: x lr_decay when "
-        "validation BLEU has not improved for `patience` validations")
+        "the validation metric has not improved for `patience` validations")
     lr_decay: float = Field(0.5, gt=0.0, le=1.0)
     patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
     warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
     min_learning_rate: float = Field(1e-6, ge=0.0)
+    metric: Literal["bleu", "ppl"] = Field("bleu", description="validation score that picks the "
+                                           "best checkpoints, drives plateau and early stopping")
     early_stopping: Optional[int] = Field(None, ge=1, description="stop after this many "
-                                          "validations without a better BLEU")
+                                          "validations without a better score")
     average_checkpoints: int = Field(0, ge=0, description="at the end, average the best N "
                                      "checkpoints into runs/<name>/averaged")
     precision: Literal["fp32", "bf16", "fp16"] = Field(
         "fp32", description="autocast dtype for matrix products (bf16 on CPUs with AVX512-BF16/AMX)")
 
     @model_validator(mode="after")
-    def _some_batch_limit(self) -> "TrainingConfig":
+    def _consistent(self) -> "TrainingConfig":
         if self.batch_size is None and self.batch_tokens is None:
             self.batch_size = 64
+        if self.average_checkpoints > self.keep_checkpoints:
+            raise ValueError(f"average_checkpoints ({self.average_checkpoints}) needs as many kept "
+                             f"checkpoints (keep_checkpoints is {self.keep_checkpoints})")
         return self
 
 

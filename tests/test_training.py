@@ -26,7 +26,8 @@ data: {kind: parallel, train: multi30k/train, valid: multi30k/val, src_lang: de,
        max_length: 30}
 tokenizer: {vocab_size: 600}
 model: {embed_size: 32, hidden_size: 64, dropout: 0.2}
-training: {batch_size: 50, epochs: 2, validate_every: 15, keep_checkpoints: 2}
+training: {batch_size: 50, epochs: 2, validate_every: 15, keep_checkpoints: 2, average_checkpoints: 2,
+           schedule: exponential, lr_decay: 0.5, warmup_steps: 5}
 decoding: {max_length: 30}
 """
 
@@ -55,6 +56,11 @@ def test_train_writes_checkpoints_and_learns(multi30k_slice: Path, tmp_path: Pat
     assert len(history) >= 4  # every 15 steps and at each epoch's end
     first, last = history[0], history[-1]
     assert last["ppl"] < first["ppl"] and 0.0 <= last["bleu"] <= 100.0
+    assert last["lr"] == pytest.approx(1e-3 * 0.5)  # the second epoch runs at half the rate
+    assert (run / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "averaged the best 2 checkpoints" in result.stderr
+    recipe_ = load_recipe(checkpoint / "recipe.yaml", data_root=multi30k_slice)
+    load_weights(run / "averaged", Seq2Seq(recipe_.model, 600, 600))
     again = subprocess.run(train_command(recipe, multi30k_slice, run), capture_output=True, text=True)
     assert again.returncode == 2 and "already holds a run" in again.stderr
 
@@ -99,3 +105,22 @@ def test_broken_or_foreign_checkpoints_give_one_line(multi30k_slice: Path, tmp_p
         load_weights(folder, model)
     with pytest.raises(Seq2TextError, match="no such file"):
         load_weights(tmp_path / "nothing", model)
+
+
+def test_schedules_and_early_stopping() -> None:
+    from seq2text.recipe import TrainingConfig
+    from seq2text.training.schedule import after_validation, learning_rate
+
+    warm = TrainingConfig(learning_rate=1e-3, warmup_steps=10, schedule="exponential", lr_decay=0.5)
+    assert learning_rate(warm, 5, 0, 1.0) == pytest.approx(5e-4)
+    assert learning_rate(warm, 100, 2, 1.0) == pytest.approx(2.5e-4)
+    plateau = TrainingConfig(schedule="plateau", lr_decay=0.1, patience=2, early_stopping=3)
+    state, history, stops = {}, [], []
+    for bleu in (10.0, 12.0, 11.0, 11.5, 9.0):
+        history.append({"bleu": bleu, "ppl": 1.0})
+        stops.append(after_validation(plateau, history, state))
+    assert stops == [False, False, False, False, True]
+    assert state["plateau_scale"] == pytest.approx(0.1)  # decayed once, after two bad validations
+    by_ppl = TrainingConfig(metric="ppl", early_stopping=1)
+    assert after_validation(by_ppl, [{"bleu": 1, "ppl": 9.0}, {"bleu": 0, "ppl": 8.0}], {}) is False
+    assert after_validation(by_ppl, [{"bleu": 1, "ppl": 9.0}, {"bleu": 5, "ppl": 9.5}], {}) is True

@@ -20,12 +20,17 @@ def learning_rate(config: TrainingConfig, step: int, epoch: int, plateau_scale: 
     return max(rate, config.min_learning_rate)
 
 
+def score(validation: dict, metric: str) -> float:
+    """A validation's score under ``metric``, higher is better (BLEU, or minus perplexity)."""
+    return validation["bleu"] if metric == "bleu" else -validation["ppl"]
+
+
 def after_validation(config: TrainingConfig, history: list[dict], state: dict) -> bool:
     """Update plateau and early-stopping counters after a validation; True means stop training.
 
-    ``state`` holds ``plateau_scale`` and ``bad_validations`` (validations since the best BLEU).
+    ``state`` holds ``plateau_scale`` and ``bad_validations`` (validations since the best score).
     """
-    scores = [h.get("bleu", -h.get("ppl", 0.0)) for h in history]
+    scores = [score(h, config.metric) for h in history]
     improved = len(scores) == 1 or scores[-1] > max(scores[:-1])
     state["bad_validations"] = 0 if improved else state.get("bad_validations", 0) + 1
     if config.schedule == "plateau" and state["bad_validations"] and \

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from seq2text.atomic import write_text_atomic
 from seq2text.data.batching import BucketBatcher, PairBatch, collate_pairs
-from seq2text.decoding import greedy_search
+from seq2text.decoding import beam_search, greedy_search
 from seq2text.errors import Seq2TextError
 from seq2text.models import Seq2Seq
 from seq2text.prepare import Prepared, example_lengths, prepare
@@ -39,7 +39,7 @@ from seq2text.training import distributed
 from seq2text.training.checkpoint import (latest_checkpoint, load_trainer_state, load_weights,
                                           save_checkpoint)
 from seq2text.training.plots import plot_learning_curves
-from seq2text.training.schedule import after_validation, learning_rate
+from seq2text.training.schedule import after_validation, learning_rate, score
 
 
 def say(line: str) -> None:
@@ -98,8 +98,9 @@ def make_optimizer(model: torch.nn.Module, config: TrainingConfig) -> torch.opti
 
 @torch.no_grad()
 def validate(model: Seq2Seq, data: Prepared, split: str, batch_size: int, max_length: int,
-             device: torch.device) -> Validation:
-    """Loss and perplexity (no smoothing) and greedy sacreBLEU on detokenised text."""
+             device: torch.device, beam_size: int = 1, alpha: float = 1.0) -> Validation:
+    """Loss and perplexity (no smoothing) and cased sacreBLEU on detokenised text, greedy or
+    with beam search."""
     model.eval()
     dataset = data.splits[split].dataset
     total_loss, total_tokens, hypotheses = 0.0, 0, []
@@ -108,7 +109,11 @@ def validate(model: Seq2Seq, data: Prepared, split: str, batch_size: int, max_le
         batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
         loss, tokens = batch_loss(model, batch, 0.0)
         total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
-        outputs = greedy_search(model, batch.src, batch.src_mask, max_length)
+        if beam_size == 1:
+            outputs = greedy_search(model, batch.src, batch.src_mask, max_length)
+        else:
+            outputs = [best[0].tokens for best in beam_search(model, batch.src, batch.src_mask, beam_size,
+                                                                max_length, alpha)]
         hypotheses += [data.tgt.decode(ids) for ids in outputs]
     model.train()
     bleu = sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]]).score
@@ -195,7 +200,7 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
             rate = learning_rate(config, state["step"] + 1, epoch, state["plateau_scale"])
             loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, autocast, process)
             state["step"] += 1
-            state["batch"] = index + 1
+            state["batch"], state["lr"] = index + 1, rate
             tokens_seen += total_tokens
             progress.update(1)
             progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
@@ -206,14 +211,14 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
                 stop = _validate_and_save(recipe, model, optimizer, data, state, run_dir, device, process)
                 report(json.dumps(state["history"][-1]))
                 if stop:
-                    report(f"early stopping: no better BLEU in {config.early_stopping} validations")
+                    report(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
                     break
         progress.close()
         state["batch"] = 0
         if stop:
             break
     if process.is_main and config.average_checkpoints:
-        folder = average_checkpoints(run_dir, state["history"], config.average_checkpoints, model)
+        folder = average_checkpoints(run_dir, state["history"], config.average_checkpoints, config.metric, model)
         scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device)
         report(f"averaged the best {config.average_checkpoints} checkpoints into {folder}: "
                f"{json.dumps(scores.as_dict())}")
@@ -226,8 +231,7 @@ def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, data: Prepared
     scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device) \
         if "valid" in data.splits else None
     state["history"].append({"step": state["step"], "epoch": state["epoch"],
-                             "lr": learning_rate(recipe.training, state["step"], state["epoch"],
-                                                 state["plateau_scale"]),
+                             "lr": state["lr"],
                              **(scores.as_dict() if scores else {})})
     stop = after_validation(recipe.training, state["history"], state)
     rng = process.gather_rng()
@@ -235,7 +239,8 @@ def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, data: Prepared
         trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": rng}
         folder = run_dir / "checkpoints" / f"step-{state['step']:07d}"
         save_checkpoint(folder, model, trainer_state, recipe.to_yaml(), data.vocab_dir)
-        _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints, folder.name)
+        _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints,
+                   recipe.training.metric, folder.name)
         write_text_atomic(run_dir / "history.json", json.dumps(state["history"], indent=1))
         with (run_dir / "train.log").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(state["history"][-1]) + "\n")
@@ -243,25 +248,25 @@ def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, data: Prepared
     return stop
 
 
-def _keep_best(folder: Path, history: list[dict], keep: int, latest: str) -> None:
-    """Delete all but the ``keep`` best checkpoints by validation BLEU (the latest always stays)."""
-    wanted = {f"step-{h['step']:07d}" for h in best_validations(history, keep)} | {latest}
+def _keep_best(folder: Path, history: list[dict], keep: int, metric: str, latest: str) -> None:
+    """Delete all but the ``keep`` best checkpoints by ``metric`` (the latest always stays)."""
+    wanted = {f"step-{h['step']:07d}" for h in best_validations(history, keep, metric)} | {latest}
     for path in folder.glob("step-*"):
         if path.name not in wanted:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def best_validations(history: list[dict], count: int) -> list[dict]:
-    """The ``count`` best validations, by BLEU (or lowest perplexity without BLEU)."""
-    return sorted(history, key=lambda h: -h.get("bleu", -h.get("ppl", h["step"])))[:count]
+def best_validations(history: list[dict], count: int, metric: str) -> list[dict]:
+    """The ``count`` best validations under ``metric``."""
+    return sorted(history, key=lambda h: -score(h, metric))[:count]
 
 
-def average_checkpoints(run_dir: Path, history: list[dict], count: int, model: Seq2Seq) -> Path:
+def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: str, model: Seq2Seq) -> Path:
     """Average the weights of the best ``count`` checkpoints into ``run_dir/averaged``.
 
     ``model`` ends up holding the averaged weights.
     """
-    folders = [run_dir / "checkpoints" / f"step-{h['step']:07d}" for h in best_validations(history, count)]
+    folders = [run_dir / "checkpoints" / f"step-{h['step']:07d}" for h in best_validations(history, count, metric)]
     total = None
     for folder in folders:
         load_weights(folder, model)

@@ -1,0 +1,108 @@
+"""Greedy and beam search on a small model trained briefly on real Multi30k pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import head, write_recipe
+from seq2text.data.batching import BucketBatcher, collate_pairs
+from seq2text.decoding import beam_search, greedy_search, length_penalty
+from seq2text.models import Seq2Seq
+from seq2text.prepare import example_lengths, prepare
+from seq2text.recipe import load_recipe
+from seq2text.tokenizers import EOS
+from seq2text.training.trainer import autocast_for, make_optimizer, train_step
+
+RECIPE = """\
+name: decode
+data: {kind: parallel, train: multi30k/train, valid: multi30k/val, src_lang: de, tgt_lang: en,
+       max_length: 40}
+tokenizer: {vocab_size: 500}
+model: {embed_size: 32, hidden_size: 64, dropout: 0.0}
+training: {batch_size: 64}
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    """A model after 60 steps on 2,000 Multi30k pairs, and a padded batch of 24 val sentences."""
+    from conftest import DATA
+
+    folder = tmp_path_factory.mktemp("decode")
+    for lang in ("de", "en"):
+        (folder / "data" / "multi30k").mkdir(parents=True, exist_ok=True)
+        (folder / "data" / "multi30k" / f"train.{lang}").write_text(
+            head(DATA / "multi30k" / f"train.{lang}", 2000), encoding="utf-8")
+        (folder / "data" / "multi30k" / f"val.{lang}").write_text(
+            head(DATA / "multi30k" / f"val.{lang}", 24), encoding="utf-8")
+    recipe = load_recipe(write_recipe(folder, RECIPE), data_root=folder / "data")
+    torch.manual_seed(0)
+    data = prepare(recipe, folder / "vocab")
+    model = Seq2Seq(recipe.model, data.src.vocab_size, data.tgt.vocab_size)
+    optimizer = make_optimizer(model, recipe.training)
+    train = data.splits["train"].dataset
+    batches = BucketBatcher(example_lengths(data.splits["train"]), batch_size=64, seed=0).batches(0)
+    for _ in range(2):
+        for ids in batches:
+            rows = train[ids]
+            train_step(model, optimizer, collate_pairs(rows["src_ids"], rows["tgt_ids"]),
+                       recipe.training, 3e-3, autocast_for(recipe.training, torch.device("cpu")))
+    rows = data.splits["valid"].dataset[:]
+    return model.eval(), collate_pairs(rows["src_ids"], rows["tgt_ids"])
+
+
+def model_score(model: Seq2Seq, src: torch.Tensor, mask: torch.Tensor, tokens: list[int]) -> float:
+    """Log-probability of ``tokens`` + ``</s>`` for one source row."""
+    state = model.encode(src[None], mask[None])
+    previous, total = torch.tensor([2]), 0.0
+    with torch.no_grad():
+        for token in [*tokens, EOS]:
+            log_probs, state, _ = model.step(previous, state)
+            total += log_probs[0, token].item()
+            previous = torch.tensor([token])
+    return total
+
+
+def test_beam_of_one_is_greedy(trained) -> None:
+    model, batch = trained
+    greedy = greedy_search(model, batch.src, batch.src_mask, 30)
+    beam = beam_search(model, batch.src, batch.src_mask, beam_size=1, max_length=30, alpha=0.0)
+    assert [best[0].tokens for best in beam] == greedy
+    assert any(len(tokens) > 3 for tokens in greedy)  # the model says something
+
+
+def test_beam_never_scores_worse_than_greedy(trained) -> None:
+    model, batch = trained
+    greedy = greedy_search(model, batch.src, batch.src_mask, 30)
+    beam = beam_search(model, batch.src, batch.src_mask, beam_size=5, max_length=30, alpha=0.0)
+    for row, (tokens, best) in enumerate(zip(greedy, beam)):
+        assert best[0].log_prob == pytest.approx(model_score(model, batch.src[row], batch.src_mask[row],
+                                                             best[0].tokens), abs=1e-4)
+        if len(tokens) < 30:  # greedy ended by itself: a complete hypothesis the beam could find
+            assert best[0].log_prob >= model_score(model, batch.src[row], batch.src_mask[row], tokens) - 1e-4
+
+
+def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -> None:
+    model, batch = trained
+    batched = beam_search(model, batch.src, batch.src_mask, beam_size=4, max_length=30, nbest=4)
+    for row, hypotheses in enumerate(batched):
+        assert len(hypotheses) == 4
+        scores = [h.score for h in hypotheses]
+        assert scores == sorted(scores, reverse=True)
+        assert len({tuple(h.tokens) for h in hypotheses}) == 4
+        for h in hypotheses:
+            assert h.score == pytest.approx(h.log_prob / length_penalty(len(h.tokens) + 1, 1.0))
+        length = int(batch.src_mask[row].sum())
+        alone = beam_search(model, batch.src[row:row + 1, :length], batch.src_mask[row:row + 1, :length],
+                            beam_size=4, max_length=30, nbest=4)[0]
+        assert [h.tokens for h in alone] == [h.tokens for h in hypotheses]
+
+
+def test_max_length_per_sentence_is_respected(trained) -> None:
+    model, batch = trained
+    limits = torch.arange(batch.src.size(0)) % 4
+    for limit, hypotheses in zip(limits.tolist(), beam_search(model, batch.src, batch.src_mask, 3, limits)):
+        assert len(hypotheses[0].tokens) <= limit
