@@ -14,7 +14,7 @@ from seq2text.models import Seq2Seq
 from seq2text.prepare import example_lengths, prepare
 from seq2text.recipe import load_recipe
 from seq2text.tokenizers import EOS
-from seq2text.training.trainer import autocast_for, make_optimizer, train_step
+from seq2text.training.trainer import MixedPrecision, make_optimizer, train_step
 
 RECIPE = """\
 name: decode
@@ -49,7 +49,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
         for ids in batches:
             rows = train[ids]
             train_step(model, optimizer, collate_pairs(rows["src_ids"], rows["tgt_ids"]),
-                       recipe.training, 3e-3, autocast_for(recipe.training, torch.device("cpu")))
+                       recipe.training, 3e-3, MixedPrecision("fp32", torch.device("cpu")))
     rows = data.splits["valid"].dataset[:]
     return model.eval(), collate_pairs(rows["src_ids"], rows["tgt_ids"])
 

@@ -65,28 +65,34 @@ def batch_loss(model: Seq2Seq, batch, label_smoothing: float) -> tuple[torch.Ten
     return loss, batch.target_tokens
 
 
-def autocast_for(config: TrainingConfig, device: torch.device) -> torch.autocast:
-    """The autocast context of ``training.precision`` (disabled for fp32)."""
-    return torch.autocast(device.type, dtype=AUTOCAST[config.precision], enabled=config.precision != "fp32")
+class MixedPrecision:
+    """``training.precision``: autocast for the forward pass and, for fp16, loss scaling so that
+    small gradients do not underflow.  Both are no-ops for fp32."""
+
+    def __init__(self, precision: str, device: torch.device):
+        self.autocast = torch.autocast(device.type, dtype=AUTOCAST[precision], enabled=precision != "fp32")
+        self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
 
 def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: PairBatch,
-               config: TrainingConfig, rate: float, autocast: torch.autocast,
+               config: TrainingConfig, rate: float, precision: MixedPrecision,
                process: distributed.Process = distributed.Process()) -> tuple[float, int, float]:
     """One optimizer step on ``batch``: returns the summed loss, this process's target tokens
     and the target tokens of the global batch (all processes)."""
     for group in optimizer.param_groups:
         group["lr"] = rate
-    with autocast:
+    with precision.autocast:
         loss, tokens = batch_loss(model, batch, config.label_smoothing)
     # Normalise by the global token count: DDP's gradient mean then equals the gradient of one
     # process over the whole global batch.
     total_tokens = process.sum(tokens)
     optimizer.zero_grad(set_to_none=True)
-    (loss * process.world_size / total_tokens).backward()
+    precision.scaler.scale(loss * process.world_size / total_tokens).backward()
+    precision.scaler.unscale_(optimizer)
     if config.clip_grad_norm > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
-    optimizer.step()
+    precision.scaler.step(optimizer)
+    precision.scaler.update()
     return loss.item(), tokens, total_tokens
 
 
@@ -126,6 +132,9 @@ def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
     """Train ``recipe`` into ``output_dir`` (default ``runs/<name>``); returns the last metrics."""
     if recipe.task != "translation":
         raise Seq2TextError(f"{recipe.path}: task: training '{recipe.task}' models is not implemented yet")
+    if recipe.data.valid is None:
+        raise Seq2TextError(f"{recipe.path}: data.valid: training needs a validation set (for "
+                            f"checkpoint selection and schedules)")
     run_dir = Path(output_dir or Path("runs") / recipe.name)
     checkpoint = latest_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
@@ -169,18 +178,22 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
     config = recipe.training
     optimizer = make_optimizer(model, config)
     state = {"step": 0, "epoch": 0, "batch": 0, "history": [], "plateau_scale": 1.0, "bad_validations": 0}
+    precision = MixedPrecision(config.precision, device)
     if checkpoint:
         load_weights(checkpoint, model)
         saved = load_trainer_state(checkpoint)
-        optimizer.load_state_dict(saved.pop("optimizer"))
-        rng = saved.pop("rng")
-        if len(rng) != process.world_size:
-            raise Seq2TextError(f"{checkpoint}: saved by {len(rng)} processes, resumed by {process.world_size}")
-        torch.set_rng_state(rng[process.rank])
+        try:
+            optimizer.load_state_dict(saved.pop("optimizer"))
+            rng = saved.pop("rng")
+            if len(rng) != process.world_size:
+                raise Seq2TextError(f"{checkpoint}: saved by {len(rng)} processes, resumed by {process.world_size}")
+            torch.set_rng_state(rng[process.rank])
+            precision.scaler.load_state_dict(saved.pop("scaler", {}))  # absent before fp16 support
+        except (KeyError, ValueError, RuntimeError) as err:
+            raise Seq2TextError(f"{checkpoint}: cannot resume from this checkpoint ({err})") from None
         state = saved
         report(f"resumed from {checkpoint} (step {state['step']})")
     trained = DistributedDataParallel(model) if process.world_size > 1 else model
-    autocast = autocast_for(config, device)
 
     batcher = BucketBatcher(example_lengths(data.splits["train"]), config.batch_size, config.batch_tokens,
                             config.bucket_pool, recipe.seed, rank=process.rank,
@@ -198,7 +211,7 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
             rows = train_set[batches[index]]
             batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
             rate = learning_rate(config, state["step"] + 1, epoch, state["plateau_scale"])
-            loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, autocast, process)
+            loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, precision, process)
             state["step"] += 1
             state["batch"], state["lr"] = index + 1, rate
             tokens_seen += total_tokens
@@ -208,7 +221,8 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
             if state["batch"] % every == 0 or state["batch"] == len(batches):
                 if state["batch"] == len(batches):
                     state["epoch"], state["batch"] = epoch + 1, 0
-                stop = _validate_and_save(recipe, model, optimizer, data, state, run_dir, device, process)
+                stop = _validate_and_save(recipe, model, optimizer, precision, data, state, run_dir, device,
+                                          process)
                 report(json.dumps(state["history"][-1]))
                 if stop:
                     report(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
@@ -225,18 +239,17 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
     return state["history"][-1] if state["history"] else {}
 
 
-def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, data: Prepared, state: dict,
-                       run_dir: Path, device: torch.device, process: distributed.Process) -> bool:
+def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, precision: MixedPrecision, data: Prepared,
+                       state: dict, run_dir: Path, device: torch.device, process: distributed.Process) -> bool:
     """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
-    scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device) \
-        if "valid" in data.splits else None
-    state["history"].append({"step": state["step"], "epoch": state["epoch"],
-                             "lr": state["lr"],
-                             **(scores.as_dict() if scores else {})})
+    scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device)
+    state["history"].append({"step": state["step"], "epoch": state["epoch"], "lr": state["lr"],
+                             **scores.as_dict()})
     stop = after_validation(recipe.training, state["history"], state)
     rng = process.gather_rng()
     if process.is_main:
-        trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": rng}
+        trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": rng,
+                         "scaler": precision.scaler.state_dict()}
         folder = run_dir / "checkpoints" / f"step-{state['step']:07d}"
         save_checkpoint(folder, model, trainer_state, recipe.to_yaml(), data.vocab_dir)
         _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints,
