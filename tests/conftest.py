@@ -32,17 +32,21 @@ def head(path: Path, lines: int) -> str:
         return "".join(next(handle) for _ in range(lines))
 
 
+def write_multi30k_slice(root: Path, train_lines: int = 2000, val_lines: int = 200) -> Path:
+    """A data root under ``root`` holding the first lines of Multi30k train and val (de, en)."""
+    folder = root / "data" / "multi30k"
+    folder.mkdir(parents=True, exist_ok=True)
+    for lang in ("de", "en"):
+        for split, count in (("train", train_lines), ("val", val_lines)):
+            (folder / f"{split}.{lang}").write_text(head(DATA / "multi30k" / f"{split}.{lang}", count),
+                                                    encoding="utf-8")
+    return root / "data"
+
+
 @pytest.fixture
 def multi30k_slice(data_root: Path, tmp_path: Path) -> Path:
     """A data root holding the first 2,000 training and 200 validation lines of Multi30k."""
-    folder = tmp_path / "data" / "multi30k"
-    folder.mkdir(parents=True)
-    for lang in ("de", "en"):
-        (folder / f"train.{lang}").write_text(head(data_root / "multi30k" / f"train.{lang}", 2000),
-                                              encoding="utf-8")
-        (folder / f"val.{lang}").write_text(head(data_root / "multi30k" / f"val.{lang}", 200),
-                                            encoding="utf-8")
-    return tmp_path / "data"
+    return write_multi30k_slice(tmp_path)
 
 
 def write_recipe(folder: Path, text: str, name: str = "recipe.yaml") -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import head, write_recipe
+from conftest import write_multi30k_slice, write_recipe
 from seq2text.data.batching import BucketBatcher, collate_pairs
 from seq2text.decoding import beam_search, greedy_search, length_penalty
 from seq2text.models import Seq2Seq
@@ -28,16 +28,9 @@ training: {batch_size: 64}
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory):
-    """A model after 60 steps on 2,000 Multi30k pairs, and a padded batch of 24 val sentences."""
-    from conftest import DATA
-
+    """A model after two epochs on 2,000 Multi30k pairs, and a padded batch of 24 val sentences."""
     folder = tmp_path_factory.mktemp("decode")
-    for lang in ("de", "en"):
-        (folder / "data" / "multi30k").mkdir(parents=True, exist_ok=True)
-        (folder / "data" / "multi30k" / f"train.{lang}").write_text(
-            head(DATA / "multi30k" / f"train.{lang}", 2000), encoding="utf-8")
-        (folder / "data" / "multi30k" / f"val.{lang}").write_text(
-            head(DATA / "multi30k" / f"val.{lang}", 24), encoding="utf-8")
+    write_multi30k_slice(folder, train_lines=2000, val_lines=24)
     recipe = load_recipe(write_recipe(folder, RECIPE), data_root=folder / "data")
     torch.manual_seed(0)
     data = prepare(recipe, folder / "vocab")

@@ -162,14 +162,12 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
     vocab_dir, prepared = run_dir / "tokenizer", Path("vocab") / recipe.name
     if process.is_main and not vocab_dir.exists() and prepared.is_dir():
         shutil.copytree(prepared, vocab_dir)
-    if process.world_size > 1:  # rank 0 trains the tokenizer; the others read it
-        if process.is_main:
-            data = prepare(recipe, vocab_dir, reuse=True)
+    # Rank 0 trains the tokenizer (if needed) before the other ranks read it.
+    if not process.is_main:
         torch.distributed.barrier()
-        if not process.is_main:
-            data = prepare(recipe, vocab_dir, reuse=True)
-    else:
-        data = prepare(recipe, vocab_dir, reuse=True)
+    data = prepare(recipe, vocab_dir, reuse=True)
+    if process.is_main and process.world_size > 1:
+        torch.distributed.barrier()
     report = say if process.is_main else (lambda line: None)
     for line in data.report:
         report(line)
