@@ -16,7 +16,7 @@ from seq2text.data.batching import BucketBatcher, padding_overhead
 from seq2text.data.corpora import Corpus, load_corpus
 from seq2text.data.encode import EncodedSplit, encode_split
 from seq2text.recipe import Recipe
-from seq2text.tokenizers import Tokenizer, load_tokenizers, save_tokenizers, train_tokenizer
+from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers, save_tokenizers, train_tokenizer
 
 
 @dataclass
@@ -60,7 +60,7 @@ def prepare(recipe: Recipe, vocab_dir: Path | None = None, reuse: bool = False) 
               f"in {time.perf_counter() - started:.1f}s", *corpus.report]
 
     started = time.perf_counter()
-    if reuse and ((vocab_dir / "tokenizer.json").exists() or (vocab_dir / "src").is_dir()):
+    if reuse and has_tokenizers(vocab_dir):
         src, tgt = load_tokenizers(vocab_dir)
         report.append(f"loaded the tokenizers in {vocab_dir}")
     else:

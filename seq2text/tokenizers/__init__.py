@@ -18,7 +18,7 @@ from seq2text.tokenizers.sentencepiece import SentencePieceTokenizer
 from seq2text.tokenizers.word import WordTokenizer
 
 __all__ = ["Tokenizer", "CharTokenizer", "SentencePieceTokenizer", "WordTokenizer",
-           "train_tokenizer", "load_tokenizer", "save_tokenizers", "load_tokenizers",
+           "train_tokenizer", "load_tokenizer", "save_tokenizers", "load_tokenizers", "has_tokenizers",
            "PAD", "UNK", "BOS", "EOS", "SEP", "SPECIALS"]
 
 
@@ -63,6 +63,12 @@ def save_tokenizers(src: Tokenizer, tgt: Tokenizer, directory: str | Path) -> Pa
     src.save(directory / "src")
     tgt.save(directory / "tgt")
     return directory
+
+
+def has_tokenizers(directory: str | Path) -> bool:
+    """Whether :func:`save_tokenizers` wrote to ``directory`` (joint or separate)."""
+    directory = Path(directory)
+    return (directory / CONFIG_FILE).is_file() or (directory / "src").is_dir()
 
 
 def load_tokenizers(directory: str | Path) -> tuple[Tokenizer, Tokenizer]:

@@ -33,13 +33,13 @@ from seq2text.models import Seq2Seq
 from seq2text.prepare import Prepared, example_lengths, prepare
 from seq2text.recipe import Recipe, TrainingConfig
 from seq2text.tokenizers import PAD
-
-AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 from seq2text.training import distributed
 from seq2text.training.checkpoint import (latest_checkpoint, load_trainer_state, load_weights,
                                           save_checkpoint)
 from seq2text.training.plots import plot_learning_curves
 from seq2text.training.schedule import after_validation, learning_rate, score
+
+AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def say(line: str) -> None:
