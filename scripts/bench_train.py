@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from peer import run_joeynmt  # noqa: E402
 from seq2text.data.batching import BucketBatcher, collate_pairs  # noqa: E402
 from seq2text.models import Seq2Seq  # noqa: E402
 from seq2text.prepare import example_lengths, prepare  # noqa: E402
@@ -60,16 +59,6 @@ def bench(recipe_path: Path, steps: int, warmup: int, overrides: list[str]) -> d
             "epoch_s": all_pieces / (pieces / seconds)}
 
 
-def run_peer(subset: int) -> dict[str, str]:
-    kit = ROOT / ".." / "shared" / "peers" / "joeynmt" / "joeynmt_bench.sh"
-    result = subprocess.run(["bash", str(kit)], env={**os.environ, "EPOCHS": "1", "TRAIN_SUBSET": str(subset),
-                                                     "DEV_SUBSET": "100", "KEEP": "0"},
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"the JoeyNMT kit failed:\n{result.stderr[-2000:]}")
-    return dict(re.findall(r"(\S+)=(\S+)", result.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("recipe", nargs="?", type=Path, default=ROOT / "recipes" / "bench_joeynmt_gru.yaml")
@@ -88,7 +77,7 @@ def main() -> None:
         label = f"precision={precision} " if precision else ""
         print(label + " ".join(f"{key}={value:.0f}" for key, value in results[precision].items()), flush=True)
     if args.peer:
-        peer = run_peer(args.peer_subset)
+        peer = run_joeynmt(train_subset=args.peer_subset)
         print(f"joeynmt: train_tgt_pieces_per_s={peer['train_tgt_pieces_per_s']} "
               f"peak_rss_mb={peer['peak_rss_mb']} epoch1_train_s={peer['epoch1_train_s']} "
               f"(subset {args.peer_subset})")

@@ -44,7 +44,7 @@ def recipe_options(command: Callable) -> Callable:
 def not_yet(command: str, issue: str) -> None:
     """Stop a command that parses its options but cannot run yet."""
     raise Seq2TextError(f"seq2text {command} is not implemented yet ({issue}); "
-                        f"so far 'seq2text prepare' and 'seq2text train' run")
+                        f"so far prepare, train, translate and models run")
 
 
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,24 +98,68 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
 @main.command()
 @click.argument("text", nargs=-1)
 @click.option("-m", "--model", default="multi30k-de-en", show_default=True,
-              help="Bundled model name or trained model folder.")
+              help="Bundled model name (see `seq2text models`) or a trained model folder.")
 @click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Read sentences from FILE, one per line (default: TEXT arguments, else stdin).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write translations to FILE (default: stdout).")
-@click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True)
+              help="Write translations to FILE, line for line (default: stdout).")
+@click.option("--beam-size", type=click.IntRange(min=1), help="Beam width [default: the model's, 5].")
 @click.option("--greedy", is_flag=True, help="Greedy search (same as --beam-size 1).")
 @click.option("--nbest", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Print N hypotheses per sentence, tab-separated with their scores.")
-@click.option("--length-penalty", type=float, default=1.0, show_default=True)
-@click.option("--max-length", type=click.IntRange(min=1), help="Longest output in tokens.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+              help="Print the N best hypotheses per sentence, one per line as TEXT<tab>SCORE.")
+@click.option("--length-penalty", type=click.FloatRange(min=0.0),
+              help="GNMT length penalty alpha [default: the model's, 1.0]; 0 ranks by raw log-probability.")
+@click.option("--coverage-penalty", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="GNMT coverage penalty beta (0 = off).")
+@click.option("--no-repeat-ngram", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Never repeat an n-gram of this size in an output (0 = off).")
+@click.option("--max-length", type=click.IntRange(min=1),
+              help="Longest output in pieces [default: 2 x source + 10].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Sentences decoded together.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--attention-plot", type=click.Path(file_okay=False, path_type=Path),
-              help="Write an attention heat-map PNG per sentence to DIR.")
-def translate(**options: Any) -> None:
-    """Translate TEXT (or -i FILE, or stdin) with a trained or bundled model."""
-    not_yet("translate", "see the issue on decoding")
+              help="Write an attention heat-map per sentence to DIR/<line>.png.")
+def translate(text: tuple[str, ...], model: str, input_file: Path | None, output: Path | None,
+              beam_size: int | None, greedy: bool, nbest: int, length_penalty: float | None,
+              coverage_penalty: float, no_repeat_ngram: int, max_length: int | None, batch_size: int,
+              device: str, attention_plot: Path | None) -> None:
+    """Translate TEXT arguments, or the lines of -i FILE, or stdin, with a trained or bundled model.
+
+    One output line per input line (an empty line gives an empty line); with --nbest N, N lines
+    per input.  Sources over 250 pieces are cut there, with a warning on stderr.
+
+    \b
+    Examples:
+      seq2text translate "Ein Hund läuft durch den Schnee."
+      seq2text translate -i test.de -o test.en --beam-size 10 --length-penalty 1.5
+      cat test.de | seq2text translate -m runs/multi30k_de_en/averaged --greedy
+    """
+    from seq2text.plots import plot_attention
+    from seq2text.textio import Output, input_chunks
+    from seq2text.translator import Translator
+
+    translator = Translator.load(model, device)
+    beam_size = 1 if greedy else (beam_size or translator.beam_size)
+    if nbest > beam_size:
+        raise Seq2TextError(f"--nbest {nbest} needs --beam-size of at least {nbest}")
+    out = Output(output)
+    for chunk in input_chunks(text, input_file, batch_size):
+        results = translator.search([line.text for line in chunk], beam_size=beam_size, nbest=nbest,
+                                    length_penalty=length_penalty, coverage_penalty=coverage_penalty,
+                                    no_repeat_ngram=no_repeat_ngram, max_length=max_length,
+                                    batch_size=batch_size)
+        for line, result in zip(chunk, results):
+            if result.truncated:
+                click.echo(f"warning: {line.label}: {result.truncated} pieces, translated only the "
+                           f"first {translator.max_source_pieces}", err=True)
+            if attention_plot is not None and line.text.strip():
+                weights = translator.attention(line.text, result.hypotheses[0])
+                plot_attention(weights.source, weights.target, weights.weights,
+                               attention_plot / f"{line.number:04d}.png")
+        out.write([f"{h.text}\t{h.score:.4f}" if nbest > 1 else h.text
+                   for result in results for h in result.hypotheses])
+    out.close()
 
 
 @main.command()
@@ -153,8 +197,11 @@ def evaluate(**options: Any) -> None:
 
 @main.command()
 def models() -> None:
-    """List the models bundled with the package."""
-    not_yet("models", "bundled models arrive with the decoding issue")
+    """List the models bundled with the package: name, task, size and description."""
+    from seq2text.pretrained import bundled_models
+
+    for card in bundled_models():
+        click.echo(f"{card['name']}\t{card['task']}\t{card['size_mb']:.1f} MB\t{card['description']}")
 
 
 if __name__ == "__main__":

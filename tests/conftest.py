@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,9 @@ data: {kind: parallel, train: multi30k/train, valid: multi30k/val, src_lang: de,
 tokenizer: {type: sentencepiece, vocab_size: 1000}
 training: {batch_tokens: 1024}
 """
+
+
+def run(*args: str, cwd: Path | None = None, stdin: str | bytes = "") -> subprocess.CompletedProcess:
+    """The ``seq2text`` command as a user runs it (stdout/stderr as text unless stdin is bytes)."""
+    return subprocess.run([sys.executable, "-m", "seq2text", *args], capture_output=True,
+                          text=isinstance(stdin, str), cwd=cwd, input=stdin, timeout=300)

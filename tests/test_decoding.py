@@ -8,7 +8,7 @@ import torch
 
 from conftest import write_multi30k_slice, write_recipe
 from seq2text.data.batching import BucketBatcher, collate_pairs
-from seq2text.decoding import beam_search, greedy_search, length_penalty
+from seq2text.decoding import NoRepeatNGram, beam_search, greedy_search, length_penalty, restrict, sample
 from seq2text.models import Seq2Seq
 from seq2text.prepare import example_lengths, prepare
 from seq2text.recipe import load_recipe
@@ -60,16 +60,16 @@ def model_score(model: Seq2Seq, src: torch.Tensor, mask: torch.Tensor, tokens: l
 
 def test_beam_of_one_is_greedy(trained) -> None:
     model, batch = trained
-    greedy = greedy_search(model, batch.src, batch.src_mask, 30)
-    beam = beam_search(model, batch.src, batch.src_mask, beam_size=1, max_length=30, alpha=0.0)
+    greedy = [h.tokens for h in greedy_search(model, model.encode(batch.src, batch.src_mask), 30)]
+    beam = beam_search(model, model.encode(batch.src, batch.src_mask), beam_size=1, max_length=30, alpha=0.0)
     assert [best[0].tokens for best in beam] == greedy
     assert any(len(tokens) > 3 for tokens in greedy)  # the model says something
 
 
 def test_beam_never_scores_worse_than_greedy(trained) -> None:
     model, batch = trained
-    greedy = greedy_search(model, batch.src, batch.src_mask, 30)
-    beam = beam_search(model, batch.src, batch.src_mask, beam_size=5, max_length=30, alpha=0.0)
+    greedy = [h.tokens for h in greedy_search(model, model.encode(batch.src, batch.src_mask), 30)]
+    beam = beam_search(model, model.encode(batch.src, batch.src_mask), beam_size=5, max_length=30, alpha=0.0)
     for row, (tokens, best) in enumerate(zip(greedy, beam)):
         assert best[0].log_prob == pytest.approx(model_score(model, batch.src[row], batch.src_mask[row],
                                                              best[0].tokens), abs=1e-4)
@@ -79,7 +79,7 @@ def test_beam_never_scores_worse_than_greedy(trained) -> None:
 
 def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -> None:
     model, batch = trained
-    batched = beam_search(model, batch.src, batch.src_mask, beam_size=4, max_length=30, nbest=4)
+    batched = beam_search(model, model.encode(batch.src, batch.src_mask), beam_size=4, max_length=30, nbest=4)
     for row, hypotheses in enumerate(batched):
         assert len(hypotheses) == 4
         scores = [h.score for h in hypotheses]
@@ -88,7 +88,7 @@ def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -
         for h in hypotheses:
             assert h.score == pytest.approx(h.log_prob / length_penalty(len(h.tokens) + 1, 1.0))
         length = int(batch.src_mask[row].sum())
-        alone = beam_search(model, batch.src[row:row + 1, :length], batch.src_mask[row:row + 1, :length],
+        alone = beam_search(model, model.encode(batch.src[row:row + 1, :length], batch.src_mask[row:row + 1, :length]),
                             beam_size=4, max_length=30, nbest=4)[0]
         assert [h.tokens for h in alone] == [h.tokens for h in hypotheses]
 
@@ -96,5 +96,48 @@ def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -
 def test_max_length_per_sentence_is_respected(trained) -> None:
     model, batch = trained
     limits = torch.arange(batch.src.size(0)) % 4
-    for limit, hypotheses in zip(limits.tolist(), beam_search(model, batch.src, batch.src_mask, 3, limits)):
+    for limit, hypotheses in zip(limits.tolist(), beam_search(model, model.encode(batch.src, batch.src_mask), 3, limits)):
         assert len(hypotheses[0].tokens) <= limit
+
+
+def test_sampling_is_seeded_and_top_1_sampling_is_greedy(trained) -> None:
+    model, batch = trained
+
+    def draw(seed: int, **options) -> list:
+        state = model.encode(batch.src, batch.src_mask)
+        return sample(model, state, 30, generator=torch.Generator().manual_seed(seed), **options)
+
+    greedy = greedy_search(model, model.encode(batch.src, batch.src_mask), 30)
+    assert [h.tokens for h in draw(1, top_k=1)] == [h.tokens for h in greedy]
+    first, again, other = (draw(seed, temperature=1.3, top_p=0.95) for seed in (7, 7, 8))
+    assert [h.tokens for h in first] == [h.tokens for h in again] != [h.tokens for h in other]
+    for row in range(3):
+        tokens = first[row].tokens
+        if len(tokens) < 30:
+            assert first[row].log_prob == pytest.approx(
+                model_score(model, batch.src[row], batch.src_mask[row], tokens), abs=1e-4)
+
+
+def test_restrict_keeps_the_top_k_and_the_nucleus() -> None:
+    logits = torch.tensor([[0.5, 0.3, 0.15, 0.05]]).log()
+
+    def kept(**options) -> list[bool]:
+        return torch.isfinite(restrict(logits, **options))[0].tolist()
+
+    assert kept(top_k=2) == [True, True, False, False]
+    assert kept(top_p=0.3) == [True, False, False, False]
+    assert kept(top_p=0.8) == [True, True, False, False]
+    assert kept(top_p=0.81) == [True, True, True, False]
+    assert kept(top_k=2, top_p=0.9) == [True, True, False, False]
+
+
+def test_no_repeat_ngram_forbids_completing_a_seen_ngram() -> None:
+    prefixes = torch.tensor([[5, 6, 7, 5, 6], [5, 6, 7, 8, 9]])
+
+    def banned(size: int) -> list[list[int]]:
+        out = NoRepeatNGram(size)(torch.zeros(2, 10), prefixes, torch.arange(2))
+        return [torch.isinf(row).nonzero().flatten().tolist() for row in out]
+
+    assert banned(3) == [[7], []]
+    assert banned(2) == [[7], []]
+    assert banned(1) == [[5, 6, 7], [5, 6, 7, 8, 9]]

@@ -20,17 +20,23 @@ def read_lines(path: Path) -> list[str]:
         raise Seq2TextError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise Seq2TextError(f"{path}: is a folder, expected a text file") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise Seq2TextError(f"{path}:{line}: invalid UTF-8 (byte 0x{data[err.start]:02x} at "
-                            f"column {column})") from None
+    text = decode_utf8(data, str(path))
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]
+
+
+def decode_utf8(data: bytes, where: str, first_line: int = 1) -> str:
+    """``data`` as UTF-8; the error names ``where``, the line (counting from ``first_line``),
+    the byte and its column."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + first_line
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise Seq2TextError(f"{where}:{line}: invalid UTF-8 (byte 0x{data[err.start]:02x} at "
+                            f"column {column})") from None
 
 
 def read_json(path: Path) -> Any:

@@ -1,89 +1,90 @@
-"""Batched beam search: all sentences and all their beams advance in one model call per step.
+"""Batched beam search: all inputs and all their beams advance in one model call per step.
 
-Each step scores ``2K`` candidates per sentence (``K`` = beam size).  Candidates that end with
-``</s>`` among the best ``K`` become finished hypotheses; the best ``K`` others continue.  A
-sentence stops when it has ``K`` finished hypotheses (not when the best one ends) or at its
-maximum length, where ``</s>`` is forced.  Finished hypotheses are ranked by their model score
-divided by a length penalty.
+Each step scores ``2K`` candidates per input (``K`` = beam size).  Candidates that end with
+``</s>`` among the best ``K`` become finished hypotheses; the best ``K`` others continue.  An
+input stops when it has ``K`` finished hypotheses (not when its best one ends) or at its
+maximum length, where ``</s>`` is forced; its beams then leave the batch.  Finished hypotheses
+are ranked by their model score over a length penalty, plus GNMT's coverage penalty
+``beta * sum_source log(min(attention received, 1))`` when ``coverage`` is set.
+
+Works on any model with ``step(previous (N,), state) -> (log_probs (N, V), state, weights)``
+whose state has ``batch_size``, ``device``, ``select(index)`` and ``reorder(index)`` (a select
+that may assume every row keeps its input).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Optional, Sequence
 
 import torch
 
+from seq2text.decoding.hypothesis import Hypothesis, length_penalty
+from seq2text.decoding.processors import LogitProcessor, apply, end_at_limit
 from seq2text.tokenizers import BOS, EOS
-
-LogitProcessor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""``(log_probs (N, V), prefixes (N, t)) -> log_probs``: where constraints plug in."""
-
-
-@dataclass
-class Hypothesis:
-    """One output: ``tokens`` without bos/eos, ``log_prob`` (model score, with ``</s>``) and the
-    ``score`` it was ranked by (``log_prob`` over the length penalty)."""
-
-    tokens: list[int]
-    log_prob: float
-    score: float
-
-
-def length_penalty(length: int, alpha: float, kind: str = "gnmt") -> float:
-    """GNMT's ``((5 + length) / 6) ** alpha`` or plain ``length ** alpha``; 1 for alpha 0."""
-    return ((5 + length) / 6) ** alpha if kind == "gnmt" else length ** alpha
 
 
 @torch.no_grad()
-def beam_search(model, src: torch.Tensor, src_mask: torch.Tensor, beam_size: int = 5,
-                max_length: int | torch.Tensor = 100, alpha: float = 1.0, penalty: str = "gnmt",
-                nbest: int = 1, processors: Sequence[LogitProcessor] = ()) -> list[list[Hypothesis]]:
-    """The ``nbest`` best hypotheses for each row of ``src`` ``(B, S)``, best first.
+def beam_search(model, state, beam_size: int = 5, max_length: int | torch.Tensor = 100,
+                alpha: float = 1.0, penalty: str = "gnmt", coverage: float = 0.0, nbest: int = 1,
+                processors: Sequence[LogitProcessor] = ()) -> list[list[Hypothesis]]:
+    """The ``nbest`` best hypotheses for each of the ``B`` rows of ``state``, best first.
 
-    ``max_length`` is an int or a ``(B,)`` tensor of per-sentence limits (in tokens, without
-    ``</s>``).
+    ``max_length``: an int or a ``(B,)`` tensor of per-row limits (tokens, without ``</s>``).
     """
-    batch, k = src.size(0), beam_size
-    device = src.device
+    batch, k, device = state.batch_size, beam_size, state.device
+    length_penalty(1, alpha, penalty)  # rejects an unknown kind before any work
     limits = torch.as_tensor(max_length, device=device).expand(batch).clamp(min=0)
-    state = model.encode(src, src_mask)
-    state = state.select(torch.arange(batch, device=device).repeat_interleave(k))
+    alive = torch.arange(batch, device=device)  # inputs still searching
+    state = state.select(alive.repeat_interleave(k))
     scores = torch.full((batch, k), float("-inf"), device=device)
-    scores[:, 0] = 0.0  # one live beam per sentence at the start
-    prefixes = torch.full((batch * k, 1), BOS, dtype=torch.long, device=device)
+    scores[:, 0] = 0.0  # one live beam per input at the start
+    prefixes = torch.empty(batch * k, 0, dtype=torch.long, device=device)
+    previous = torch.full((batch * k,), BOS, dtype=torch.long, device=device)
+    attended: Optional[torch.Tensor] = None  # (A*K, S) attention received so far
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
-    done = torch.zeros(batch, dtype=torch.bool, device=device)
-    offsets = torch.arange(batch, device=device).unsqueeze(1) * k
 
     for step in range(int(limits.max()) + 1):
-        log_probs, state, _ = model.step(prefixes[:, -1], state)
-        for process in processors:
-            log_probs = process(log_probs, prefixes[:, 1:])
+        log_probs, state, weights = model.step(previous, state)
+        if coverage and weights is not None:
+            attended = weights if attended is None else attended + weights
+        sentences = alive.repeat_interleave(k)
+        log_probs = apply(processors, log_probs, prefixes, sentences)
+        log_probs = end_at_limit(log_probs, limits[sentences] <= step)
         vocab = log_probs.size(-1)
-        forced = (limits <= step).repeat_interleave(k)  # at the limit only </s> may follow
-        log_probs[forced] = torch.where(torch.arange(vocab, device=device) == EOS, log_probs[forced],
-                                        torch.tensor(float("-inf"), device=device))
-        total = (scores.reshape(-1, 1) + log_probs).view(batch, k * vocab)
+        total = (scores.reshape(-1, 1) + log_probs).view(len(alive), k * vocab)
         cand_scores, cand = total.topk(2 * k, dim=1)
         cand_beam, cand_token = cand // vocab, cand % vocab
         ends = (cand_token == EOS) & torch.isfinite(cand_scores)
 
-        for b, j in (ends[:, :k] & ~done.unsqueeze(1)).nonzero().tolist():
-            tokens = prefixes[b * k + cand_beam[b, j], 1:].tolist()
-            log_prob = cand_scores[b, j].item()
-            finished[b].append(Hypothesis(tokens, log_prob,
-                                          log_prob / length_penalty(len(tokens) + 1, alpha, penalty)))
-        done |= torch.tensor([len(f) >= k for f in finished], device=device)
+        for a, j in ends[:, :k].nonzero().tolist():
+            row = a * k + cand_beam[a, j].item()
+            tokens, log_prob = prefixes[row].tolist(), cand_scores[a, j].item()
+            score = log_prob / length_penalty(len(tokens) + 1, alpha, penalty)
+            if attended is not None:
+                score += coverage * _coverage_penalty(attended[row])
+            finished[alive[a]].append(Hypothesis(tokens, log_prob, score))
+        done = torch.tensor([len(finished[b]) >= k for b in alive.tolist()], device=device)
+        done |= limits[alive] <= step
         if bool(done.all()):
             break
 
-        # The best k candidates that do not end continue.
-        position = torch.arange(2 * k, device=device).expand(batch, -1)
+        # The best k candidates that do not end continue, for the inputs not done.
+        position = torch.arange(2 * k, device=device).expand(len(alive), -1)
         keep = torch.where(ends, position + 2 * k, position).argsort(dim=1)[:, :k]
-        beams = (offsets + cand_beam.gather(1, keep)).view(-1)
-        scores = cand_scores.gather(1, keep).masked_fill(done.unsqueeze(1), float("-inf"))
-        prefixes = torch.cat([prefixes[beams], cand_token.gather(1, keep).view(-1, 1)], dim=1)
-        state = state.select(beams)
+        going = (~done).nonzero().flatten()
+        keep = keep[going]
+        beams = (going.unsqueeze(1) * k + cand_beam[going].gather(1, keep)).view(-1)
+        scores = cand_scores[going].gather(1, keep)
+        previous = cand_token[going].gather(1, keep).view(-1)
+        prefixes = torch.cat([prefixes[beams], previous.unsqueeze(1)], dim=1)
+        state = state.select(beams) if len(going) < len(alive) else state.reorder(beams)
+        attended = attended[beams] if attended is not None else None
+        alive = alive[going]
 
     return [sorted(f, key=lambda h: -h.score)[:nbest] for f in finished]
+
+
+def _coverage_penalty(attended: torch.Tensor) -> float:
+    """``sum log(min(a, 1))`` over the source positions (padding receives exactly 0 and is skipped)."""
+    real = attended[attended > 0]
+    return real.clamp(max=1.0).log().sum().item()

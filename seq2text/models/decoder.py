@@ -40,12 +40,29 @@ class DecoderState:
     memory: torch.Tensor
     mask: torch.Tensor
 
+    @property
+    def batch_size(self) -> int:
+        return self.feed.size(0)
+
+    @property
+    def device(self) -> torch.device:
+        return self.feed.device
+
     def select(self, index: torch.Tensor) -> "DecoderState":
-        def pick(value):
-            if isinstance(value, (list, tuple)):
-                return type(value)(pick(v) for v in value)
-            return value.index_select(0, index)
-        return DecoderState(*(pick(getattr(self, f.name)) for f in fields(self)))
+        """The rows ``index`` ``(N,)`` of everything."""
+        return DecoderState(*(_pick(getattr(self, f.name), index) for f in fields(self)))
+
+    def reorder(self, index: torch.Tensor) -> "DecoderState":
+        """Like :meth:`select` when every row keeps its input sentence (beams swapping places):
+        the source side is the same for all of a sentence's rows, so it is not copied."""
+        return DecoderState(_pick(self.hidden, index), _pick(self.feed, index), self.keys, self.memory,
+                            self.mask)
+
+
+def _pick(value, index: torch.Tensor):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_pick(v, index) for v in value)
+    return value.index_select(0, index)
 
 
 class Decoder(nn.Module):

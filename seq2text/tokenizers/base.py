@@ -43,6 +43,10 @@ class Tokenizer(ABC):
     def decode(self, ids: list[int]) -> str:
         """Text of ``ids``; special ids (pad, bos, eos, sep) are skipped."""
 
+    @abstractmethod
+    def pieces_of(self, ids: list[int]) -> list[str]:
+        """The token string of every id in ``ids`` (specials included), e.g. to label plots."""
+
     @property
     @abstractmethod
     def vocab_size(self) -> int:
@@ -86,6 +90,9 @@ class VocabTokenizer(Tokenizer):
 
     def encode(self, text: str) -> list[int]:
         return [self.index.get(token, UNK) for token in self.pieces(text)]
+
+    def pieces_of(self, ids: list[int]) -> list[str]:
+        return [self.tokens[i] for i in ids]
 
     def tokens_of(self, ids: list[int]) -> list[str]:
         """Token strings of ``ids`` with pad/bos/eos/sep dropped (``<unk>`` kept)."""

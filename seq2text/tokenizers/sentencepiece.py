@@ -74,6 +74,10 @@ class SentencePieceTokenizer(Tokenizer):
         ids = self.sp.encode(text)
         return [self._to_ours[i] for i in ids] if self._to_ours else ids
 
+    def pieces_of(self, ids: list[int]) -> list[str]:
+        theirs = [self._to_theirs[i] if self._to_theirs and i >= len(SPECIALS) else i for i in ids]
+        return [SPECIALS[i] if i < len(SPECIALS) else self.sp.id_to_piece(t) for i, t in zip(ids, theirs)]
+
     def decode(self, ids: list[int]) -> str:
         if self._to_theirs:
             ids = [self._to_theirs[i] for i in ids if i not in (PAD, BOS, EOS, SEP)]

@@ -36,7 +36,7 @@ from seq2text.tokenizers import PAD
 from seq2text.training import distributed
 from seq2text.training.checkpoint import (latest_checkpoint, load_trainer_state, load_weights,
                                           save_checkpoint)
-from seq2text.training.plots import plot_learning_curves
+from seq2text.plots import plot_learning_curves
 from seq2text.training.schedule import after_validation, learning_rate, score
 
 AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -115,12 +115,12 @@ def validate(model: Seq2Seq, data: Prepared, split: str, batch_size: int, max_le
         batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
         loss, tokens = batch_loss(model, batch, 0.0)
         total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
+        state = model.encode(batch.src, batch.src_mask)
         if beam_size == 1:
-            outputs = greedy_search(model, batch.src, batch.src_mask, max_length)
+            outputs = greedy_search(model, state, max_length)
         else:
-            outputs = [best[0].tokens for best in beam_search(model, batch.src, batch.src_mask, beam_size,
-                                                                max_length, alpha)]
-        hypotheses += [data.tgt.decode(ids) for ids in outputs]
+            outputs = [best[0] for best in beam_search(model, state, beam_size, max_length, alpha)]
+        hypotheses += [data.tgt.decode(output.tokens) for output in outputs]
     model.train()
     bleu = sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]]).score
     mean = total_loss / max(1, total_tokens)

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Ship a trained model with the package: half-precision weights, recipe and card in
+``seq2text/pretrained/NAME/``, its tokenizer in ``vocab/NAME/``.
+
+    python scripts/bundle_model.py runs/multi30k_de_en/averaged multi30k-de-en \\
+        --description "German to English, Multi30k (image captions)"
+
+Half precision halves the file (the limit is 16 MB per model); weights are loaded back into
+float32, so search runs as before.  Check BLEU of the bundled copy with scripts/bench_decode.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from seq2text.atomic import atomic_path, write_text_atomic  # noqa: E402
+from seq2text.pretrained import find_model, load_model  # noqa: E402
+from seq2text.training.checkpoint import MODEL_FILE, stored_names  # noqa: E402
+
+LIMIT_MB = 16
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", type=Path, help="a trained model folder")
+    parser.add_argument("name", help="bundled name, e.g. multi30k-de-en")
+    parser.add_argument("--description", required=True)
+    args = parser.parse_args()
+    recipe, model, _, _ = load_model(args.model)
+    target = ROOT / "seq2text" / "pretrained" / args.name
+    target.mkdir(parents=True, exist_ok=True)
+    weights = model.state_dict()
+    half = {name: weights[name].to(torch.float16).contiguous() for name in stored_names(weights)}
+    with atomic_path(target / MODEL_FILE) as tmp:
+        save_file(half, str(tmp), metadata={"format": "seq2text-1"})
+    write_text_atomic(target / "recipe.yaml", (args.model / "recipe.yaml").read_text(encoding="utf-8"))
+    card = {"task": recipe.task, "description": args.description, "recipe": f"recipes/{recipe.name}.yaml",
+            "source_language": recipe.data.src_lang, "target_language": recipe.data.tgt_lang,
+            "weights": "float16", "trained_from": str(args.model)}
+    write_text_atomic(target / "card.json", json.dumps(card, ensure_ascii=False, indent=1) + "\n")
+    vocab = ROOT / "vocab" / args.name
+    shutil.rmtree(vocab, ignore_errors=True)
+    shutil.copytree(find_model(args.model).tokenizer, vocab)
+    size = sum(f.stat().st_size for d in (target, vocab) for f in d.rglob("*") if f.is_file()) / 2**20
+    print(f"{args.name}: {size:.1f} MB in {target.relative_to(ROOT)} and {vocab.relative_to(ROOT)}")
+    if size > LIMIT_MB:
+        sys.exit(f"error: {args.name} is {size:.1f} MB, over the {LIMIT_MB} MB limit")
+
+
+if __name__ == "__main__":
+    main()

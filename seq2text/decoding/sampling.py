@@ -1,0 +1,85 @@
+"""Search one token at a time without beams: greedy (the most probable token) and sampling.
+
+Both work on any model with ``step(previous (N,), state) -> (log_probs (N, V), state, weights)``
+whose state has ``batch_size``, ``device`` and ``select(index)``.  Rows that have produced
+``</s>`` leave the batch, so later steps only compute the unfinished ones.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import torch
+
+from seq2text.decoding.hypothesis import Hypothesis
+from seq2text.decoding.processors import LogitProcessor, apply, end_at_limit
+from seq2text.tokenizers import BOS, EOS
+
+
+@torch.no_grad()
+def greedy_search(model, state, max_length: int | torch.Tensor,
+                  processors: Sequence[LogitProcessor] = ()) -> list[Hypothesis]:
+    """The greedy output for each of the ``B`` rows of ``state``.
+
+    ``max_length``: an int or ``(B,)`` per-row limit in tokens (``</s>`` is forced there).
+    """
+    return _extend(model, state, max_length, processors, lambda log_probs: log_probs.argmax(dim=-1))
+
+
+@torch.no_grad()
+def sample(model, state, max_length: int | torch.Tensor, temperature: float = 1.0, top_k: int = 0,
+           top_p: float = 1.0, generator: Optional[torch.Generator] = None,
+           processors: Sequence[LogitProcessor] = ()) -> list[Hypothesis]:
+    """One sampled output per row: tokens drawn from ``softmax(log_probs / temperature)``
+    restricted to the ``top_k`` most probable (0: all) and to the smallest set whose
+    probability reaches ``top_p`` (nucleus).  A seeded ``generator`` makes it repeatable."""
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+
+    def choose(log_probs: torch.Tensor) -> torch.Tensor:
+        logits = restrict(log_probs / temperature, top_k, top_p)
+        return torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(1)
+
+    return _extend(model, state, max_length, processors, choose)
+
+
+def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """``logits`` ``(N, V)`` with ``-inf`` outside the top-k tokens and outside the nucleus."""
+    if 0 < top_k < logits.size(-1):
+        kth = logits.topk(top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        ordered, order = logits.sort(dim=-1, descending=True)
+        before = ordered.softmax(dim=-1).cumsum(dim=-1) - ordered.softmax(dim=-1)
+        drop = before >= top_p  # the most probable token always stays
+        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+    return logits
+
+
+def _extend(model, state, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor],
+            choose: Callable[[torch.Tensor], torch.Tensor]) -> list[Hypothesis]:
+    batch, device = state.batch_size, state.device
+    limits = torch.as_tensor(max_length, device=device).expand(batch).clamp(min=0)
+    rows = torch.arange(batch, device=device)  # the inputs still being extended
+    prefixes = torch.empty(batch, 0, dtype=torch.long, device=device)
+    totals = torch.zeros(batch, device=device)
+    previous = torch.full((batch,), BOS, dtype=torch.long, device=device)
+    results: list[Optional[Hypothesis]] = [None] * batch
+    for step in range(int(limits.max()) + 1):
+        log_probs, state, _ = model.step(previous, state)
+        log_probs = apply(processors, log_probs, prefixes, rows)
+        log_probs = end_at_limit(log_probs, limits[rows] <= step)
+        previous = choose(log_probs)
+        totals = totals + log_probs.gather(1, previous.unsqueeze(1)).squeeze(1)
+        ended = previous == EOS
+        for i in ended.nonzero().flatten().tolist():
+            total = totals[i].item()
+            results[rows[i]] = Hypothesis(prefixes[i].tolist(), total, total)
+        prefixes = torch.cat([prefixes, previous.unsqueeze(1)], dim=1)
+        if bool(ended.any()):
+            keep = (~ended).nonzero().flatten()
+            if keep.numel() == 0:
+                break
+            rows, prefixes, totals, previous = rows[keep], prefixes[keep], totals[keep], previous[keep]
+            state = state.select(keep)
+    return results

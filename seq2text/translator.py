@@ -1,0 +1,148 @@
+"""The Python API for translation.
+
+    from seq2text import Translator
+    translator = Translator.load("multi30k-de-en")          # or a trained model folder
+    translator.translate(["Ein Hund läuft durch den Schnee."], beam_size=5)
+
+Sentences are sorted by length and decoded in batches (little padding), then put back in
+order.  Empty or blank sentences translate to empty strings without running the model.
+Sources longer than :attr:`Translator.max_source_pieces` are cut there (a warning says so).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+
+from seq2text.data.batching import pad
+from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, beam_search, greedy_search
+from seq2text.pretrained import load_model
+from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
+
+
+@dataclass
+class Translation:
+    """One hypothesis: its ``text``, the ``score`` it was ranked by, its model ``log_prob`` and
+    target token ids."""
+
+    text: str
+    score: float
+    log_prob: float
+    tokens: list[int] = field(repr=False)
+
+
+@dataclass
+class Result:
+    """The hypotheses for one source, best first; ``truncated`` is the source's original length
+    in pieces when it was cut to ``max_source_pieces``, else 0."""
+
+    source: str
+    hypotheses: list[Translation]
+    truncated: int = 0
+
+
+@dataclass
+class Attention:
+    """Attention weights ``(target pieces + </s>, source pieces)`` with their labels."""
+
+    source: list[str]
+    target: list[str]
+    weights: torch.Tensor
+
+
+class Translator:
+    """A translation model with its tokenizers and default search settings."""
+
+    max_source_pieces = 250
+
+    def __init__(self, model: torch.nn.Module, src: Tokenizer, tgt: Tokenizer, beam_size: int = 5,
+                 length_penalty: float = 1.0, name: str = ""):
+        self.model, self.src, self.tgt, self.name = model, src, tgt, name
+        self.beam_size, self.length_penalty = beam_size, length_penalty
+
+    @classmethod
+    def load(cls, model: str | Path = "multi30k-de-en", device: str | torch.device = "cpu") -> "Translator":
+        """A bundled model by name or a trained model folder (``runs/<name>/averaged``)."""
+        recipe, network, src, tgt = load_model(model, device)
+        return cls(network, src, tgt, recipe.decoding.beam_size, recipe.decoding.length_penalty,
+                   name=str(model))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def translate(self, sentences: Sequence[str], beam_size: Optional[int] = None, **options) -> list[str]:
+        """The best translation of each sentence (see :meth:`search` for the options)."""
+        results = self.search(sentences, beam_size=beam_size, **options)
+        for number, result in enumerate(results, start=1):
+            if result.truncated:
+                warnings.warn(f"sentence {number}: {result.truncated} pieces, translated only the "
+                              f"first {self.max_source_pieces}", stacklevel=2)
+        return [result.hypotheses[0].text for result in results]
+
+    def search(self, sentences: Sequence[str], beam_size: Optional[int] = None, nbest: int = 1,
+               length_penalty: Optional[float] = None, penalty: str = "gnmt", coverage_penalty: float = 0.0,
+               max_length: Optional[int] = None, max_length_ratio: Optional[float] = None, min_length: int = 0,
+               min_length_ratio: float = 0.0, no_repeat_ngram: int = 0, batch_size: int = 64) -> list[Result]:
+        """Translate ``sentences``; every :class:`Result` holds ``nbest`` hypotheses, best first.
+
+        - ``beam_size`` 1 is greedy search (default: the model's recipe, usually 5);
+        - ``length_penalty`` alpha (GNMT ``((5+len)/6)^alpha``, or ``penalty="plain"`` for
+          ``len^alpha``), ``coverage_penalty`` beta (GNMT's, 0 = off);
+        - output length at most ``max_length`` pieces, or ``max_length_ratio * source + 10``
+          (the default: twice the source plus 10), or the smaller of both when both are given;
+          at least ``max(min_length, min_length_ratio * source)`` pieces;
+        - ``no_repeat_ngram`` n: no n-gram appears twice in an output (0 = off).
+        """
+        beam_size = beam_size or self.beam_size
+        alpha = self.length_penalty if length_penalty is None else length_penalty
+        if nbest > beam_size:
+            raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam_size})")
+        encoded = [self.src.encode(text) if text.strip() else [] for text in sentences]
+        results = [Result(text, [Translation("", 0.0, 0.0, [])] * nbest,
+                          len(ids) if len(ids) > self.max_source_pieces else 0)
+                   for text, ids in zip(sentences, encoded)]
+        order = sorted((i for i, ids in enumerate(encoded) if ids), key=lambda i: len(encoded[i]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            sources = [encoded[i][:self.max_source_pieces] for i in chunk]
+            lengths = torch.tensor([len(ids) for ids in sources])
+            longest = (lengths.double() * (max_length_ratio or 2.0) + 10).long()
+            if max_length is not None:
+                longest = longest.clamp(max=max_length) if max_length_ratio else torch.full_like(longest, max_length)
+            shortest = torch.maximum((lengths.double() * min_length_ratio).ceil().long(),
+                                     torch.tensor(min_length)).clamp(max=longest)
+            processors = [MinLength(shortest)] if bool((shortest > 0).any()) else []
+            if no_repeat_ngram:
+                processors.append(NoRepeatNGram(no_repeat_ngram))
+            src = pad(sources).to(self.device)
+            state = self.model.encode(src, src != PAD)
+            if beam_size == 1:
+                found = [[h] for h in greedy_search(self.model, state, longest, processors)]
+            else:
+                found = beam_search(self.model, state, beam_size, longest, alpha, penalty, coverage_penalty,
+                                    nbest, processors)
+            for i, hypotheses in zip(chunk, found):
+                results[i].hypotheses = [self._translation(h) for h in hypotheses]
+        return results
+
+    def _translation(self, hypothesis: Hypothesis) -> Translation:
+        return Translation(self.tgt.decode(hypothesis.tokens), hypothesis.score, hypothesis.log_prob,
+                           hypothesis.tokens)
+
+    @torch.no_grad()
+    def attention(self, source: str, translation: Translation) -> Attention:
+        """Where the model looked while writing ``translation`` of ``source`` (teacher-forced)."""
+        ids = self.src.encode(source)[:self.max_source_pieces]
+        src = torch.tensor([ids], device=self.device)
+        tgt_in = torch.tensor([[BOS] + translation.tokens], device=self.device)
+        _, weights = self.model(src, src != PAD, tgt_in)
+        if weights is None:
+            raise ValueError("this model has no attention")
+        return Attention(self.src.pieces_of(ids), self.tgt.pieces_of(translation.tokens + [EOS]),
+                         weights[0].float().cpu())
+

@@ -1,0 +1,103 @@
+"""The bundled de->en model through the Python API and `seq2text translate`, as users run them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sacrebleu
+
+from conftest import DATA, run
+from seq2text.translator import Translator
+
+DOG = "Ein Hund läuft durch den Schnee."
+
+
+@pytest.fixture(scope="module")
+def translator() -> Translator:
+    return Translator.load("multi30k-de-en")
+
+
+def test_bundled_model_translates_the_test_set(translator: Translator) -> None:
+    sources = (DATA / "multi30k" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()[:200]
+    references = (DATA / "multi30k" / "test_2016_flickr.en").read_text(encoding="utf-8").splitlines()[:200]
+    greedy = translator.translate(sources, beam_size=1)
+    beam = translator.translate(sources, beam_size=5)
+    assert sacrebleu.corpus_bleu(greedy, [references]).score > 33
+    assert sacrebleu.corpus_bleu(beam, [references]).score > 34
+    # Sorting by length and batching does not change what comes out.
+    assert translator.translate(sources[:20], beam_size=5, batch_size=3) == beam[:20]
+
+
+def test_awkward_input_is_translated_or_cut_never_fatal(translator: Translator) -> None:
+    texts = ["", "   ", "Ein Hund 🐕 läuft über die Straße — 北京 ☃!", "Hund " * 400, DOG]
+    results = translator.search(texts, nbest=2)
+    assert [r.hypotheses[0].text for r in results[:2]] == ["", ""]
+    assert results[2].hypotheses[0].text and results[2].truncated == 0
+    assert results[3].truncated == 400 and results[3].hypotheses[0].text
+    assert "dog" in results[4].hypotheses[0].text and "snow" in results[4].hypotheses[0].text
+    with pytest.warns(UserWarning, match="sentence 1: 400 pieces"):
+        translator.translate(["Hund " * 400])
+
+
+def test_search_options_are_honoured(translator: Translator) -> None:
+    sources = [DOG, "Zwei junge Männer spielen auf einer grünen Wiese mit einem roten Ball Fußball."]
+    for result in translator.search(sources, beam_size=4, nbest=4):
+        scores = [h.score for h in result.hypotheses]
+        assert scores == sorted(scores, reverse=True) and len({h.text for h in result.hypotheses}) == 4
+    for result in translator.search(sources, min_length=25, max_length=30):
+        assert 25 <= len(result.hypotheses[0].tokens) <= 30
+    for result in translator.search(sources, max_length=3):
+        assert len(result.hypotheses[0].tokens) <= 3
+    for result in translator.search(sources, no_repeat_ngram=1, min_length=20):
+        tokens = result.hypotheses[0].tokens
+        assert len(set(tokens)) == len(tokens)
+    plain = translator.search(sources, length_penalty=1.0, penalty="plain")[0].hypotheses[0]
+    assert plain.score == pytest.approx(plain.log_prob / (len(plain.tokens) + 1))
+
+
+def test_coverage_penalty_scores_the_attention_the_source_received(translator: Translator) -> None:
+    best = translator.search([DOG], coverage_penalty=0.4, length_penalty=0.0)[0].hypotheses[0]
+    received = translator.attention(DOG, best).weights.sum(dim=0)
+    assert best.score == pytest.approx(best.log_prob + 0.4 * received.clamp(max=1).log().sum().item(),
+                                       abs=1e-3)
+
+
+def test_translate_command_reads_arguments_stdin_and_files(tmp_path: Path) -> None:
+    result = run("translate", DOG)
+    assert result.returncode == 0 and result.stdout == "A dog runs through the snow.\n", result.stderr
+    result = run("translate", "--greedy", stdin=f"{DOG}\n\nEine Frau liest ein Buch.\n")
+    lines = result.stdout.split("\n")
+    assert result.returncode == 0 and len(lines) == 4 and lines[1] == "" and "woman" in lines[2]
+
+    source = tmp_path / "in.de"
+    source.write_text(f"{DOG}\nEine Frau liest ein Buch.\n", encoding="utf-8")
+    result = run("translate", "-i", str(source), "-o", str(tmp_path / "out.en"), "--nbest", "3",
+                 "--attention-plot", str(tmp_path / "plots"))
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / "out.en").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 6 and all(len(line.split("\t")) == 2 for line in lines)
+    assert float(lines[0].split("\t")[1]) >= float(lines[1].split("\t")[1])
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["0001.png", "0002.png"]
+    assert (tmp_path / "plots" / "0001.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_translate_command_errors_are_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.de"
+    broken.write_bytes(b"Ein Hund.\nEin \xe9 Hund.\n")
+    for args, stdin, message in (
+            (["-i", str(broken)], "", f"{broken}:2: invalid UTF-8 (byte 0xe9 at column 5)"),
+            ([], b"Ein Hund.\n\xff\n", "<stdin>:2: invalid UTF-8 (byte 0xff at column 1)"),
+            (["-m", "no-such-model", "Hallo"], "", "no-such-model: neither a bundled model (multi30k-de-en)"),
+            (["--nbest", "3", "--beam-size", "2", "Hallo"], "", "--nbest 3 needs --beam-size of at least 3"),
+            (["--device", "cuda:7", "Hallo"], "", "--device cuda:7")):
+        result = run("translate", *args, stdin=stdin)
+        stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode()
+        assert result.returncode == 2 and stderr.count("\n") == 1 and message in stderr, stderr
+
+
+def test_models_lists_the_bundled_model() -> None:
+    result = run("models")
+    assert result.returncode == 0
+    name, task, size, _ = result.stdout.splitlines()[0].split("\t")
+    assert (name, task) == ("multi30k-de-en", "translation") and float(size.split()[0]) <= 16
