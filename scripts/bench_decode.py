@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Decoding speed and quality: translate Multi30k test_2016_flickr greedy and with beam 5.
 
-    python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--peer]
+    python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--precision bf16] [--peer]
 
 MODEL is a bundled name or a trained model folder (default: the bundled multi30k-de-en).  Prints
 one line ``greedy_sent_per_s=N beam5_sent_per_s=N bleu_greedy=X bleu_beam5=Y``: whole
@@ -49,18 +49,19 @@ def main() -> None:
     parser.add_argument("model", nargs="?", default="multi30k-de-en")
     parser.add_argument("--batch-size", type=int, default=64, help="sentences per batch [64]")
     parser.add_argument("--alpha", type=float, help="length penalty for beam 5 [the model's]")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="[fp32]")
     parser.add_argument("--peer", action="store_true", help="also run the JoeyNMT kit (../shared/peers)")
     args = parser.parse_args()
     try:
         recipe = find_model(args.model).recipe
-        translator = Translator.load(args.model)
+        translator = Translator.load(args.model, precision=args.precision)
         prefix = recipe.data_path(recipe.data.test)
         sources = read_lines(Path(f"{prefix}.{recipe.data.src_lang}"))
         references = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
     print(f"# {args.model}: {len(sources)} sentences of {prefix.name}, batches of {args.batch_size}, "
-          f"{torch.get_num_threads()} threads", file=sys.stderr)
+          f"{torch.get_num_threads()} threads, {args.precision}", file=sys.stderr)
     greedy_speed, greedy_bleu = measure(translator, sources, references, 1, args.batch_size, args.alpha)
     beam_speed, beam_bleu = measure(translator, sources, references, 5, args.batch_size, args.alpha)
     print(f"greedy_sent_per_s={greedy_speed:.1f} beam5_sent_per_s={beam_speed:.1f} "

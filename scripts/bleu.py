@@ -25,7 +25,7 @@ from seq2text.models import Seq2Seq  # noqa: E402
 from seq2text.prepare import prepare  # noqa: E402
 from seq2text.recipe import load_recipe  # noqa: E402
 from seq2text.training.checkpoint import load_weights  # noqa: E402
-from seq2text.training.trainer import validate  # noqa: E402
+from seq2text.training.feeds import PairFeed  # noqa: E402
 
 
 def main() -> None:
@@ -44,8 +44,7 @@ def main() -> None:
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
     for split in args.split or ["valid", "test"]:
-        scores = validate(model, data, split, 64, recipe.decoding.max_length, torch.device("cpu"),
-                          args.beam_size, args.alpha)
+        scores = PairFeed(recipe, data).validate(model, split, torch.device("cpu"), args.beam_size, args.alpha)
         kept = data.splits[split]
         print(json.dumps({"split": split, "beam_size": args.beam_size, "alpha": args.alpha,
                           "sentences": len(kept.dataset), "of": kept.total, **scores.as_dict()}), flush=True)

@@ -5,7 +5,8 @@
     python scripts/bundle_model.py runs/multi30k_de_en/averaged multi30k-de-en \\
         --description "German to English, Multi30k (image captions)"
 
-Half precision halves the file (the limit is 16 MB per model); weights are loaded back into
+Learned tables beside the weights (``tones.json`` of a poetry model) are copied too.  Half
+precision halves the file (the limit is 16 MB per model); weights are loaded back into
 float32, so search runs as before.  Check BLEU of the bundled copy with scripts/bench_decode.py.
 """
 
@@ -28,6 +29,7 @@ from seq2text.pretrained import find_model, load_model  # noqa: E402
 from seq2text.training.checkpoint import MODEL_FILE, stored_names  # noqa: E402
 
 LIMIT_MB = 16
+LEARNED_TABLES = ["tones.json"]
 
 
 def main() -> None:
@@ -44,9 +46,12 @@ def main() -> None:
     with atomic_path(target / MODEL_FILE) as tmp:
         save_file(half, str(tmp), metadata={"format": "seq2text-1"})
     write_text_atomic(target / "recipe.yaml", (args.model / "recipe.yaml").read_text(encoding="utf-8"))
+    for extra in LEARNED_TABLES:  # learned beside the weights, e.g. by scripts/learn_tones.py
+        if (args.model / extra).is_file():
+            write_text_atomic(target / extra, (args.model / extra).read_text(encoding="utf-8"))
     card = {"task": recipe.task, "description": args.description, "recipe": f"recipes/{recipe.name}.yaml",
             "source_language": recipe.data.src_lang, "target_language": recipe.data.tgt_lang,
-            "weights": "float16", "trained_from": str(args.model)}
+            "weights": "float16", "seed": recipe.seed, "epochs": recipe.training.epochs}
     write_text_atomic(target / "card.json", json.dumps(card, ensure_ascii=False, indent=1) + "\n")
     vocab = ROOT / "vocab" / args.name
     shutil.rmtree(vocab, ignore_errors=True)

@@ -1,3 +1,23 @@
-"""seq2text: recurrent sequence models for translation, poems and couplets."""
+"""seq2text: recurrent sequence models for translation, poems and couplets.
+
+The Python API: ``from seq2text import Translator, Generator`` (see :mod:`seq2text.translator`
+and :mod:`seq2text.generator`).
+"""
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["Generator", "Translator", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that `seq2text --help` does not pay for loading PyTorch.
+    if name == "Translator":
+        from seq2text.translator import Translator
+
+        return Translator
+    if name == "Generator":
+        from seq2text.generator import Generator
+
+        return Generator
+    raise AttributeError(f"module 'seq2text' has no attribute {name!r}")

@@ -15,10 +15,6 @@ import click
 from seq2text import __version__
 from seq2text.errors import Seq2TextError
 
-FORMS = ["wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi", "free", "couplet",
-         "五言绝句", "七言绝句", "五言律诗", "七言律诗"]
-
-
 class Seq2TextGroup(click.Group):
     """A click group that turns :class:`Seq2TextError` into ``error: ...`` and exit code 2."""
 
@@ -84,7 +80,7 @@ def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None,
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resume: bool,
           output_dir: Path | None, device: str) -> None:
-    """Train the model a recipe describes (translation recipes so far).
+    """Train the model a recipe describes: a translation model or a language model (task: lm).
 
     Validates and checkpoints every training.validate_every steps (default: each epoch) into
     OUTPUT_DIR/checkpoints; --resume continues from the latest checkpoint exactly.
@@ -118,12 +114,14 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Sentences decoded together.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
+              help="bf16: faster matrix products on CPUs with bf16 support and on GPUs.")
 @click.option("--attention-plot", type=click.Path(file_okay=False, path_type=Path),
               help="Write an attention heat-map per sentence to DIR/<line>.png.")
 def translate(text: tuple[str, ...], model: str, input_file: Path | None, output: Path | None,
               beam_size: int | None, greedy: bool, nbest: int, length_penalty: float | None,
               coverage_penalty: float, no_repeat_ngram: int, max_length: int | None, batch_size: int,
-              device: str, attention_plot: Path | None) -> None:
+              device: str, precision: str, attention_plot: Path | None) -> None:
     """Translate TEXT arguments, or the lines of -i FILE, or stdin, with a trained or bundled model.
 
     One output line per input line (an empty line gives an empty line); with --nbest N, N lines
@@ -139,7 +137,7 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
     from seq2text.textio import Output, input_chunks
     from seq2text.translator import Translator
 
-    translator = Translator.load(model, device)
+    translator = Translator.load(model, device, precision)
     beam_size = 1 if greedy else (beam_size or translator.beam_size)
     if nbest > beam_size:
         raise Seq2TextError(f"--nbest {nbest} needs --beam-size of at least {nbest}")
@@ -163,25 +161,58 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 
 
 @main.command()
-@click.option("-m", "--model", help="Bundled model name or trained model folder.")
-@click.option("--form", type=click.Choice(FORMS), default="qiyan-jueju", show_default=True,
-              help="Poem form (Chinese names accepted) or couplet.")
-@click.option("--acrostic", help="藏头诗: the first character of each line.")
-@click.option("--prompt", help="Characters to continue from.")
+@click.option("-m", "--model", default="tang-poetry", show_default=True,
+              help="Bundled model name (see `seq2text models`) or a trained model folder.")
+@click.option("--form", default="qiyan-jueju", show_default=True,
+              help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
+                   "五言律诗, 七言律诗), or couplet.")
+@click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
+@click.option("--prompt", help="The poem's first characters, continued by the model.")
 @click.option("--first-line", help="Couplet: the 上联 to answer.")
-@click.option("--rhyme/--no-rhyme", default=True, show_default=True)
-@click.option("--tones/--no-tones", default=True, show_default=True)
-@click.option("--temperature", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True)
-@click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--top-p", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True)
-@click.option("--seed", type=int, help="Same seed, same poem.")
-@click.option("--beam-size", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("-n", "count", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--rhyme/--no-rhyme", default=True, show_default=True,
+              help="Even lines end in one level-tone rhyme group (regulated forms).")
+@click.option("--tones/--no-tones", default=True, show_default=True,
+              help="The 平仄 rules of regulated verse.")
+@click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
+              help="The 平水韵 table [default: rhyme/pingshuiyun.txt under the data root if there, "
+                   "else modern readings].")
+@click.option("--temperature", type=click.FloatRange(min=0.0, min_open=True), default=0.8, show_default=True)
+@click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True, help="0 = no limit.")
+@click.option("--top-p", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.9, show_default=True)
+@click.option("--seed", type=int, help="Same seed, same poems [default: random, printed with --format jsonl].")
+@click.option("--beam-size", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Beam search under the same rules instead of sampling.")
+@click.option("-n", "count", type=click.IntRange(min=1), default=1, show_default=True, help="Number of poems.")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
-              show_default=True)
-def generate(**options: Any) -> None:
-    """Write classical poems or the 下联 of a couplet."""
-    not_yet("generate", "see the issues on poetry and couplets")
+              show_default=True, help="text: the poems, a blank line between; jsonl: one JSON object "
+                                      "per poem with its rule checks.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+def generate(model: str, form: str, acrostic: str | None, prompt: str | None, first_line: str | None,
+             rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float, top_k: int, top_p: float,
+             seed: int | None, beam_size: int, count: int, output_format: str, device: str) -> None:
+    """Write classical poems (or, with --form couplet, the 下联 of a couplet).
+
+    \b
+    Examples:
+      seq2text generate --form 七言绝句
+      seq2text generate --form 五言绝句 --acrostic 春夏秋冬 --seed 7
+      seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
+    """
+    import json
+
+    from seq2text.generator import Generator
+
+    if form == "couplet" or first_line is not None:
+        not_yet("generate --form couplet", "see the issue on couplets")
+    generator = Generator.load(model, device, rhyme_table)
+    poems = generator.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
+                            beam_size)
+    for number, poem in enumerate(poems):
+        if output_format == "jsonl":
+            click.echo(json.dumps({"text": poem.text, "form": poem.form, "seed": poem.seed,
+                                   "log_prob": round(poem.log_prob, 3), "checks": poem.checks}, ensure_ascii=False))
+        else:
+            click.echo(("\n" if number else "") + "\n".join(poem.lines()))
 
 
 @main.command()

@@ -69,13 +69,13 @@ def find_model(name_or_path: str | Path) -> ModelFolder:
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu"
                ) -> tuple[Recipe, torch.nn.Module, Tokenizer, Tokenizer]:
     """``(recipe, model in eval mode on device, source tokenizer, target tokenizer)``."""
-    from seq2text.models import Seq2Seq
+    from seq2text.models import build_model
     from seq2text.training.checkpoint import load_weights
 
     folder = find_model(name_or_path)
     recipe = folder.recipe
     src, tgt = load_tokenizers(folder.tokenizer)
-    model = Seq2Seq(recipe.model, src.vocab_size, tgt.vocab_size)
+    model = build_model(recipe, src.vocab_size, tgt.vocab_size)
     load_weights(folder.weights, model)
     try:
         return recipe, model.to(device).eval(), src, tgt

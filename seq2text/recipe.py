@@ -118,6 +118,9 @@ class TrainingConfig(Section):
     batch_size: Optional[int] = Field(None, gt=0, description="sentences per batch")
     batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch")
     bucket_pool: int = Field(100, ge=1, description="batches sorted by length together")
+    bptt: Optional[int] = Field(None, gt=0, description="language models: read the text as one "
+                                "stream in windows of this many tokens, carrying the state "
+                                "(batch_size = parallel streams); default: one sequence per line")
     epochs: int = Field(10, ge=1)
     optimizer: Literal["adam", "sgd"] = "adam"
     learning_rate: float = Field(1e-3, gt=0.0)
@@ -175,6 +178,14 @@ class Recipe(Section):
     path: Optional[Path] = Field(None, exclude=True)
     data_root: Optional[Path] = Field(None, exclude=True)
 
+    @model_validator(mode="after")
+    def _task_fits(self) -> "Recipe":
+        if self.task == "lm" and self.training.metric == "bleu":
+            raise ValueError("training.metric: language models are scored by perplexity; set metric: ppl")
+        if self.training.bptt and self.task != "lm":
+            raise ValueError("training.bptt: only language models read text as a stream")
+        return self
+
     def data_path(self, relative: str) -> Path:
         """A data path of this recipe, made absolute against the data root."""
         root = self.data_root if self.data_root is not None else Path.cwd()
@@ -228,6 +239,8 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
+        if not key:  # a rule across sections names its setting in the message
+            raise Seq2TextError(f"{path}: {_describe(first)}") from None
         source = f"--set {key}" if _is_overridden(key, overridden) else f"{path}: {key}"
         raise Seq2TextError(f"{source}: {_describe(first)}") from None
 

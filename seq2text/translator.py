@@ -20,6 +20,7 @@ import torch
 
 from seq2text.data.batching import pad
 from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, beam_search, greedy_search
+from seq2text.errors import Seq2TextError
 from seq2text.pretrained import load_model
 from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
 
@@ -54,22 +55,33 @@ class Attention:
     weights: torch.Tensor
 
 
+PRECISIONS = ("fp32", "bf16")
+
+
 class Translator:
     """A translation model with its tokenizers and default search settings."""
 
     max_source_pieces = 250
 
     def __init__(self, model: torch.nn.Module, src: Tokenizer, tgt: Tokenizer, beam_size: int = 5,
-                 length_penalty: float = 1.0, name: str = ""):
+                 length_penalty: float = 1.0, precision: str = "fp32", name: str = ""):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.model, self.src, self.tgt, self.name = model, src, tgt, name
-        self.beam_size, self.length_penalty = beam_size, length_penalty
+        self.beam_size, self.length_penalty, self.precision = beam_size, length_penalty, precision
 
     @classmethod
-    def load(cls, model: str | Path = "multi30k-de-en", device: str | torch.device = "cpu") -> "Translator":
-        """A bundled model by name or a trained model folder (``runs/<name>/averaged``)."""
+    def load(cls, model: str | Path = "multi30k-de-en", device: str | torch.device = "cpu",
+             precision: str = "fp32") -> "Translator":
+        """A bundled model by name or a trained model folder (``runs/<name>/averaged``).
+
+        ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
+        instructions and on GPUs; BLEU moves by a few hundredths on Multi30k)."""
         recipe, network, src, tgt = load_model(model, device)
+        if recipe.task != "translation":
+            raise Seq2TextError(f"{model}: a {recipe.task} model, not a translation model")
         return cls(network, src, tgt, recipe.decoding.beam_size, recipe.decoding.length_penalty,
-                   name=str(model))
+                   precision, name=str(model))
 
     @property
     def device(self) -> torch.device:
@@ -120,15 +132,19 @@ class Translator:
             if no_repeat_ngram:
                 processors.append(NoRepeatNGram(no_repeat_ngram))
             src = pad(sources).to(self.device)
-            state = self.model.encode(src, src != PAD)
-            if beam_size == 1:
-                found = [[h] for h in greedy_search(self.model, state, longest, processors)]
-            else:
-                found = beam_search(self.model, state, beam_size, longest, alpha, penalty, coverage_penalty,
-                                    nbest, processors)
+            with self._autocast():
+                state = self.model.encode(src, src != PAD)
+                if beam_size == 1:
+                    found = [[h] for h in greedy_search(self.model, state, longest, processors)]
+                else:
+                    found = beam_search(self.model, state, beam_size, longest, alpha, penalty, coverage_penalty,
+                                        nbest, processors)
             for i, hypotheses in zip(chunk, found):
                 results[i].hypotheses = [self._translation(h) for h in hypotheses]
         return results
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def _translation(self, hypothesis: Hypothesis) -> Translation:
         return Translation(self.tgt.decode(hypothesis.tokens), hypothesis.score, hypothesis.log_prob,
@@ -140,7 +156,8 @@ class Translator:
         ids = self.src.encode(source)[:self.max_source_pieces]
         src = torch.tensor([ids], device=self.device)
         tgt_in = torch.tensor([[BOS] + translation.tokens], device=self.device)
-        _, weights = self.model(src, src != PAD, tgt_in)
+        with self._autocast():
+            _, weights = self.model(src, src != PAD, tgt_in)
         if weights is None:
             raise ValueError("this model has no attention")
         return Attention(self.src.pieces_of(ids), self.tgt.pieces_of(translation.tokens + [EOS]),

@@ -32,7 +32,7 @@ def test_prepare_trains_and_saves_the_tokenizer(multi30k_slice: Path, tmp_path: 
     assert src.sp.decode(src.sp.encode("Ein Hund läuft.")) == "Ein Hund läuft."
 
 
-@pytest.mark.parametrize("command", [["generate"], ["evaluate", "-m", "x"]])
+@pytest.mark.parametrize("command", [["generate", "--form", "couplet"], ["evaluate", "-m", "x"]])
 def test_unfinished_commands_say_so(command: list[str]) -> None:
     result = run(*command)
     assert result.returncode == 2 and "not implemented yet" in result.stderr

@@ -96,7 +96,8 @@ def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -
 def test_max_length_per_sentence_is_respected(trained) -> None:
     model, batch = trained
     limits = torch.arange(batch.src.size(0)) % 4
-    for limit, hypotheses in zip(limits.tolist(), beam_search(model, model.encode(batch.src, batch.src_mask), 3, limits)):
+    found = beam_search(model, model.encode(batch.src, batch.src_mask), 3, limits)
+    for limit, hypotheses in zip(limits.tolist(), found):
         assert len(hypotheses[0].tokens) <= limit
 
 

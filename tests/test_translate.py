@@ -8,7 +8,7 @@ import pytest
 import sacrebleu
 
 from conftest import DATA, run
-from seq2text.translator import Translator
+from seq2text import Translator
 
 DOG = "Ein Hund läuft durch den Schnee."
 
@@ -64,8 +64,9 @@ def test_coverage_penalty_scores_the_attention_the_source_received(translator: T
 
 
 def test_translate_command_reads_arguments_stdin_and_files(tmp_path: Path) -> None:
-    result = run("translate", DOG)
-    assert result.returncode == 0 and result.stdout == "A dog runs through the snow.\n", result.stderr
+    for precision in ("fp32", "bf16"):
+        result = run("translate", "--precision", precision, DOG)
+        assert result.returncode == 0 and result.stdout == "A dog runs through the snow.\n", result.stderr
     result = run("translate", "--greedy", stdin=f"{DOG}\n\nEine Frau liest ein Buch.\n")
     lines = result.stdout.split("\n")
     assert result.returncode == 0 and len(lines) == 4 and lines[1] == "" and "woman" in lines[2]

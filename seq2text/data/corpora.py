@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, before dataset
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets  # noqa: E402
 
-from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
+from seq2text.data.tang import CleaningReport, couplet_pairs, labelled, read_tang  # noqa: E402
 from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.recipe import Recipe  # noqa: E402
@@ -143,7 +143,9 @@ def _load_tang(recipe: Recipe) -> Corpus:
         chosen = [poem for poem, out in zip(poems, held_out) if out == wanted]
         if chosen:
             columns = {key: [poem[key] for poem in chosen] for key in chosen[0]}
-            builder.add(split, columns, [folder], f"held out {recipe.data.valid_fraction}")
+            if recipe.task == "lm":
+                columns["text"] = [labelled(poem["text"], poem["form"]) for poem in chosen]
+            builder.add(split, columns, [folder], f"held out {recipe.data.valid_fraction}, task {recipe.task}")
     return builder.corpus
 
 

@@ -77,6 +77,18 @@ def clean_paragraph(paragraph: str) -> Optional[str]:
     return text
 
 
+# Language models read every poem after its form's label and LABEL_END, so that generation can
+# ask for a form by starting with its label.
+FORM_LABELS = {"wuyan-jueju": "五绝", "qiyan-jueju": "七绝", "wuyan-lushi": "五律", "qiyan-lushi": "七律",
+               "free": "古诗"}
+LABEL_END = "|"
+
+
+def labelled(text: str, form: str) -> str:
+    """``text`` after its form label, as language models read it: ``七绝|...``."""
+    return f"{FORM_LABELS[form]}{LABEL_END}{text}"
+
+
 def verse_lines(text: str) -> list[str]:
     """The lines (clauses) of a poem, without punctuation."""
     return [line for line in CLAUSE_END.split(text) if line]

@@ -2,8 +2,9 @@
 
 Each step scores ``2K`` candidates per input (``K`` = beam size).  Candidates that end with
 ``</s>`` among the best ``K`` become finished hypotheses; the best ``K`` others continue.  An
-input stops when it has ``K`` finished hypotheses (not when its best one ends) or at its
-maximum length, where ``</s>`` is forced; its beams then leave the batch.  Finished hypotheses
+input stops when it has ``K`` finished hypotheses (not when its best one ends), when no live
+beam can still beat its ``nbest`` best finished ones, or at its maximum length, where ``</s>``
+is forced; its beams then leave the batch.  Finished hypotheses
 are ranked by their model score over a length penalty, plus GNMT's coverage penalty
 ``beta * sum_source log(min(attention received, 1))`` when ``coverage`` is set.
 
@@ -26,10 +27,12 @@ from seq2text.tokenizers import BOS, EOS
 @torch.no_grad()
 def beam_search(model, state, beam_size: int = 5, max_length: int | torch.Tensor = 100,
                 alpha: float = 1.0, penalty: str = "gnmt", coverage: float = 0.0, nbest: int = 1,
-                processors: Sequence[LogitProcessor] = ()) -> list[list[Hypothesis]]:
+                processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None
+                ) -> list[list[Hypothesis]]:
     """The ``nbest`` best hypotheses for each of the ``B`` rows of ``state``, best first.
 
-    ``max_length``: an int or a ``(B,)`` tensor of per-row limits (tokens, without ``</s>``).
+    ``max_length``: an int or a ``(B,)`` tensor of per-row limits (tokens, without ``</s>``);
+    ``start``: the ``(B,)`` tokens the model reads first (default ``<s>``).
     """
     batch, k, device = state.batch_size, beam_size, state.device
     length_penalty(1, alpha, penalty)  # rejects an unknown kind before any work
@@ -39,7 +42,8 @@ def beam_search(model, state, beam_size: int = 5, max_length: int | torch.Tensor
     scores = torch.full((batch, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # one live beam per input at the start
     prefixes = torch.empty(batch * k, 0, dtype=torch.long, device=device)
-    previous = torch.full((batch * k,), BOS, dtype=torch.long, device=device)
+    previous = (torch.full((batch * k,), BOS, dtype=torch.long, device=device) if start is None
+                else start.repeat_interleave(k))
     attended: Optional[torch.Tensor] = None  # (A*K, S) attention received so far
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
 
@@ -63,7 +67,12 @@ def beam_search(model, state, beam_size: int = 5, max_length: int | torch.Tensor
             if attended is not None:
                 score += coverage * _coverage_penalty(attended[row])
             finished[alive[a]].append(Hypothesis(tokens, log_prob, score))
-        done = torch.tensor([len(finished[b]) >= k for b in alive.tolist()], device=device)
+        # A live beam's log-probability only falls, so its best possible final score is that
+        # over the largest length penalty it could reach.
+        live = cand_scores.masked_fill(ends, float("-inf")).max(dim=1).values
+        bounds = (live / length_penalty(limits[alive] + 1, alpha, penalty)).tolist()
+        done = torch.tensor([_settled(finished[b], k, nbest, bound) for b, bound in zip(alive.tolist(), bounds)],
+                            device=device)
         done |= limits[alive] <= step
         if bool(done.all()):
             break
@@ -82,6 +91,14 @@ def beam_search(model, state, beam_size: int = 5, max_length: int | torch.Tensor
         alive = alive[going]
 
     return [sorted(f, key=lambda h: -h.score)[:nbest] for f in finished]
+
+
+def _settled(finished: list[Hypothesis], k: int, nbest: int, bound: float) -> bool:
+    """An input is done with ``k`` finished hypotheses, or once no live beam can still enter
+    its ``nbest`` best."""
+    if len(finished) >= k:
+        return True
+    return len(finished) >= nbest and sorted(h.score for h in finished)[-nbest] >= bound
 
 
 def _coverage_penalty(attended: torch.Tensor) -> float:

@@ -15,8 +15,10 @@ class Hypothesis:
     score: float
 
 
-def length_penalty(length: int, alpha: float, kind: str = "gnmt") -> float:
-    """GNMT's ``((5 + length) / 6) ** alpha`` or plain ``length ** alpha``; 1 for alpha 0."""
+def length_penalty(length, alpha: float, kind: str = "gnmt"):
+    """GNMT's ``((5 + length) / 6) ** alpha`` or plain ``length ** alpha``; 1 for alpha 0.
+
+    ``length`` may be a number or a tensor of lengths."""
     if kind not in ("gnmt", "plain"):
         raise ValueError(f"unknown length penalty {kind!r} (gnmt or plain)")
     return ((5 + length) / 6) ** alpha if kind == "gnmt" else length ** alpha

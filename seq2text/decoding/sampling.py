@@ -17,19 +17,21 @@ from seq2text.tokenizers import BOS, EOS
 
 
 @torch.no_grad()
-def greedy_search(model, state, max_length: int | torch.Tensor,
-                  processors: Sequence[LogitProcessor] = ()) -> list[Hypothesis]:
+def greedy_search(model, state, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor] = (),
+                  start: Optional[torch.Tensor] = None) -> list[Hypothesis]:
     """The greedy output for each of the ``B`` rows of ``state``.
 
-    ``max_length``: an int or ``(B,)`` per-row limit in tokens (``</s>`` is forced there).
+    ``max_length``: an int or ``(B,)`` per-row limit in tokens (``</s>`` is forced there);
+    ``start``: the ``(B,)`` tokens the model reads first (default ``<s>``; a language model
+    continuing a prompt reads the prompt's last token).
     """
-    return _extend(model, state, max_length, processors, lambda log_probs: log_probs.argmax(dim=-1))
+    return _extend(model, state, max_length, processors, lambda log_probs: log_probs.argmax(dim=-1), start)
 
 
 @torch.no_grad()
 def sample(model, state, max_length: int | torch.Tensor, temperature: float = 1.0, top_k: int = 0,
            top_p: float = 1.0, generator: Optional[torch.Generator] = None,
-           processors: Sequence[LogitProcessor] = ()) -> list[Hypothesis]:
+           processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None) -> list[Hypothesis]:
     """One sampled output per row: tokens drawn from ``softmax(log_probs / temperature)``
     restricted to the ``top_k`` most probable (0: all) and to the smallest set whose
     probability reaches ``top_p`` (nucleus).  A seeded ``generator`` makes it repeatable."""
@@ -40,7 +42,7 @@ def sample(model, state, max_length: int | torch.Tensor, temperature: float = 1.
         logits = restrict(log_probs / temperature, top_k, top_p)
         return torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(1)
 
-    return _extend(model, state, max_length, processors, choose)
+    return _extend(model, state, max_length, processors, choose, start)
 
 
 def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -57,13 +59,13 @@ def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.
 
 
 def _extend(model, state, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor],
-            choose: Callable[[torch.Tensor], torch.Tensor]) -> list[Hypothesis]:
+            choose: Callable[[torch.Tensor], torch.Tensor], start: Optional[torch.Tensor]) -> list[Hypothesis]:
     batch, device = state.batch_size, state.device
     limits = torch.as_tensor(max_length, device=device).expand(batch).clamp(min=0)
     rows = torch.arange(batch, device=device)  # the inputs still being extended
     prefixes = torch.empty(batch, 0, dtype=torch.long, device=device)
     totals = torch.zeros(batch, device=device)
-    previous = torch.full((batch,), BOS, dtype=torch.long, device=device)
+    previous = torch.full((batch,), BOS, dtype=torch.long, device=device) if start is None else start
     results: list[Optional[Hypothesis]] = [None] * batch
     for step in range(int(limits.max()) + 1):
         log_probs, state, _ = model.step(previous, state)

@@ -45,7 +45,8 @@ class Seq2Seq(nn.Module):
              ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
         """Log-probabilities ``(B, V)`` of the next token after ``previous`` ``(B,)``."""
         output, state, weights = self.decoder.step(previous, state)
-        return torch.log_softmax(self.generator(output), dim=-1), state, weights
+        # In float32 even under bf16 autocast: search adds these up over many steps.
+        return torch.log_softmax(self.generator(output).float(), dim=-1), state, weights
 
     def forward(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor
                 ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:

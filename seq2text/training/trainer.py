@@ -1,9 +1,10 @@
-"""``seq2text train`` for translation recipes: the training loop, validation and checkpoints.
+"""``seq2text train``: the training loop, validation and checkpoints, for every task.
 
-Per step: a length-bucketed batch (see :mod:`seq2text.data.batching`), teacher-forced
-cross-entropy with label smoothing averaged over target tokens, Adam or SGD, gradient clipping.
-Every ``training.validate_every`` steps (default: at the end of each epoch) the model is scored
-on the validation split (loss, perplexity, greedy BLEU) and a checkpoint is written.
+Per step: a batch from the task's feed (:mod:`seq2text.training.feeds`: length-bucketed pairs
+or sequences, or windows of a text stream), cross-entropy with label smoothing averaged over
+target tokens, Adam or SGD, gradient clipping.  Every ``training.validate_every`` steps
+(default: at the end of each epoch) the model is scored on the validation split (loss,
+perplexity, and greedy BLEU for translation) and a checkpoint is written.
 
 The batch order is a pure function of ``(seed, epoch)`` and the RNG state is saved, so resuming
 from a checkpoint replays exactly what an uninterrupted run would have done.
@@ -12,31 +13,26 @@ from a checkpoint replays exactly what an uninterrupted run would have done.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
-import sacrebleu
 import torch
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from seq2text.atomic import write_text_atomic
-from seq2text.data.batching import BucketBatcher, PairBatch, collate_pairs
-from seq2text.decoding import beam_search, greedy_search
 from seq2text.errors import Seq2TextError
-from seq2text.models import Seq2Seq
-from seq2text.prepare import Prepared, example_lengths, prepare
+from seq2text.models import build_model
+from seq2text.plots import plot_learning_curves
+from seq2text.prepare import Prepared, prepare
 from seq2text.recipe import Recipe, TrainingConfig
-from seq2text.tokenizers import PAD
 from seq2text.training import distributed
 from seq2text.training.checkpoint import (latest_checkpoint, load_trainer_state, load_weights,
                                           save_checkpoint)
-from seq2text.plots import plot_learning_curves
+from seq2text.training.feeds import make_feed, pair_loss
 from seq2text.training.schedule import after_validation, learning_rate, score
 
 AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -45,24 +41,6 @@ AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16
 def say(line: str) -> None:
     """A report line on stderr that does not break the progress bar."""
     tqdm.write(line, file=sys.stderr)
-
-
-@dataclass
-class Validation:
-    loss: float
-    perplexity: float
-    bleu: float
-
-    def as_dict(self) -> dict:
-        return {"loss": self.loss, "ppl": self.perplexity, "bleu": self.bleu}
-
-
-def batch_loss(model: Seq2Seq, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
-    """Summed token cross-entropy of a batch and its number of target tokens."""
-    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.tgt_out.reshape(-1),
-                           ignore_index=PAD, label_smoothing=label_smoothing, reduction="sum")
-    return loss, batch.target_tokens
 
 
 class MixedPrecision:
@@ -74,15 +52,17 @@ class MixedPrecision:
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
 
-def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: PairBatch,
+def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Any,
                config: TrainingConfig, rate: float, precision: MixedPrecision,
-               process: distributed.Process = distributed.Process()) -> tuple[float, int, float]:
-    """One optimizer step on ``batch``: returns the summed loss, this process's target tokens
-    and the target tokens of the global batch (all processes)."""
+               process: distributed.Process = distributed.Process(), loss_fn: Callable = pair_loss
+               ) -> tuple[float, int, float]:
+    """One optimizer step on ``batch`` with ``loss_fn(model, batch, label_smoothing) -> (summed
+    loss, tokens)``: returns the summed loss, this process's target tokens and the target tokens
+    of the global batch (all processes)."""
     for group in optimizer.param_groups:
         group["lr"] = rate
     with precision.autocast:
-        loss, tokens = batch_loss(model, batch, config.label_smoothing)
+        loss, tokens = loss_fn(model, batch, config.label_smoothing)
     # Normalise by the global token count: DDP's gradient mean then equals the gradient of one
     # process over the whole global batch.
     total_tokens = process.sum(tokens)
@@ -102,39 +82,14 @@ def make_optimizer(model: torch.nn.Module, config: TrainingConfig) -> torch.opti
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate)
 
 
-@torch.no_grad()
-def validate(model: Seq2Seq, data: Prepared, split: str, batch_size: int, max_length: int,
-             device: torch.device, beam_size: int = 1, alpha: float = 1.0) -> Validation:
-    """Loss and perplexity (no smoothing) and cased sacreBLEU on detokenised text, greedy or
-    with beam search."""
-    model.eval()
-    dataset = data.splits[split].dataset
-    total_loss, total_tokens, hypotheses = 0.0, 0, []
-    for start in range(0, len(dataset), batch_size):
-        rows = dataset[start:start + batch_size]
-        batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
-        loss, tokens = batch_loss(model, batch, 0.0)
-        total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
-        state = model.encode(batch.src, batch.src_mask)
-        if beam_size == 1:
-            outputs = greedy_search(model, state, max_length)
-        else:
-            outputs = [best[0] for best in beam_search(model, state, beam_size, max_length, alpha)]
-        hypotheses += [data.tgt.decode(output.tokens) for output in outputs]
-    model.train()
-    bleu = sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]]).score
-    mean = total_loss / max(1, total_tokens)
-    return Validation(mean, math.exp(min(mean, 50.0)), bleu)
-
-
 def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
           device: str = "cpu") -> dict:
     """Train ``recipe`` into ``output_dir`` (default ``runs/<name>``); returns the last metrics."""
-    if recipe.task != "translation":
-        raise Seq2TextError(f"{recipe.path}: task: training '{recipe.task}' models is not implemented yet")
-    if recipe.data.valid is None:
-        raise Seq2TextError(f"{recipe.path}: data.valid: training needs a validation set (for "
-                            f"checkpoint selection and schedules)")
+    if recipe.task == "couplet":
+        raise Seq2TextError(f"{recipe.path}: task: training 'couplet' models is not implemented yet")
+    if recipe.data.valid is None and not recipe.data.valid_fraction:
+        raise Seq2TextError(f"{recipe.path}: data.valid: training needs a validation set, a file or "
+                            f"data.valid_fraction (for checkpoint selection and schedules)")
     run_dir = Path(output_dir or Path("runs") / recipe.name)
     checkpoint = latest_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
@@ -172,7 +127,8 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
     for line in data.report:
         report(line)
 
-    model = Seq2Seq(recipe.model, data.src.vocab_size, data.tgt.vocab_size).to(device)
+    model = build_model(recipe, data.src.vocab_size, data.tgt.vocab_size).to(device)
+    feed = make_feed(recipe, data, process)
     config = recipe.training
     optimizer = make_optimizer(model, config)
     state = {"step": 0, "epoch": 0, "batch": 0, "history": [], "plateau_scale": 1.0, "bad_validations": 0}
@@ -187,29 +143,28 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
                 raise Seq2TextError(f"{checkpoint}: saved by {len(rng)} processes, resumed by {process.world_size}")
             torch.set_rng_state(rng[process.rank])
             precision.scaler.load_state_dict(saved.pop("scaler", {}))  # absent before fp16 support
+            feed.load_state_dict(saved.pop("feed", {}), device)
         except (KeyError, ValueError, RuntimeError) as err:
             raise Seq2TextError(f"{checkpoint}: cannot resume from this checkpoint ({err})") from None
         state = saved
         report(f"resumed from {checkpoint} (step {state['step']})")
     trained = DistributedDataParallel(model) if process.world_size > 1 else model
 
-    batcher = BucketBatcher(example_lengths(data.splits["train"]), config.batch_size, config.batch_tokens,
-                            config.bucket_pool, recipe.seed, rank=process.rank,
-                            world_size=process.world_size)
-    train_set = data.splits["train"].dataset
     model.train()
     stop = False
     for epoch in range(state["epoch"], config.epochs):
-        batches = batcher.batches(epoch)
+        batches = feed.batches(epoch)
+        if state["batch"] == 0:
+            feed.start_epoch()
         every = config.validate_every or len(batches)
         progress = tqdm(total=len(batches), initial=state["batch"], desc=f"epoch {epoch + 1}",
                         unit="batch", dynamic_ncols=True, disable=not process.is_main)
         started, tokens_seen = time.perf_counter(), 0
         for index in range(state["batch"], len(batches)):
-            rows = train_set[batches[index]]
-            batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
+            batch = feed.collate(batches[index], device)
             rate = learning_rate(config, state["step"] + 1, epoch, state["plateau_scale"])
-            loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, precision, process)
+            loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, precision, process,
+                                                    feed.loss)
             state["step"] += 1
             state["batch"], state["lr"] = index + 1, rate
             tokens_seen += total_tokens
@@ -219,8 +174,8 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
             if state["batch"] % every == 0 or state["batch"] == len(batches):
                 if state["batch"] == len(batches):
                     state["epoch"], state["batch"] = epoch + 1, 0
-                stop = _validate_and_save(recipe, model, optimizer, precision, data, state, run_dir, device,
-                                          process)
+                stop = _validate_and_save(recipe, model, optimizer, precision, feed, data, state, run_dir,
+                                          device, process)
                 report(json.dumps(state["history"][-1]))
                 if stop:
                     report(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
@@ -231,23 +186,24 @@ def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch
             break
     if process.is_main and config.average_checkpoints:
         folder = average_checkpoints(run_dir, state["history"], config.average_checkpoints, config.metric, model)
-        scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device)
+        scores = feed.validate(model, "valid", device)
         report(f"averaged the best {config.average_checkpoints} checkpoints into {folder}: "
                f"{json.dumps(scores.as_dict())}")
     return state["history"][-1] if state["history"] else {}
 
 
-def _validate_and_save(recipe: Recipe, model: Seq2Seq, optimizer, precision: MixedPrecision, data: Prepared,
-                       state: dict, run_dir: Path, device: torch.device, process: distributed.Process) -> bool:
+def _validate_and_save(recipe: Recipe, model: torch.nn.Module, optimizer, precision: MixedPrecision, feed,
+                       data: Prepared, state: dict, run_dir: Path, device: torch.device,
+                       process: distributed.Process) -> bool:
     """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
-    scores = validate(model, data, "valid", 64, recipe.decoding.max_length, device)
+    scores = feed.validate(model, "valid", device)
     state["history"].append({"step": state["step"], "epoch": state["epoch"], "lr": state["lr"],
                              **scores.as_dict()})
     stop = after_validation(recipe.training, state["history"], state)
     rng = process.gather_rng()
     if process.is_main:
         trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": rng,
-                         "scaler": precision.scaler.state_dict()}
+                         "scaler": precision.scaler.state_dict(), "feed": feed.state_dict()}
         folder = run_dir / "checkpoints" / f"step-{state['step']:07d}"
         save_checkpoint(folder, model, trainer_state, recipe.to_yaml(), data.vocab_dir)
         _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints,
@@ -272,7 +228,8 @@ def best_validations(history: list[dict], count: int, metric: str) -> list[dict]
     return sorted(history, key=lambda h: -score(h, metric))[:count]
 
 
-def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: str, model: Seq2Seq) -> Path:
+def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: str,
+                        model: torch.nn.Module) -> Path:
     """Average the weights of the best ``count`` checkpoints into ``run_dir/averaged``.
 
     ``model`` ends up holding the averaged weights.

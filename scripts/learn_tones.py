@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Learn the character tone table of a Tang poetry model from the tone marks of its training
+poems and save it beside the weights as ``tones.json`` (what ``Generator`` reads).
+
+    python scripts/learn_tones.py runs/tang_poetry/averaged
+
+Only the training split is read (the recipe's 2% hold-out stays unseen); characters are mapped
+as the model's tokenizer maps them (traditional to simplified).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seq2text.data.corpora import load_corpus  # noqa: E402
+from seq2text.data.tang import LABEL_END  # noqa: E402
+from seq2text.errors import Seq2TextError  # noqa: E402
+from seq2text.pretrained import find_model, load_model  # noqa: E402
+from seq2text.verse.tones import ToneTable  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", type=Path, help="a trained Tang poetry model folder")
+    args = parser.parse_args()
+    try:
+        recipe, _, tokenizer, _ = load_model(args.model)
+        train = load_corpus(recipe)["train"]
+    except Seq2TextError as err:
+        sys.exit(f"error: {err}")
+    poems = ((text, tones) for text, tones in zip(train["text"], train["tones"]) if tones)
+    # The corpus text carries the form label; the marks cover only the poem after it.
+    table = ToneTable.learn(((text.split(LABEL_END, 1)[-1], tones) for text, tones in poems), tokenizer.normalize)
+    path = find_model(args.model).weights / "tones.json"
+    table.save(path)
+    fixed = sum(table.tone(char) is not None for char in table.counts)
+    print(f"{path}: {len(table.counts)} characters, {fixed} with a fixed tone")
+
+
+if __name__ == "__main__":
+    main()

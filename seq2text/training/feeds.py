@@ -1,0 +1,225 @@
+"""What the training loop feeds a model, per kind of task: its batches, their loss, validation.
+
+- :class:`PairFeed` (translation): length-bucketed sentence pairs, teacher-forced
+  cross-entropy over the target; validation reports loss, perplexity and greedy BLEU.
+- :class:`SequenceFeed` (language model, whole sentences or poems): ``<s> text`` predicts
+  ``text </s>``, length-bucketed like pairs.
+- :class:`StreamFeed` (language model, ``training.bptt`` set): the split's lines joined by
+  ``</s>`` into one stream, cut into ``batch_size`` parallel rows and read in windows of
+  ``bptt`` tokens; the hidden state runs on from one window to the next (truncated
+  back-propagation through time, Zaremba et al. 2014).
+
+A feed hands out a list of batch descriptions per epoch (:meth:`batches`), turns one into
+tensors (:meth:`collate`), computes the summed loss of a batch and its token count
+(:meth:`loss`) and scores a split (:meth:`validate`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+import sacrebleu
+import torch
+import torch.nn.functional as F
+
+from seq2text.data.batching import BucketBatcher, collate_pairs, pad
+from seq2text.decoding import beam_search, greedy_search
+from seq2text.errors import Seq2TextError
+from seq2text.prepare import Prepared, example_lengths
+from seq2text.recipe import Recipe
+from seq2text.tokenizers import BOS, EOS, PAD
+from seq2text.training.distributed import Process
+
+
+@dataclass
+class Validation:
+    loss: float
+    perplexity: float
+    bleu: Optional[float] = None
+
+    def as_dict(self) -> dict:
+        scores = {"loss": self.loss, "ppl": self.perplexity}
+        return scores if self.bleu is None else {**scores, "bleu": self.bleu}
+
+
+def _validation(total_loss: float, tokens: int, bleu: Optional[float] = None) -> Validation:
+    mean = total_loss / max(1, tokens)
+    return Validation(mean, math.exp(min(mean, 50.0)), bleu)
+
+
+def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=PAD,
+                           label_smoothing=label_smoothing, reduction="sum")
+
+
+def pair_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
+    """Summed teacher-forced cross-entropy of a :class:`~seq2text.data.batching.PairBatch` and
+    its number of target tokens."""
+    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
+    return _cross_entropy(logits, batch.tgt_out, label_smoothing), batch.target_tokens
+
+
+class _BucketedFeed:
+    """Examples batched by length (:class:`BucketBatcher`); nothing runs on between batches."""
+
+    def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
+        config = recipe.training
+        self.data = data
+        self.batcher = BucketBatcher(example_lengths(data.splits["train"]), config.batch_size, config.batch_tokens,
+                                     config.bucket_pool, recipe.seed, rank=process.rank,
+                                     world_size=process.world_size)
+
+    def batches(self, epoch: int) -> list[Any]:
+        return self.batcher.batches(epoch)
+
+    def start_epoch(self) -> None:
+        """Every batch starts from a zero state."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict, device: torch.device) -> None:
+        """Stateless."""
+
+
+class PairFeed(_BucketedFeed):
+    def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
+        super().__init__(recipe, data, process)
+        self.max_length = recipe.decoding.max_length
+
+    def collate(self, batch: list[int], device: torch.device):
+        rows = self.data.splits["train"].dataset[batch]
+        return collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
+
+    loss = staticmethod(pair_loss)
+
+    @torch.no_grad()
+    def validate(self, model, split: str, device: torch.device, beam_size: int = 1,
+                 alpha: float = 1.0, batch_size: int = 64) -> Validation:
+        """Loss and perplexity (no smoothing) and cased sacreBLEU of greedy or beam search."""
+        was_training = model.training
+        model.eval()
+        dataset = self.data.splits[split].dataset
+        total_loss, total_tokens, hypotheses = 0.0, 0, []
+        for start in range(0, len(dataset), batch_size):
+            rows = dataset[start:start + batch_size]
+            batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
+            loss, tokens = self.loss(model, batch, 0.0)
+            total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
+            state = model.encode(batch.src, batch.src_mask)
+            if beam_size == 1:
+                outputs = greedy_search(model, state, self.max_length)
+            else:
+                outputs = [best[0] for best in beam_search(model, state, beam_size, self.max_length, alpha)]
+            hypotheses += [self.data.tgt.decode(output.tokens) for output in outputs]
+        model.train(was_training)
+        return _validation(total_loss, total_tokens, sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]]).score)
+
+
+@dataclass
+class TextBatch:
+    """``inputs``/``targets`` ``(B, T)``; ``targets`` is ``inputs`` shifted by one (PAD = ignore)."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+
+    @property
+    def tokens(self) -> int:
+        return int((self.targets != PAD).sum())
+
+
+class SequenceFeed(_BucketedFeed):
+    def collate(self, batch: list[int], device: torch.device) -> TextBatch:
+        return self._collate(self.data.splits["train"].dataset[batch]["ids"], device)
+
+    @staticmethod
+    def _collate(rows: list[list[int]], device: torch.device) -> TextBatch:
+        return TextBatch(pad([[BOS, *ids] for ids in rows]).to(device), pad([[*ids, EOS] for ids in rows]).to(device))
+
+    def loss(self, model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
+        logits, _ = model(batch.inputs)
+        return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens
+
+    @torch.no_grad()
+    def validate(self, model, split: str, device: torch.device, batch_size: int = 64) -> Validation:
+        """Per-token loss and perplexity, ``</s>`` of every sequence counted as a token."""
+        was_training = model.training
+        model.eval()
+        ids = self.data.splits[split].dataset["ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        total_loss, total_tokens = 0.0, 0
+        for start in range(0, len(order), batch_size):
+            batch = self._collate([ids[i] for i in order[start:start + batch_size]], device)
+            loss, tokens = self.loss(model, batch, 0.0)
+            total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
+        model.train(was_training)
+        return _validation(total_loss, total_tokens)
+
+
+class StreamFeed:
+    def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
+        if process.world_size > 1:
+            raise Seq2TextError("training.bptt: several processes are not supported yet")
+        self.data, self.bptt = data, recipe.training.bptt
+        self.rows = recipe.training.batch_size or 20
+        self.train = self._stream("train", self.rows)
+        self.hidden = None
+
+    def _stream(self, split: str, rows: int) -> torch.Tensor:
+        """The split as ``(rows, length)``: every line followed by ``</s>``, cut into rows."""
+        ids = np.fromiter((token for line in self.data.splits[split].dataset["ids"] for token in [*line, EOS]),
+                          dtype=np.int64)
+        length = len(ids) // rows
+        return torch.from_numpy(ids[:rows * length].reshape(rows, length))
+
+    def batches(self, epoch: int) -> list[Any]:
+        """Window start positions; every window needs one more token as the last target."""
+        return list(range(0, self.train.size(1) - 1, self.bptt))
+
+    def collate(self, start: int, device: torch.device) -> TextBatch:
+        return self._window(self.train, start, device)
+
+    def _window(self, stream: torch.Tensor, start: int, device: torch.device) -> TextBatch:
+        end = min(start + self.bptt, stream.size(1) - 1)
+        return TextBatch(stream[:, start:end].to(device), stream[:, start + 1:end + 1].to(device))
+
+    def start_epoch(self) -> None:
+        self.hidden = None
+
+    def state_dict(self) -> dict:
+        """The carried hidden state, so that a resumed run continues exactly."""
+        hidden = self.hidden if isinstance(self.hidden, tuple) else (self.hidden,) if self.hidden is not None else ()
+        return {"hidden": [h.cpu() for h in hidden]}
+
+    def load_state_dict(self, state: dict, device: torch.device) -> None:
+        hidden = [h.to(device) for h in state.get("hidden") or []]
+        self.hidden = None if not hidden else tuple(hidden) if len(hidden) == 2 else hidden[0]
+
+    def loss(self, model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
+        logits, hidden = model(batch.inputs, self.hidden)
+        self.hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens
+
+    @torch.no_grad()
+    def validate(self, model, split: str, device: torch.device, rows: int = 10) -> Validation:
+        """Perplexity of the split read as ``rows`` streams with the state carried throughout."""
+        was_training, saved = model.training, self.hidden
+        model.eval()
+        stream, self.hidden = self._stream(split, rows), None
+        total_loss, total_tokens = 0.0, 0
+        for start in range(0, stream.size(1) - 1, self.bptt):
+            loss, tokens = self.loss(model, self._window(stream, start, device), 0.0)
+            total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
+        model.train(was_training)
+        self.hidden = saved
+        return _validation(total_loss, total_tokens)
+
+
+def make_feed(recipe: Recipe, data: Prepared, process: Process = Process()):
+    """The feed a recipe's task asks for."""
+    if recipe.task == "lm":
+        return (StreamFeed if recipe.training.bptt else SequenceFeed)(recipe, data, process)
+    return PairFeed(recipe, data, process)
