@@ -79,7 +79,7 @@ class Translator:
         instructions and on GPUs; BLEU moves by a few hundredths on Multi30k)."""
         recipe, network, src, tgt = load_model(model, device)
         if recipe.task != "translation":
-            raise Seq2TextError(f"{model}: a {recipe.task} model, not a translation model")
+            raise Seq2TextError(f"{model}: not a translation model (task: {recipe.task})")
         return cls(network, src, tgt, recipe.decoding.beam_size, recipe.decoding.length_penalty,
                    precision, name=str(model))
 

@@ -89,7 +89,8 @@ def test_translate_command_errors_are_one_line(tmp_path: Path) -> None:
     for args, stdin, message in (
             (["-i", str(broken)], "", f"{broken}:2: invalid UTF-8 (byte 0xe9 at column 5)"),
             ([], b"Ein Hund.\n\xff\n", "<stdin>:2: invalid UTF-8 (byte 0xff at column 1)"),
-            (["-m", "no-such-model", "Hallo"], "", "no-such-model: neither a bundled model (multi30k-de-en)"),
+            (["-m", "no-such-model", "Hallo"], "", "no-such-model: neither a bundled model (multi30k-de-en, "),
+            (["-m", "tang-poetry", "Hallo"], "", "tang-poetry: not a translation model (task: lm)"),
             (["--nbest", "3", "--beam-size", "2", "Hallo"], "", "--nbest 3 needs --beam-size of at least 3"),
             (["--device", "cuda:7", "Hallo"], "", "--device cuda:7")):
         result = run("translate", *args, stdin=stdin)
@@ -97,8 +98,9 @@ def test_translate_command_errors_are_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2 and stderr.count("\n") == 1 and message in stderr, stderr
 
 
-def test_models_lists_the_bundled_model() -> None:
+def test_models_lists_the_bundled_models() -> None:
     result = run("models")
     assert result.returncode == 0
-    name, task, size, _ = result.stdout.splitlines()[0].split("\t")
-    assert (name, task) == ("multi30k-de-en", "translation") and float(size.split()[0]) <= 16
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [(name, task) for name, task, _, _ in rows] == [("multi30k-de-en", "translation"), ("tang-poetry", "lm")]
+    assert all(float(size.split()[0]) <= 16 for _, _, size, _ in rows)

@@ -1,0 +1,52 @@
+"""`seq2text generate` and the Generator API with the bundled Tang model, as users run them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run
+from seq2text import Generator
+
+
+@pytest.fixture(scope="module")
+def generator() -> Generator:
+    return Generator.load("tang-poetry")
+
+
+def test_acrostic_quatrain_from_the_command_line() -> None:
+    result = run("generate", "--form", "五言绝句", "--acrostic", "春夏秋冬", "--format", "jsonl", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    poem = json.loads(result.stdout)
+    assert poem["form"] == "wuyan-jueju" and poem["seed"] == 3
+    assert all(poem["checks"].values()), poem
+    text = poem["text"]
+    assert [text[i] for i in range(0, 24, 6)] == list("春夏秋冬") and text[5::6] == "，。，。"
+    plain = run("generate", "--form", "五言绝句", "--acrostic", "春夏秋冬", "--seed", "3")
+    assert plain.returncode == 0 and plain.stdout.replace("\n", "") == text
+
+
+def test_forms_prompts_seeds_and_beam_search(generator: Generator) -> None:
+    for form, length in (("wuyan-jueju", 24), ("qiyan-jueju", 32), ("五言律诗", 48), ("七言律诗", 64)):
+        poems = generator.poems(form, count=3, seed=5)
+        assert all(len(p.text) == length and all(p.checks.values()) for p in poems), poems
+    first, again, other = (generator.poems("七绝", count=2, prompt="明月", seed=s) for s in (11, 11, 12))
+    assert [p.text for p in first] == [p.text for p in again] != [p.text for p in other]
+    assert all(p.text.startswith("明月") for p in first)
+    beams = generator.poems("qiyan-jueju", count=2, beam_size=4, acrostic="山高水长")
+    assert len(beams) == 2 and all(all(p.checks.values()) for p in beams)
+    free = generator.poems("free", prompt="春风", seed=1)[0]
+    assert free.text.startswith("春风") and free.checks == {}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--acrostic", "春夏秋"], "--acrostic 春夏秋: a qiyan-jueju poem needs 4 characters"),
+    (["--form", "sonnet"], "--form sonnet: unknown form"),
+    (["--prompt", "hello"], "characters the model does not know"),
+    (["--acrostic", "春夏秋😀"], "characters the model does not know: 😀"),
+    (["--form", "五言绝句", "--prompt", "白日依山尽。"], "character 6 (。) does not fit"),
+])
+def test_bad_requests_are_one_line_and_exit_code_2(args: list[str], message: str) -> None:
+    result = run("generate", *args)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
