@@ -89,7 +89,8 @@ class Generator:
         ``acrostic``: the first character of every line (as many characters as lines);
         ``prompt``: the poem's first characters; ``rhyme``/``tones``: the rules of regulated
         verse (ignored for free verse); sampling with ``temperature``, ``top_k``, ``top_p``
-        and ``seed`` (the same seed gives the same poems), or beam search with ``beam_size`` > 1.
+        and ``seed`` (the same seed gives the same poems), or beam search with ``beam_size`` > 1
+        (its best ``min(count, beam_size)`` poems).
         """
         shape = get_form(form)
         prompt = self._check_request(shape, acrostic, prompt or "")
