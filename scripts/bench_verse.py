@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seq2text.data.corpora import load_corpus  # noqa: E402
-from seq2text.data.tang import LABEL_END, verse_lines  # noqa: E402
+from seq2text.data.tang import unlabelled, verse_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.generator import Generator  # noqa: E402
 from seq2text.pretrained import find_model  # noqa: E402
@@ -44,7 +44,7 @@ def main() -> None:
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
     normalize = generator.tokenizer.normalize
-    seen = {line for text in train for line in verse_lines(normalize(text.split(LABEL_END, 1)[-1]))}
+    seen = {line for text in train for line in verse_lines(normalize(unlabelled(text)))}
     print(f"# {args.model}: {args.poems} poems per form; rhymes from {generator.rhymes.source}", file=sys.stderr)
     totals: dict[str, list[int]] = {}
     for form in FORMS:

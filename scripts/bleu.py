@@ -21,10 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seq2text.errors import Seq2TextError  # noqa: E402
-from seq2text.models import Seq2Seq  # noqa: E402
 from seq2text.prepare import prepare  # noqa: E402
+from seq2text.pretrained import load_model  # noqa: E402
 from seq2text.recipe import load_recipe  # noqa: E402
-from seq2text.training.checkpoint import load_weights  # noqa: E402
 from seq2text.training.feeds import PairFeed  # noqa: E402
 
 
@@ -39,8 +38,7 @@ def main() -> None:
     try:
         recipe = load_recipe(args.model / "recipe.yaml", data_root=args.data_root)
         data = prepare(recipe, args.model / "tokenizer", reuse=True)
-        model = Seq2Seq(recipe.model, data.src.vocab_size, data.tgt.vocab_size)
-        load_weights(args.model, model)
+        _, model, _, _ = load_model(args.model)
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
     for split in args.split or ["valid", "test"]:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seq2text.atomic import atomic_path, write_text_atomic  # noqa: E402
-from seq2text.pretrained import find_model, load_model  # noqa: E402
+from seq2text.pretrained import bundled_models, find_model, load_model  # noqa: E402
 from seq2text.training.checkpoint import MODEL_FILE, stored_names  # noqa: E402
 
 LIMIT_MB = 16
@@ -56,7 +56,7 @@ def main() -> None:
     vocab = ROOT / "vocab" / args.name
     shutil.rmtree(vocab, ignore_errors=True)
     shutil.copytree(find_model(args.model).tokenizer, vocab)
-    size = sum(f.stat().st_size for d in (target, vocab) for f in d.rglob("*") if f.is_file()) / 2**20
+    size = next(card["size_mb"] for card in bundled_models() if card["name"] == args.name)
     print(f"{args.name}: {size:.1f} MB in {target.relative_to(ROOT)} and {vocab.relative_to(ROOT)}")
     if size > LIMIT_MB:
         sys.exit(f"error: {args.name} is {size:.1f} MB, over the {LIMIT_MB} MB limit")

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seq2text.data.corpora import load_corpus  # noqa: E402
-from seq2text.data.tang import LABEL_END  # noqa: E402
+from seq2text.data.tang import unlabelled  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.pretrained import find_model, load_model  # noqa: E402
 from seq2text.verse.tones import ToneTable  # noqa: E402
@@ -34,7 +34,7 @@ def main() -> None:
         sys.exit(f"error: {err}")
     poems = ((text, tones) for text, tones in zip(train["text"], train["tones"]) if tones)
     # The corpus text carries the form label; the marks cover only the poem after it.
-    table = ToneTable.learn(((text.split(LABEL_END, 1)[-1], tones) for text, tones in poems), tokenizer.normalize)
+    table = ToneTable.learn(((unlabelled(text), tones) for text, tones in poems), tokenizer.normalize)
     path = find_model(args.model).weights / "tones.json"
     table.save(path)
     fixed = sum(table.tone(char) is not None for char in table.counts)

@@ -149,8 +149,7 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
                                     batch_size=batch_size)
         for line, result in zip(chunk, results):
             if result.truncated:
-                click.echo(f"warning: {line.label}: {result.truncated} pieces, translated only the "
-                           f"first {translator.max_source_pieces}", err=True)
+                click.echo(f"warning: {translator.truncation_note(line.label, result)}", err=True)
             if attention_plot is not None and line.text.strip():
                 weights = translator.attention(line.text, result.hypotheses[0])
                 plot_attention(weights.source, weights.target, weights.weights,

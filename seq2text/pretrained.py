@@ -44,9 +44,8 @@ def bundled_models() -> list[dict]:
     for folder in sorted(Path(str(BUNDLED_ROOT)).iterdir()):
         if (folder / CARD_FILE).is_file():
             card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
-            size = sum(f.stat().st_size for d in (folder, Path(str(VOCAB_ROOT)) / folder.name)
-                       for f in d.rglob("*") if f.is_file())
-            cards.append({"name": folder.name, **card, "size_mb": size / 2**20})
+            files_of = [f for d in (folder, Path(str(VOCAB_ROOT)) / folder.name) for f in d.rglob("*") if f.is_file()]
+            cards.append({"name": folder.name, **card, "size_mb": sum(f.stat().st_size for f in files_of) / 2**20})
     return cards
 
 

@@ -92,9 +92,12 @@ class Translator:
         results = self.search(sentences, beam_size=beam_size, **options)
         for number, result in enumerate(results, start=1):
             if result.truncated:
-                warnings.warn(f"sentence {number}: {result.truncated} pieces, translated only the "
-                              f"first {self.max_source_pieces}", stacklevel=2)
+                warnings.warn(self.truncation_note(f"sentence {number}", result), stacklevel=2)
         return [result.hypotheses[0].text for result in results]
+
+    def truncation_note(self, where: str, result: Result) -> str:
+        """What to tell the user about a source that was cut (``where``: its name or line)."""
+        return f"{where}: {result.truncated} pieces, translated only the first {self.max_source_pieces}"
 
     def search(self, sentences: Sequence[str], beam_size: Optional[int] = None, nbest: int = 1,
                length_penalty: Optional[float] = None, penalty: str = "gnmt", coverage_penalty: float = 0.0,

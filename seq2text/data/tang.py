@@ -89,6 +89,11 @@ def labelled(text: str, form: str) -> str:
     return f"{FORM_LABELS[form]}{LABEL_END}{text}"
 
 
+def unlabelled(text: str) -> str:
+    """The poem of a language model's ``七绝|...`` text, without its label."""
+    return text.split(LABEL_END, 1)[-1]
+
+
 def verse_lines(text: str) -> list[str]:
     """The lines (clauses) of a poem, without punctuation."""
     return [line for line in CLAUSE_END.split(text) if line]

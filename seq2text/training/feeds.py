@@ -199,23 +199,29 @@ class StreamFeed:
         self.hidden = None if not hidden else tuple(hidden) if len(hidden) == 2 else hidden[0]
 
     def loss(self, model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
-        logits, hidden = model(batch.inputs, self.hidden)
-        self.hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
-        return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens
+        loss, tokens, self.hidden = _carried_loss(model, batch, self.hidden, label_smoothing)
+        return loss, tokens
 
     @torch.no_grad()
     def validate(self, model, split: str, device: torch.device, rows: int = 10) -> Validation:
         """Perplexity of the split read as ``rows`` streams with the state carried throughout."""
-        was_training, saved = model.training, self.hidden
+        was_training = model.training
         model.eval()
-        stream, self.hidden = self._stream(split, rows), None
+        stream, hidden = self._stream(split, rows), None
         total_loss, total_tokens = 0.0, 0
         for start in range(0, stream.size(1) - 1, self.bptt):
-            loss, tokens = self.loss(model, self._window(stream, start, device), 0.0)
+            loss, tokens, hidden = _carried_loss(model, self._window(stream, start, device), hidden, 0.0)
             total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
         model.train(was_training)
-        self.hidden = saved
         return _validation(total_loss, total_tokens)
+
+
+def _carried_loss(model, batch: TextBatch, hidden, label_smoothing: float):
+    """Summed loss and tokens of one window read from ``hidden``, and the state to carry on
+    (detached: back-propagation stops at the window's start)."""
+    logits, hidden = model(batch.inputs, hidden)
+    hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+    return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens, hidden
 
 
 def make_feed(recipe: Recipe, data: Prepared, process: Process = Process()):
