@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Learn the character tone table of a Tang poetry model from the tone marks of its training
-poems and save it beside the weights as ``tones.json`` (what ``Generator`` reads).
+"""Learn the character tone table of a Tang poetry or couplet model from the tone marks of its
+training poems and save it beside the weights as ``tones.json`` (what ``Generator`` reads).
 
     python scripts/learn_tones.py runs/tang_poetry/averaged
+    python scripts/learn_tones.py runs/couplet/averaged
 
-Only the training split is read (the recipe's 2% hold-out stays unseen); characters are mapped
-as the model's tokenizer maps them (traditional to simplified).
+Only the training split of the poems is read (the recipe's 2% hold-out stays unseen);
+characters are mapped as the model's tokenizer maps them (traditional to simplified).
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from seq2text.verse.tones import ToneTable  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path, help="a trained Tang poetry model folder")
+    parser.add_argument("model", type=Path, help="a trained Tang poetry or couplet model folder")
     args = parser.parse_args()
     try:
         recipe, _, tokenizer, _ = load_model(args.model)
+        if recipe.data.kind == "verse_pairs":  # a couplet model: the poems its pairs come from
+            recipe = recipe.model_copy(update={"data": recipe.data.model_copy(update={"kind": "tang"})})
+        if recipe.data.kind != "tang":
+            raise Seq2TextError(f"{args.model}: not trained on the Tang poems (data.kind {recipe.data.kind})")
         train = load_corpus(recipe)["train"]
     except Seq2TextError as err:
         sys.exit(f"error: {err}")

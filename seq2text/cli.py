@@ -6,6 +6,7 @@ on stderr with exit code 2; ``--help`` on every command says what it does and wh
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -160,14 +161,14 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 
 
 @main.command()
-@click.option("-m", "--model", default="tang-poetry", show_default=True,
-              help="Bundled model name (see `seq2text models`) or a trained model folder.")
+@click.option("-m", "--model", help="Bundled model name (see `seq2text models`) or a trained model folder "
+                                    "[default: tang-poetry, for couplets: couplet].")
 @click.option("--form", default="qiyan-jueju", show_default=True,
               help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
                    "五言律诗, 七言律诗), or couplet.")
 @click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
 @click.option("--prompt", help="The poem's first characters, continued by the model.")
-@click.option("--first-line", help="Couplet: the 上联 to answer.")
+@click.option("--first-line", help="Couplet: the 上联 to answer [default: one 上联 per line of stdin].")
 @click.option("--rhyme/--no-rhyme", default=True, show_default=True,
               help="Even lines end in one level-tone rhyme group (regulated forms).")
 @click.option("--tones/--no-tones", default=True, show_default=True,
@@ -179,39 +180,76 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 @click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True, help="0 = no limit.")
 @click.option("--top-p", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.9, show_default=True)
 @click.option("--seed", type=int, help="Same seed, same poems [default: random, printed with --format jsonl].")
-@click.option("--beam-size", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Beam search under the same rules instead of sampling.")
-@click.option("-n", "count", type=click.IntRange(min=1), default=1, show_default=True, help="Number of poems.")
+@click.option("--beam-size", type=click.IntRange(min=1),
+              help="Beam search under the same rules; 1 samples [default: poems 1, couplets 5].")
+@click.option("-n", "--nbest", "count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Number of poems, or of 下联 per 上联 (one per line as TEXT<tab>LOG-PROB).")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
-              show_default=True, help="text: the poems, a blank line between; jsonl: one JSON object "
-                                      "per poem with its rule checks.")
+              show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
+                                      "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-def generate(model: str, form: str, acrostic: str | None, prompt: str | None, first_line: str | None,
+def generate(model: str | None, form: str, acrostic: str | None, prompt: str | None, first_line: str | None,
              rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float, top_k: int, top_p: float,
-             seed: int | None, beam_size: int, count: int, output_format: str, device: str) -> None:
-    """Write classical poems (or, with --form couplet, the 下联 of a couplet).
+             seed: int | None, beam_size: int | None, count: int, output_format: str, device: str) -> None:
+    """Write classical poems, or with --form couplet the 下联 of each 上联.
+
+    Poems are sampled (or found by --beam-size N) under the rules of the form.  A 下联 has the
+    上联's length and punctuation, mirrors its repeated characters, never repeats its character
+    at the same position and ends on a level tone.  A 上联 the model cannot answer (empty, only
+    punctuation, over 50 characters, Latin letters, unknown characters) gets a message on stderr
+    and an empty output line; the others are answered, and the exit code is then 1.
 
     \b
     Examples:
       seq2text generate --form 七言绝句
       seq2text generate --form 五言绝句 --acrostic 春夏秋冬 --seed 7
       seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
+      seq2text generate --form couplet --first-line 海阔凭鱼跃 -n 3
+      printf '春回大地千山秀\n明月松间照\n' | seq2text generate --form couplet
     """
-    import json
-
     from seq2text.generator import Generator
 
     if form == "couplet" or first_line is not None:
-        not_yet("generate --form couplet", "see the issue on couplets")
-    generator = Generator.load(model, device, rhyme_table)
+        generator = Generator.load(model or "couplet", device)
+        sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
+                           output_format))
+    generator = Generator.load(model or "tang-poetry", device, rhyme_table)
     poems = generator.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
-                            beam_size)
+                            beam_size or 1)
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
             click.echo(json.dumps({"text": poem.text, "form": poem.form, "seed": poem.seed,
                                    "log_prob": round(poem.log_prob, 3), "checks": poem.checks}, ensure_ascii=False))
         else:
             click.echo(("\n" if number else "") + "\n".join(poem.lines()))
+
+
+def _couplets(generator, first_line: str | None, count: int, beam_size: int, temperature: float, top_k: int,
+              top_p: float, seed: int | None, output_format: str) -> int:
+    """Answer ``--first-line`` or every stdin line; the exit code (1 if some lines had to be skipped)."""
+    from seq2text.textio import Output, input_chunks
+
+    out, skipped = Output(None), 0
+    for chunk in input_chunks([first_line] if first_line is not None else [], None, 64):
+        problems = [generator.first_line_problem(line.text) for line in chunk]
+        if first_line is not None and problems[0]:
+            raise Seq2TextError(f"--first-line {first_line!r}: {problems[0]}")
+        good = [line for line, problem in zip(chunk, problems) if not problem]
+        answers = dict(zip((line.number for line in good),
+                           generator.couplets([line.text for line in good], count, beam_size, temperature,
+                                              top_k, top_p, seed)))
+        for line, problem in zip(chunk, problems):
+            if problem:
+                skipped += 1
+                click.echo(f"{line.label}: {problem}", err=True)
+                out.write([json.dumps({"first": line.text, "error": problem}, ensure_ascii=False)
+                           if output_format == "jsonl" else ""])
+            elif output_format == "jsonl":
+                out.write([json.dumps({"first": c.first, "second": c.second, "log_prob": round(c.log_prob, 3),
+                                       "checks": c.checks}, ensure_ascii=False) for c in answers[line.number]])
+            else:
+                out.write([f"{c.second}\t{c.log_prob:.3f}" if count > 1 else c.second for c in answers[line.number]])
+    return 1 if skipped else 0
 
 
 @main.command()

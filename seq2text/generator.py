@@ -1,13 +1,18 @@
-"""The Python API for poems.
+"""The Python API for poems and couplets.
 
     from seq2text import Generator
     generator = Generator.load("tang-poetry")                # or a trained model folder
     generator.poems("七言绝句", acrostic="春夏秋冬", seed=1)
+    Generator.load("couplet").couplets(["海阔凭鱼跃"], count=3)
 
 A character language model trained on the Tang poems writes after the form's label (``七绝|``);
 for the four regulated forms :class:`~seq2text.verse.constraints.VerseRules` fixes the shape
 (lines, length, ，and 。) and, unless switched off, the rhyme and tone rules.  Every poem comes
 back with the checks of :func:`~seq2text.verse.rules.check_poem`.
+
+A couplet model (attention or aligned N-vs-N, ``task: couplet``) answers each 上联 with a 下联
+under :class:`~seq2text.verse.couplet.CoupletRules`, checked by
+:func:`~seq2text.verse.couplet.check_couplet`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 
@@ -23,7 +28,9 @@ from seq2text.data.tang import is_han
 from seq2text.decoding import beam_search, sample
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import find_model, load_model
-from seq2text.tokenizers import BOS
+from seq2text.data.batching import pad
+from seq2text.tokenizers import BOS, PAD
+from seq2text.verse.couplet import CoupletRules, check_couplet, clean_first_line, first_line_problem
 from seq2text.verse.constraints import VerseRules
 from seq2text.verse.forms import Form, get_form
 from seq2text.verse.rhymes import RhymeTable
@@ -48,26 +55,39 @@ class Poem:
         return [part + "。" for part in self.text.split("。") if part] or [self.text]
 
 
+@dataclass
+class Couplet:
+    first: str
+    second: str
+    log_prob: float
+    checks: dict[str, bool]
+
+
 class Generator:
-    def __init__(self, model: torch.nn.Module, tokenizer, tones: ToneTable, rhymes: RhymeTable, name: str = ""):
+    def __init__(self, model: torch.nn.Module, tokenizer, tones: ToneTable, rhymes: Optional[RhymeTable],
+                 name: str = "", task: str = "lm"):
         self.model, self.tokenizer, self.tones, self.rhymes, self.name = model, tokenizer, tones, rhymes, name
+        self.task = task
 
     @classmethod
     def load(cls, model: str | Path = "tang-poetry", device: str | torch.device = "cpu",
              rhyme_table: Optional[Path] = None) -> "Generator":
-        """A bundled model by name or a trained model folder.
+        """A bundled model by name or a trained model folder: a Tang poetry language model or
+        a couplet model.
 
         Rhymes follow the 平水韵 table at ``rhyme_table``, else the one under the data root
         (``rhyme/pingshuiyun.txt``) if it is there, else modern readings (pypinyin).
         """
         folder = find_model(model)
         recipe, network, tokenizer, _ = load_model(model, device)
-        if recipe.task != "lm" or recipe.data.kind != "tang":
-            raise Seq2TextError(f"{model}: not a Tang poetry language model (task {recipe.task}, "
-                                f"data {recipe.data.kind})")
+        if recipe.task != "couplet" and (recipe.task != "lm" or recipe.data.kind != "tang"):
+            raise Seq2TextError(f"{model}: neither a Tang poetry language model nor a couplet model "
+                                f"(task {recipe.task}, data {recipe.data.kind})")
         tones_file = folder.weights / TONES_FILE
         if not tones_file.is_file():
             raise Seq2TextError(f"{tones_file}: missing; write it with scripts/learn_tones.py {folder.weights}")
+        if recipe.task == "couplet":
+            return cls(network, tokenizer, ToneTable.load(tones_file), None, str(model), recipe.task)
         default_table = recipe.data_path(RHYME_TABLE)
         if rhyme_table is not None:
             rhymes = RhymeTable.pingshuiyun(rhyme_table)
@@ -92,6 +112,7 @@ class Generator:
         and ``seed`` (the same seed gives the same poems), or beam search with ``beam_size`` > 1
         (its best ``min(count, beam_size)`` poems).
         """
+        self._expect("lm", "poems")
         shape = get_form(form)
         prompt = self._check_request(shape, acrostic, prompt or "")
         start = [BOS, *self.tokenizer.encode(shape.label + prompt)]
@@ -112,6 +133,50 @@ class Generator:
                            processors, start=last)
         return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, seed, acrostic)
                 for h in found]
+
+    def couplets(self, first_lines: Sequence[str], count: int = 1, beam_size: int = 5, temperature: float = 0.8,
+                 top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None) -> list[list[Couplet]]:
+        """``count`` 下联 for each 上联 (spaces ignored), best first, by beam search of
+        ``max(beam_size, count)``, or sampled when ``beam_size`` is 1 (as :meth:`poems`).
+        A line the model cannot answer (see :meth:`first_line_problem`) raises
+        :class:`~seq2text.errors.Seq2TextError` naming it."""
+        self._expect("couplet", "couplets")
+        firsts = [self.tokenizer.normalize(clean_first_line(line)) for line in first_lines]
+        for number, (line, first) in enumerate(zip(first_lines, firsts), start=1):
+            problem = first_line_problem(first, self.tokenizer)
+            if problem:
+                raise Seq2TextError(f"上联 {number} ({line.strip()[:20]!r}): {problem}")
+        if not firsts:
+            return []
+        rules = CoupletRules(self.tokenizer, self.tones, firsts)
+        limits = torch.tensor([len(first) for first in firsts])
+        src = pad([self.tokenizer.encode(first) for first in firsts]).to(self.device)
+        state = self.model.encode(src, src != PAD)
+        if beam_size > 1:
+            found = beam_search(self.model, state, max(beam_size, count), limits, alpha=0.0, nbest=count,
+                                processors=[rules])
+        else:
+            seed = random.randrange(2**31) if seed is None else seed
+            rows = torch.arange(len(firsts)).repeat_interleave(count)
+            rules.first_lines = [firsts[i] for i in rows.tolist()]
+            samples = sample(self.model, state.select(rows.to(self.device)), limits[rows], temperature, top_k,
+                             top_p, torch.Generator().manual_seed(seed), [rules])
+            found = [samples[i * count:(i + 1) * count] for i in range(len(firsts))]
+        return [[self._couplet(first, h) for h in hypotheses] for first, hypotheses in zip(firsts, found)]
+
+    def first_line_problem(self, line: str) -> Optional[str]:
+        """Why this model cannot answer ``line`` as a 上联 (empty, too long, Latin letters,
+        unknown characters ...), or None."""
+        return first_line_problem(self.tokenizer.normalize(clean_first_line(line)), self.tokenizer)
+
+    def _couplet(self, first: str, hypothesis) -> Couplet:
+        second = self.tokenizer.decode(hypothesis.tokens)
+        return Couplet(first, second, hypothesis.log_prob, check_couplet(first, second, self.tones))
+
+    def _expect(self, task: str, what: str) -> None:
+        if self.task != task:
+            kind = "a couplet model" if task == "couplet" else "a Tang poetry language model"
+            raise Seq2TextError(f"{self.name}: {what} need {kind}")
 
     def _check_request(self, form: Form, acrostic: Optional[str], prompt: str) -> str:
         prompt = self.tokenizer.normalize(prompt.replace(" ", ""))

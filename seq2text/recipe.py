@@ -41,7 +41,10 @@ class DataConfig(Section):
     - ``tang``: ``train`` is the folder of ``poet.tang.*.json``; ``valid_fraction`` of the poems
       (by a hash of their ``id``) is held out for validation.
     - ``couplet``: ``train`` (``valid``, ``test``) are JSONL files of ``{"first", "second"}``.
-    - ``verse_pairs``: ``train`` is the Tang folder; the 上句/下句 pairs of its poems.
+    - ``verse_pairs``: ``train`` is the Tang folder; the 上句/下句 pairs of its poems, plus the
+      ``extra_pairs`` JSONL of ``{"first", "second"}`` pairs if given.  The strictly parallel
+      pairs (middle couplets of regulated verse, extra pairs) are read ``parallel_repeat`` times
+      per epoch; ``valid_fraction`` of the poems and of the extra pairs is held out.
     - ``text``: plain text files, one sentence per line; with ``valid_fraction`` and no ``valid``
       file, the last part of ``train`` is held out (tiny-shakespeare's usual 90/10 split).
     """
@@ -54,6 +57,10 @@ class DataConfig(Section):
     tgt_lang: Optional[str] = None
     max_length: int = Field(100, gt=0, description="longest example kept, in tokens")
     valid_fraction: float = Field(0.0, ge=0.0, lt=1.0)
+    extra_pairs: Optional[str] = Field(None, description="verse_pairs: a JSONL file of "
+                                       "{\"first\", \"second\"} couplets added to the Tang line pairs")
+    parallel_repeat: int = Field(1, ge=1, description="verse_pairs: times the strictly parallel "
+                                 "pairs are read per epoch (the other line pairs: once)")
 
     @model_validator(mode="after")
     def _languages_for_parallel(self) -> "DataConfig":
@@ -80,6 +87,9 @@ class TokenizerConfig(Section):
 class ModelConfig(Section):
     """Network shape (used by the training issue's models)."""
 
+    architecture: Literal["seq2seq", "aligned"] = Field(
+        "seq2seq", description="pairs: attention encoder-decoder, or (couplets) aligned N-vs-N: a "
+        "bidirectional encoder labelling every source position with its target token")
     cell: Literal["rnn", "gru", "lstm"] = "gru"
     embed_size: int = Field(256, gt=0)
     hidden_size: int = Field(512, gt=0, description="decoder state size")
@@ -95,6 +105,9 @@ class ModelConfig(Section):
     tied_embeddings: bool = Field(False, description="output projection = target embeddings")
     share_embeddings: bool = Field(False, description="one embedding table for source and target "
                                    "(needs a joint vocabulary)")
+    init_range: Optional[float] = Field(None, gt=0.0, description="draw every weight uniformly from "
+                                        "[-init_range, init_range] (Zaremba et al. 2014) "
+                                        "[default: PyTorch's per-layer initialisation]")
 
     @property
     def encoder_output_size(self) -> int:
@@ -184,6 +197,9 @@ class Recipe(Section):
             raise ValueError("training.metric: language models are scored by perplexity; set metric: ppl")
         if self.training.bptt and self.task != "lm":
             raise ValueError("training.bptt: only language models read text as a stream")
+        if self.model.architecture == "aligned" and self.task != "couplet":
+            raise ValueError("model.architecture: aligned (N-vs-N) needs task: couplet, where both sides "
+                             "have the same length")
         return self
 
     def data_path(self, relative: str) -> Path:
@@ -273,6 +289,8 @@ def data_files(recipe: Recipe) -> list[tuple[str, Path]]:
                       for lang in (data.src_lang, data.tgt_lang)]
         else:
             files.append((f"data.{split}", recipe.data_path(value)))
+    if data.extra_pairs:
+        files.append(("data.extra_pairs", recipe.data_path(data.extra_pairs)))
     return files
 
 

@@ -62,9 +62,23 @@ def test_verse_pairs_mark_middle_couplets(data_root: Path, tmp_path: Path) -> No
     corpus = load_corpus(recipe_for(tmp_path, "data: {kind: verse_pairs, train: tang}\n", data_root))
     pairs = corpus["train"]
     assert 200_000 < len(pairs) < 260_000
-    middle = sum(pairs["middle"])
+    middle = sum(pairs["parallel"])
     assert 40_000 < middle < 48_000  # "about 44k strictly parallel pairs" (data README)
     assert all(len(s) == len(t) for s, t in zip(pairs["src"][:10000], pairs["tgt"][:10000]))
+
+
+def test_verse_pairs_with_extra_couplets_weighted(data_root: Path, tmp_path: Path) -> None:
+    corpus = load_corpus(recipe_for(tmp_path, """\
+data: {kind: verse_pairs, train: tang, extra_pairs: couplet/classical_pairs.jsonl, valid_fraction: 0.02,
+       parallel_repeat: 2}
+""", data_root))
+    train, valid = corpus["train"], corpus["valid"]
+    once = len(train) - sum(train["parallel"]) // 2  # every parallel pair appears twice
+    assert sum(train["parallel"]) % 2 == 0 and 200_000 < once < 260_000
+    extra = {(s, t) for s, t, p in zip(valid["src"], valid["tgt"], valid["parallel"]) if p and "，" in s}
+    assert extra and all(len(s) == len(t) for s, t in extra)  # held-out classical pairs (only they hold ，)
+    assert not {(s, t) for s, t in zip(train["src"], train["tgt"])} & extra
+    assert any("1 pairs whose sides differ" in line for line in corpus.report)
 
 
 def test_couplet_jsonl_and_text_corpora(data_root: Path, tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ Every loader reads local files strictly (see :mod:`seq2text.data.textfile`), dro
 what cannot be used (empty lines, uncleanable poems), and returns a :class:`Corpus`: one
 ``datasets.Dataset`` per split plus a report of what was dropped.  Splits have the columns
 
-- ``src``, ``tgt`` for parallel text and couplets (``verse_pairs`` adds ``middle``);
+- ``src``, ``tgt`` for parallel text and couplets (``verse_pairs`` adds ``parallel``: the pair
+  is a middle couplet of regulated verse or an extra couplet);
 - ``text`` for language-model text (``tang`` adds ``id``, ``title``, ``author``, ``form``, ``tones``).
 
 Nothing is ever fetched from the hub: ``datasets`` only sees in-memory lists.
@@ -155,39 +156,62 @@ def _hash_fraction(key: str) -> float:
 
 
 def _load_verse_pairs(recipe: Recipe) -> Corpus:
+    data = recipe.data
     corpus = _load_tang(recipe)
     builder = _Builder(recipe)
     builder.corpus.report = corpus.report
+    extra: dict[str, list[tuple[str, str]]] = {"train": [], "valid": []}
+    if data.extra_pairs:
+        path = recipe.data_path(data.extra_pairs)
+        pairs = _read_pairs(path, builder, data.extra_pairs)
+        equal = [(first, second) for first, second in pairs if len(first) == len(second)]
+        if len(equal) < len(pairs):
+            builder.note(f"{data.extra_pairs}: dropped {len(pairs) - len(equal)} pairs whose sides "
+                         f"differ in length")
+        for first, second in equal:
+            held_out = _hash_fraction(f"{first}|{second}") < data.valid_fraction
+            extra["valid" if held_out else "train"].append((first, second))
     for split, poems in corpus.splits.items():
         rows = [(first, second, middle)
                 for text, form in zip(poems["text"], poems["form"])
                 for first, second, middle in couplet_pairs(text, form)]
+        rows += [(first, second, True) for first, second in extra.get(split, [])]
+        if split == "train":
+            rows += [row for row in rows if row[2]] * (data.parallel_repeat - 1)
+        sources = [recipe.data_path(data.extra_pairs)] if data.extra_pairs else []
         builder.add(split, {"src": [r[0] for r in rows], "tgt": [r[1] for r in rows],
-                            "middle": [r[2] for r in rows]}, [], corpus.fingerprints[split])
-        builder.note(f"{split}: {len(rows)} 上句/下句 pairs, {sum(r[2] for r in rows)} from the "
-                     f"middle couplets of regulated verse")
+                            "parallel": [r[2] for r in rows]}, sources,
+                    f"{corpus.fingerprints[split]}|{data.parallel_repeat}|{data.valid_fraction}")
+        builder.note(f"{split}: {len(rows)} 上句/下句 pairs, {sum(r[2] for r in rows)} of them strictly "
+                     f"parallel (middle couplets of regulated verse, {len(extra.get(split, []))} extra pairs)"
+                     + (f", those read {data.parallel_repeat}x" if split == "train" and data.parallel_repeat > 1
+                        else ""))
     return builder.corpus
+
+
+def _read_pairs(path: Path, builder: _Builder, name: str) -> list[tuple[str, str]]:
+    """The ``{"first", "second"}`` records of a JSONL file; pairs with an empty side are dropped."""
+    pairs, skipped = [], []
+    for number, record in read_jsonl(path):
+        if not isinstance(record, dict) or not isinstance(record.get("first"), str) \
+                or not isinstance(record.get("second"), str):
+            raise Seq2TextError(f"{path}:{number}: expected {{\"first\": ..., \"second\": ...}}")
+        first, second = record["first"].strip(), record["second"].strip()
+        if first and second:
+            pairs.append((first, second))
+        else:
+            skipped.append(number)
+    if skipped:
+        builder.note(f"{name}: dropped {len(skipped)} pairs with an empty side (lines {_some(skipped)})")
+    return pairs
 
 
 def _load_couplet(recipe: Recipe) -> Corpus:
     builder = _Builder(recipe)
     for split, name in _splits(recipe):
         path = recipe.data_path(name)
-        src, tgt, skipped = [], [], []
-        for number, record in read_jsonl(path):
-            if not isinstance(record, dict) or not isinstance(record.get("first"), str) \
-                    or not isinstance(record.get("second"), str):
-                raise Seq2TextError(f"{path}:{number}: expected {{\"first\": ..., \"second\": ...}}")
-            first, second = record["first"].strip(), record["second"].strip()
-            if first and second:
-                src.append(first)
-                tgt.append(second)
-            else:
-                skipped.append(number)
-        if skipped:
-            builder.note(f"{name}: dropped {len(skipped)} pairs with an empty side "
-                         f"(lines {_some(skipped)})")
-        builder.add(split, {"src": src, "tgt": tgt}, [path])
+        pairs = _read_pairs(path, builder, name)
+        builder.add(split, {"src": [p[0] for p in pairs], "tgt": [p[1] for p in pairs]}, [path])
     return builder.corpus
 
 

@@ -13,7 +13,7 @@ and returns the log-probabilities, ``-inf`` where a token is forbidden.  The ver
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Sequence
 
 import torch
 
@@ -61,6 +61,18 @@ class NoRepeatNGram:
         rows, where = matches.nonzero(as_tuple=True)
         log_probs[rows, grams[rows, where, -1]] = NEG_INF
         return log_probs
+
+
+def relax(allowed: torch.Tensor, rules: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``allowed`` ``(V,)`` narrowed by as many of ``rules`` (boolean masks, strongest first) as
+    still leave some token: the weakest rules give way first."""
+    for count in range(len(rules), 0, -1):
+        candidate = allowed.clone()
+        for rule in rules[:count]:
+            candidate &= rule
+        if bool(candidate.any()):
+            return candidate
+    return allowed
 
 
 def end_at_limit(log_probs: torch.Tensor, at_limit: torch.Tensor) -> torch.Tensor:

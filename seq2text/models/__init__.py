@@ -1,16 +1,30 @@
-"""Networks: the encoder-decoder for translation and the recurrent language model."""
+"""Networks: the encoder-decoder (translation, couplets), the aligned couplet tagger and the
+recurrent language model."""
 
 import torch
 
+from seq2text.models.aligned import AlignedTagger
 from seq2text.models.lm import RNNLM
 from seq2text.models.seq2seq import Seq2Seq
 from seq2text.recipe import Recipe
 
-__all__ = ["RNNLM", "Seq2Seq", "build_model"]
+__all__ = ["AlignedTagger", "RNNLM", "Seq2Seq", "build_model"]
 
 
 def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int) -> torch.nn.Module:
     """The network a recipe describes, sized for its tokenizers (language models use ``src_vocab``)."""
     if recipe.task == "lm":
-        return RNNLM(recipe.model, src_vocab)
-    return Seq2Seq(recipe.model, src_vocab, tgt_vocab)
+        model = RNNLM(recipe.model, src_vocab)
+    elif recipe.model.architecture == "aligned":
+        model = AlignedTagger(recipe.model, src_vocab, tgt_vocab)
+    else:
+        model = Seq2Seq(recipe.model, src_vocab, tgt_vocab)
+    if recipe.model.init_range is not None:
+        # PyTorch draws embeddings from N(0, 1): too wide once they double as the output layer.
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.uniform_(-recipe.model.init_range, recipe.model.init_range)
+            for module in model.modules():
+                if isinstance(module, torch.nn.Embedding) and module.padding_idx is not None:
+                    module.weight[module.padding_idx].zero_()
+    return model

@@ -1,7 +1,9 @@
 """What the training loop feeds a model, per kind of task: its batches, their loss, validation.
 
-- :class:`PairFeed` (translation): length-bucketed sentence pairs, teacher-forced
-  cross-entropy over the target; validation reports loss, perplexity and greedy BLEU.
+- :class:`PairFeed` (translation, couplets): length-bucketed sentence pairs, teacher-forced
+  cross-entropy over the target; validation reports loss, perplexity and greedy BLEU
+  (couplets: character BLEU).  :class:`AlignedFeed` is the same for the N-vs-N couplet model,
+  whose loss labels every source position with the target character there.
 - :class:`SequenceFeed` (language model, whole sentences or poems): ``<s> text`` predicts
   ``text </s>``, length-bucketed like pairs.
 - :class:`StreamFeed` (language model, ``training.bptt`` set): the split's lines joined by
@@ -85,10 +87,19 @@ class _BucketedFeed:
         """Stateless."""
 
 
+def aligned_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy of an N-vs-N model: source position i predicts target token i."""
+    logits = model(batch.src, batch.src_mask)
+    targets = batch.tgt_out[:, :logits.size(1)].clone()
+    targets[targets == EOS] = PAD
+    return _cross_entropy(logits, targets, label_smoothing), int((targets != PAD).sum())
+
+
 class PairFeed(_BucketedFeed):
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.max_length = recipe.decoding.max_length
+        self.bleu_tokenize = "char" if recipe.task == "couplet" else "13a"
 
     def collate(self, batch: list[int], device: torch.device):
         rows = self.data.splits["train"].dataset[batch]
@@ -116,7 +127,21 @@ class PairFeed(_BucketedFeed):
                 outputs = [best[0] for best in beam_search(model, state, beam_size, self.max_length, alpha)]
             hypotheses += [self.data.tgt.decode(output.tokens) for output in outputs]
         model.train(was_training)
-        return _validation(total_loss, total_tokens, sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]]).score)
+        bleu = sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]], tokenize=self.bleu_tokenize)
+        return _validation(total_loss, total_tokens, bleu.score)
+
+
+class AlignedFeed(PairFeed):
+    def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
+        super().__init__(recipe, data, process)
+        for split, encoded in data.splits.items():
+            rows = encoded.dataset
+            uneven = sum(len(s) != len(t) for s, t in zip(rows["src_ids"], rows["tgt_ids"]))
+            if uneven:
+                raise Seq2TextError(f"{recipe.path}: model.architecture: aligned needs sides of equal length, "
+                                    f"but {uneven} {split} pairs differ")
+
+    loss = staticmethod(aligned_loss)
 
 
 @dataclass
@@ -228,4 +253,4 @@ def make_feed(recipe: Recipe, data: Prepared, process: Process = Process()):
     """The feed a recipe's task asks for."""
     if recipe.task == "lm":
         return (StreamFeed if recipe.training.bptt else SequenceFeed)(recipe, data, process)
-    return PairFeed(recipe, data, process)
+    return (AlignedFeed if recipe.model.architecture == "aligned" else PairFeed)(recipe, data, process)

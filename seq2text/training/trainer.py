@@ -85,8 +85,6 @@ def make_optimizer(model: torch.nn.Module, config: TrainingConfig) -> torch.opti
 def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
           device: str = "cpu") -> dict:
     """Train ``recipe`` into ``output_dir`` (default ``runs/<name>``); returns the last metrics."""
-    if recipe.task == "couplet":
-        raise Seq2TextError(f"{recipe.path}: task: training 'couplet' models is not implemented yet")
     if recipe.data.valid is None and not recipe.data.valid_fraction:
         raise Seq2TextError(f"{recipe.path}: data.valid: training needs a validation set, a file or "
                             f"data.valid_fraction (for checkpoint selection and schedules)")

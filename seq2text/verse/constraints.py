@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.data.tang import is_han
-from seq2text.decoding.processors import NEG_INF
+from seq2text.decoding.processors import NEG_INF, relax
 from seq2text.tokenizers import EOS
 from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.forms import Form
@@ -68,14 +68,7 @@ class VerseRules:
             rules.append(self._rhymes_with([lines[i][-1] for i in range(1, line, 2)]))
         used = [c for c in text if is_han(c)]
         rules.append(~self._ids([c for c in set(used) if used.count(c) >= 2]))
-        allowed = self.han.clone()
-        for count in range(len(rules), -1, -1):
-            candidate = allowed.clone()
-            for rule in rules[:count]:
-                candidate &= rule
-            if bool(candidate.any()):
-                return candidate
-        return allowed
+        return relax(self.han, rules)
 
     def _rhymes_with(self, previous: list[str]) -> torch.Tensor:
         """Level-tone characters that share a group with all ``previous`` rhyme characters."""
