@@ -5,7 +5,8 @@
     python scripts/bundle_model.py runs/multi30k_de_en/averaged multi30k-de-en \\
         --description "German to English, Multi30k (image captions)"
 
-Learned tables beside the weights (``tones.json`` of a poetry model) are copied too.  Half
+Learned tables beside the weights (``tones.json`` of a poetry model) are copied too, and the
+run's validation history (``history.json``: the learning curves of ``seq2text evaluate --report``).  Half
 precision halves the file (the limit is 16 MB per model); weights are loaded back into
 float32, so search runs as before.  Check BLEU of the bundled copy with scripts/bench_decode.py.
 """
@@ -49,6 +50,10 @@ def main() -> None:
     for extra in LEARNED_TABLES:  # learned beside the weights, e.g. by scripts/learn_tones.py
         if (args.model / extra).is_file():
             write_text_atomic(target / extra, (args.model / extra).read_text(encoding="utf-8"))
+    runs = [folder for folder in (args.model, args.model.parent, args.model.parent.parent)
+            if (folder / "history.json").is_file()]
+    if runs:
+        write_text_atomic(target / "history.json", (runs[0] / "history.json").read_text(encoding="utf-8"))
     card = {"task": recipe.task, "description": args.description, "recipe": f"recipes/{recipe.name}.yaml",
             "source_language": recipe.data.src_lang, "target_language": recipe.data.tgt_lang,
             "weights": "float16", "seed": recipe.seed, "epochs": recipe.training.epochs}

@@ -38,12 +38,6 @@ def recipe_options(command: Callable) -> Callable:
     return click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))(command)
 
 
-def not_yet(command: str, issue: str) -> None:
-    """Stop a command that parses its options but cannot run yet."""
-    raise Seq2TextError(f"seq2text {command} is not implemented yet ({issue}); "
-                        f"so far prepare, train, translate and models run")
-
-
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seq2text")
 def main() -> None:
@@ -254,13 +248,50 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
 
 @main.command()
 @click.option("-m", "--model", required=True, help="Bundled model name or trained model folder.")
-@click.option("--src", type=click.Path(dir_okay=False, path_type=Path), help="Source sentences.")
-@click.option("--ref", type=click.Path(dir_okay=False, path_type=Path), help="Reference sentences.")
-@click.option("--text", type=click.Path(dir_okay=False, path_type=Path), help="Text for perplexity.")
-@click.option("--report", type=click.Path(file_okay=False, path_type=Path), help="Write a report to DIR.")
-def evaluate(**options: Any) -> None:
-    """Score a model: BLEU/chrF/TER, perplexity, verse rule rates."""
-    not_yet("evaluate", "see the issue on evaluation")
+@click.option("--src", type=click.Path(dir_okay=False, path_type=Path),
+              help="Source lines (translation, couplets) [default: the recipe's held-out split].")
+@click.option("--ref", type=click.Path(dir_okay=False, path_type=Path), help="Reference lines, one per --src line.")
+@click.option("--text", type=click.Path(dir_okay=False, path_type=Path),
+              help="Text for a language model's perplexity [default: the recipe's held-out split].")
+@click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Beam scored beside greedy search (1: greedy only).")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Resamples for 95% confidence intervals, as sacrebleu --confidence-n (0 = off).")
+@click.option("--poems", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Tang models: poems generated per form for the verse rule rates (0 = skip).")
+@click.option("--report", type=click.Path(file_okay=False, path_type=Path),
+              help="Write report.md, report.html (self-contained), metrics.json and the plots to DIR.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, beam_size: int, bootstrap: int,
+             poems: int, report: Path | None, device: str) -> None:
+    """Score a model: BLEU/chrF/TER, perplexity, verse rule rates.
+
+    Translation and couplet models: greedy and beam outputs against references (couplets with
+    characters as tokens), through sacrebleu, whose signatures are printed.  Language models:
+    perplexity and, for characters, bits per character.  Tang poetry models: the rule rates of
+    generated poems.  A human-readable summary goes to stderr, one JSON line to stdout.
+
+    \b
+    Examples:
+      seq2text evaluate -m multi30k-de-en --bootstrap 1000
+      seq2text evaluate -m runs/multi30k_de_en/averaged --src test.de --ref test.en
+      seq2text evaluate -m tang-poetry --report reports/tang-poetry
+    """
+    from seq2text.evaluation import evaluate as run_evaluation
+    from seq2text.evaluation.report import write_report
+
+    if report is not None:
+        report.mkdir(parents=True, exist_ok=True)
+    evaluation = run_evaluation(model, src, ref, text, beam_size, bootstrap, poems, report, device)
+    for section in evaluation.sections:
+        if section.title in ("Scores", "Perplexity", "Couplet rules", "Generated poems: rule rates"):
+            click.echo(f"{section.title}: {section.text}", err=True)
+            for row in [section.header, *section.rows]:
+                click.echo("  " + "\t".join(str(v) for v in row), err=True)
+    if report is not None:
+        write_report(report, evaluation)
+        click.echo(f"report: {report / 'report.html'}", err=True)
+    click.echo(json.dumps(evaluation.summary, ensure_ascii=False))
 
 
 @main.command()

@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.data.tang import is_han
-from seq2text.decoding import beam_search, sample
+from seq2text.decoding import beam_search, greedy_search, sample
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import find_model, load_model
 from seq2text.data.batching import pad
@@ -135,34 +135,42 @@ class Generator:
                 for h in found]
 
     def couplets(self, first_lines: Sequence[str], count: int = 1, beam_size: int = 5, temperature: float = 0.8,
-                 top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None) -> list[list[Couplet]]:
-        """``count`` 下联 for each 上联 (spaces ignored), best first, by beam search of
-        ``max(beam_size, count)``, or sampled when ``beam_size`` is 1 (as :meth:`poems`).
-        A line the model cannot answer (see :meth:`first_line_problem`) raises
-        :class:`~seq2text.errors.Seq2TextError` naming it."""
+                 top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, batch_size: int = 64
+                 ) -> list[list[Couplet]]:
+        """``count`` 下联 for each 上联 (spaces ignored), best first: by beam search of
+        ``max(beam_size, count)``, or with ``beam_size`` 1 sampled as in :meth:`poems`
+        (greedy with ``temperature`` 0).  A line the model cannot answer (see
+        :meth:`first_line_problem`) raises :class:`~seq2text.errors.Seq2TextError` naming it."""
         self._expect("couplet", "couplets")
         firsts = [self.tokenizer.normalize(clean_first_line(line)) for line in first_lines]
         for number, (line, first) in enumerate(zip(first_lines, firsts), start=1):
             problem = first_line_problem(first, self.tokenizer)
             if problem:
                 raise Seq2TextError(f"上联 {number} ({line.strip()[:20]!r}): {problem}")
-        if not firsts:
-            return []
-        rules = CoupletRules(self.tokenizer, self.tones, firsts)
+        generator = torch.Generator().manual_seed(random.randrange(2**31) if seed is None else seed)
+        found = []
+        for start in range(0, len(firsts), batch_size):
+            found += self._answer(firsts[start:start + batch_size], count, beam_size, temperature, top_k, top_p,
+                                  generator)
+        return [[self._couplet(first, h) for h in hypotheses] for first, hypotheses in zip(firsts, found)]
+
+    @torch.no_grad()
+    def _answer(self, firsts: list[str], count: int, beam_size: int, temperature: float, top_k: int, top_p: float,
+                generator: torch.Generator) -> list[list]:
         limits = torch.tensor([len(first) for first in firsts])
         src = pad([self.tokenizer.encode(first) for first in firsts]).to(self.device)
         state = self.model.encode(src, src != PAD)
         if beam_size > 1:
-            found = beam_search(self.model, state, max(beam_size, count), limits, alpha=0.0, nbest=count,
-                                processors=[rules])
+            return beam_search(self.model, state, max(beam_size, count), limits, alpha=0.0, nbest=count,
+                               processors=[CoupletRules(self.tokenizer, self.tones, firsts)])
+        rows = torch.arange(len(firsts)).repeat_interleave(count)
+        rules = [CoupletRules(self.tokenizer, self.tones, [firsts[i] for i in rows.tolist()])]
+        state = state.select(rows.to(self.device))
+        if temperature == 0:
+            found = greedy_search(self.model, state, limits[rows], rules)
         else:
-            seed = random.randrange(2**31) if seed is None else seed
-            rows = torch.arange(len(firsts)).repeat_interleave(count)
-            rules.first_lines = [firsts[i] for i in rows.tolist()]
-            samples = sample(self.model, state.select(rows.to(self.device)), limits[rows], temperature, top_k,
-                             top_p, torch.Generator().manual_seed(seed), [rules])
-            found = [samples[i * count:(i + 1) * count] for i in range(len(firsts))]
-        return [[self._couplet(first, h) for h in hypotheses] for first, hypotheses in zip(firsts, found)]
+            found = sample(self.model, state, limits[rows], temperature, top_k, top_p, generator, rules)
+        return [found[i * count:(i + 1) * count] for i in range(len(firsts))]
 
     def first_line_problem(self, line: str) -> Optional[str]:
         """Why this model cannot answer ``line`` as a 上联 (empty, too long, Latin letters,

@@ -1,4 +1,5 @@
-"""Figures written as PNG files: learning curves next to checkpoints, attention heat-maps."""
+"""Figures written as PNG files: learning curves next to checkpoints, attention heat-maps and
+the bar charts of evaluation reports."""
 
 from __future__ import annotations
 
@@ -49,5 +50,19 @@ def plot_attention(source: list[str], target: list[str], weights, path: Path) ->
     axis.set_xticks(range(len(source)), source, rotation=90)
     axis.set_yticks(range(len(target)), target)
     axis.xaxis.tick_top()
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def plot_bars(labels: list[str], values: list[float], xlabel: str, ylabel: str, path: Path) -> None:
+    """One bar per label, its value written on top."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(1.2 + 0.9 * len(labels), 3.2))
+    bars = axis.bar(range(len(labels)), values, color="#4c72b0")
+    axis.bar_label(bars, fmt="%.1f")
+    axis.set_xticks(range(len(labels)), labels)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.margins(y=0.15)
     figure.tight_layout()
     _save(figure, path)

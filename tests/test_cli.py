@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from conftest import SLICE_RECIPE, run, write_recipe
 from seq2text.tokenizers import load_tokenizers
@@ -30,13 +29,6 @@ def test_prepare_trains_and_saves_the_tokenizer(multi30k_slice: Path, tmp_path: 
     src, tgt = load_tokenizers(tmp_path / "vocab" / "slice")
     assert src is tgt and src.vocab_size == 1000
     assert src.sp.decode(src.sp.encode("Ein Hund läuft.")) == "Ein Hund läuft."
-
-
-@pytest.mark.parametrize("command", [["generate", "--form", "couplet"], ["evaluate", "-m", "x"]])
-def test_unfinished_commands_say_so(command: list[str]) -> None:
-    result = run(*command)
-    assert result.returncode == 2 and "not implemented yet" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_bad_input_is_one_line_and_exit_code_2(multi30k_slice: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import DATA, ROOT, head, write_recipe
+from conftest import DATA, head, write_recipe
 from seq2text.decoding import greedy_search
 from seq2text.pretrained import load_model
 from seq2text.recipe import load_recipe
@@ -73,10 +73,14 @@ def test_ptb_stream_lm_learns_and_resumes_exactly(ptb_slice: Path, tmp_path: Pat
     assert result.returncode == 0, result.stderr[-2000:]
     history = [json.loads(line) for line in (straight / "train.log").read_text().splitlines()]
     assert history[-1]["ppl"] < history[0]["ppl"] < 2000 and "bleu" not in history[-1]
-    scored = subprocess.run([sys.executable, str(ROOT / "scripts" / "perplexity.py"), str(latest_checkpoint(straight))],
+    # `seq2text evaluate` scores the held-out split as training validated it.
+    scored = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", str(latest_checkpoint(straight))],
                             capture_output=True, text=True, env={**os.environ, "SEQ2TEXT_DATA": str(ptb_slice)})
     assert scored.returncode == 0, scored.stderr
-    assert json.loads(scored.stdout)["ppl"] == pytest.approx(history[-1]["ppl"], abs=0.01)
+    summary = json.loads(scored.stdout)
+    assert summary["ppl"] == pytest.approx(history[-1]["ppl"], abs=0.01) and summary["data"] == "valid split"
+    assert summary["tokens"] == sum(len(line.split()) + 1 for line in (ptb_slice / "ptb" / "ptb.valid.txt")
+                                    .read_text().splitlines()) // 10 * 10 - 10  # 10 streams, last target
 
     # Resume from a checkpoint in the middle of the first epoch: the carried hidden state is
     # part of the checkpoint, so the run ends at the same weights.

@@ -41,6 +41,7 @@ class Validation:
     loss: float
     perplexity: float
     bleu: Optional[float] = None
+    tokens: int = 0  # the predicted tokens the loss is averaged over
 
     def as_dict(self) -> dict:
         scores = {"loss": self.loss, "ppl": self.perplexity}
@@ -49,7 +50,7 @@ class Validation:
 
 def _validation(total_loss: float, tokens: int, bleu: Optional[float] = None) -> Validation:
     mean = total_loss / max(1, tokens)
-    return Validation(mean, math.exp(min(mean, 50.0)), bleu)
+    return Validation(mean, math.exp(min(mean, 50.0)), bleu, tokens)
 
 
 def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float) -> torch.Tensor:
@@ -164,21 +165,26 @@ class SequenceFeed(_BucketedFeed):
     def _collate(rows: list[list[int]], device: torch.device) -> TextBatch:
         return TextBatch(pad([[BOS, *ids] for ids in rows]).to(device), pad([[*ids, EOS] for ids in rows]).to(device))
 
-    def loss(self, model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
+    @staticmethod
+    def loss(model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
         logits, _ = model(batch.inputs)
         return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens
 
-    @torch.no_grad()
-    def validate(self, model, split: str, device: torch.device, batch_size: int = 64) -> Validation:
+    def validate(self, model, split: str, device: torch.device) -> Validation:
         """Per-token loss and perplexity, ``</s>`` of every sequence counted as a token."""
+        return self.score(model, self.data.splits[split].dataset["ids"], device)
+
+    @classmethod
+    @torch.no_grad()
+    def score(cls, model, ids: list[list[int]], device: torch.device, batch_size: int = 64) -> Validation:
+        """Loss and perplexity of token sequences ``ids``, each read from ``<s>`` to ``</s>``."""
         was_training = model.training
         model.eval()
-        ids = self.data.splits[split].dataset["ids"]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         total_loss, total_tokens = 0.0, 0
         for start in range(0, len(order), batch_size):
-            batch = self._collate([ids[i] for i in order[start:start + batch_size]], device)
-            loss, tokens = self.loss(model, batch, 0.0)
+            batch = cls._collate([ids[i] for i in order[start:start + batch_size]], device)
+            loss, tokens = cls.loss(model, batch, 0.0)
             total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
         model.train(was_training)
         return _validation(total_loss, total_tokens)
@@ -190,26 +196,15 @@ class StreamFeed:
             raise Seq2TextError("training.bptt: several processes are not supported yet")
         self.data, self.bptt = data, recipe.training.bptt
         self.rows = recipe.training.batch_size or 20
-        self.train = self._stream("train", self.rows)
+        self.train = stream_rows(self.data.splits["train"].dataset["ids"], self.rows)
         self.hidden = None
-
-    def _stream(self, split: str, rows: int) -> torch.Tensor:
-        """The split as ``(rows, length)``: every line followed by ``</s>``, cut into rows."""
-        ids = np.fromiter((token for line in self.data.splits[split].dataset["ids"] for token in [*line, EOS]),
-                          dtype=np.int64)
-        length = len(ids) // rows
-        return torch.from_numpy(ids[:rows * length].reshape(rows, length))
 
     def batches(self, epoch: int) -> list[Any]:
         """Window start positions; every window needs one more token as the last target."""
         return list(range(0, self.train.size(1) - 1, self.bptt))
 
     def collate(self, start: int, device: torch.device) -> TextBatch:
-        return self._window(self.train, start, device)
-
-    def _window(self, stream: torch.Tensor, start: int, device: torch.device) -> TextBatch:
-        end = min(start + self.bptt, stream.size(1) - 1)
-        return TextBatch(stream[:, start:end].to(device), stream[:, start + 1:end + 1].to(device))
+        return _window(self.train, start, self.bptt, device)
 
     def start_epoch(self) -> None:
         self.hidden = None
@@ -227,18 +222,38 @@ class StreamFeed:
         loss, tokens, self.hidden = _carried_loss(model, batch, self.hidden, label_smoothing)
         return loss, tokens
 
+    def validate(self, model, split: str, device: torch.device) -> Validation:
+        """Perplexity of the split read as 10 streams with the state carried throughout."""
+        return self.score(model, self.data.splits[split].dataset["ids"], device, self.bptt)
+
+    @staticmethod
     @torch.no_grad()
-    def validate(self, model, split: str, device: torch.device, rows: int = 10) -> Validation:
-        """Perplexity of the split read as ``rows`` streams with the state carried throughout."""
+    def score(model, ids: list[list[int]], device: torch.device, bptt: int, rows: int = 10) -> Validation:
+        """Loss and perplexity of the lines ``ids`` read as one text (each line ends with
+        ``</s>``) in ``rows`` parallel streams, windows of ``bptt`` tokens, state carried."""
         was_training = model.training
         model.eval()
-        stream, hidden = self._stream(split, rows), None
+        stream, hidden = stream_rows(ids, rows), None
         total_loss, total_tokens = 0.0, 0
-        for start in range(0, stream.size(1) - 1, self.bptt):
-            loss, tokens, hidden = _carried_loss(model, self._window(stream, start, device), hidden, 0.0)
+        for start in range(0, stream.size(1) - 1, bptt):
+            loss, tokens, hidden = _carried_loss(model, _window(stream, start, bptt, device), hidden, 0.0)
             total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
         model.train(was_training)
         return _validation(total_loss, total_tokens)
+
+
+def stream_rows(lines: list[list[int]], rows: int) -> torch.Tensor:
+    """Token lines as one stream ``(rows, length)``: every line followed by ``</s>``, the stream
+    cut into ``rows`` equal rows (the remainder dropped)."""
+    ids = np.fromiter((token for line in lines for token in [*line, EOS]), dtype=np.int64)
+    length = len(ids) // rows
+    return torch.from_numpy(ids[:rows * length].reshape(rows, length))
+
+
+def _window(stream: torch.Tensor, start: int, bptt: int, device: torch.device) -> TextBatch:
+    """The window of ``stream`` from ``start``: up to ``bptt`` inputs and their next tokens."""
+    end = min(start + bptt, stream.size(1) - 1)
+    return TextBatch(stream[:, start:end].to(device), stream[:, start + 1:end + 1].to(device))
 
 
 def _carried_loss(model, batch: TextBatch, hidden, label_smoothing: float):

@@ -1,0 +1,44 @@
+"""``seq2text evaluate``: score a model on its recipe's held-out data or on given files.
+
+- translation: BLEU, chrF and TER (sacrebleu, with signatures) of greedy and beam search;
+- couplets: the same with characters as tokens, and the rates of the couplet rules;
+- language models: perplexity (bits per character for char models) over the scored tokens;
+  Tang models add the rule rates of generated poems (form, acrostic, rhyme, 平仄, repetition,
+  lines copied from the training poems).
+
+:func:`evaluate` returns an :class:`Evaluation`: a summary (the one JSON line the command
+prints) and the sections of the report that :func:`~seq2text.evaluation.report.write_report`
+writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from seq2text.evaluation.sections import Evaluation, Section
+
+__all__ = ["Evaluation", "Section", "evaluate"]
+
+
+def evaluate(model: str, src: Optional[Path] = None, ref: Optional[Path] = None, text: Optional[Path] = None,
+             beam_size: int = 5, bootstrap: int = 0, poems: int = 200, figures: Optional[Path] = None,
+             device: str = "cpu") -> Evaluation:
+    """Score ``model`` (bundled name or model folder).  ``src``/``ref`` (pairs) or ``text``
+    (language models) replace the recipe's held-out split; ``figures``: a folder for the
+    report's plots (None: no plots)."""
+    from seq2text.errors import Seq2TextError
+    from seq2text.pretrained import find_model
+
+    recipe = find_model(model).recipe
+    if (src is None) != (ref is None):
+        raise Seq2TextError("--src and --ref go together")
+    if recipe.task == "lm":
+        if src is not None:
+            raise Seq2TextError(f"{model}: a language model is scored on --text, not --src/--ref")
+        from seq2text.evaluation.lm import evaluate_lm
+        return evaluate_lm(model, text, poems, figures, device)
+    if text is not None:
+        raise Seq2TextError(f"{model}: a {recipe.task} model is scored on --src/--ref, not --text")
+    from seq2text.evaluation.pairs import evaluate_pairs
+    return evaluate_pairs(model, src, ref, beam_size, bootstrap, figures, device)

@@ -1,0 +1,166 @@
+"""Translation and couplet models: greedy and beam outputs scored against references.
+
+The data is the recipe's test split (else its validation split; for couplets the strictly
+parallel held-out pairs), or the ``--src``/``--ref`` files.  Couplets are scored with
+characters as tokens and checked against the couplet rules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from seq2text.data.textfile import read_lines
+from seq2text.errors import Seq2TextError
+from seq2text.evaluation.scores import sentence_bleu, text_scores
+from seq2text.evaluation.sections import Evaluation, Section, learning_curves, percent
+from seq2text.pretrained import find_model
+from seq2text.recipe import Recipe
+
+LENGTH_GROUPS = 5
+SHOWN = 5  # best and worst outputs in the report
+ATTENTION_PLOTS = 3
+
+
+def held_out_pairs(recipe: Recipe) -> tuple[list[str], list[str], str]:
+    """Sources, references and a name for the recipe's held-out pairs."""
+    from seq2text.data.corpora import load_corpus
+
+    corpus = load_corpus(recipe)
+    split = "test" if "test" in corpus.splits else "valid"
+    rows = corpus[split]
+    if recipe.task == "couplet" and "parallel" in rows.column_names:
+        rows = rows.filter(lambda row: row["parallel"])
+        return rows["src"], rows["tgt"], f"{split} split, strictly parallel pairs"
+    return rows["src"], rows["tgt"], f"{split} split"
+
+
+def read_pairs(src: Path, ref: Path) -> tuple[list[str], list[str], str]:
+    sources, references = read_lines(src), read_lines(ref)
+    if len(sources) != len(references):
+        raise Seq2TextError(f"{src} has {len(sources)} lines but {ref} has {len(references)}")
+    return sources, references, f"{src} / {ref}"
+
+
+def evaluate_pairs(model: str, src: Optional[Path], ref: Optional[Path], beam_size: int, bootstrap: int,
+                   figures: Optional[Path], device: str) -> Evaluation:
+    folder = find_model(model)
+    recipe = folder.recipe
+    sources, references, where = read_pairs(src, ref) if src is not None else held_out_pairs(recipe)
+    couplet = recipe.task == "couplet"
+    tokenize = "char" if couplet else "13a"
+    decoder = _Couplets(model, device) if couplet else _Translations(model, device)
+    searches = {"greedy": 1} if beam_size == 1 else {"greedy": 1, f"beam {beam_size}": beam_size}
+    outputs, scores = {}, {}
+    for name, size in searches.items():
+        outputs[name] = decoder.decode(sources, size)
+        scores[name] = text_scores(outputs[name], references, tokenize, bootstrap)
+    best = list(searches)[-1]
+    summary = {"model": model, "task": recipe.task, "data": where, "sentences": len(sources),
+               **{name.replace(" ", ""): _numbers(score) for name, score in scores.items()},
+               "signatures": scores[best]["signatures"]}
+    evaluation = Evaluation(summary, [], f"{model}: {recipe.task} on the {where}",
+                            {f"outputs.{name.replace(' ', '')}.txt": "".join(line + "\n" for line in lines)
+                             for name, lines in outputs.items()})
+    evaluation.add(_score_table(scores, tokenize, len(sources)))
+    for section in decoder.sections(sources, searches[best], summary, figures):
+        evaluation.add(section)
+    evaluation.add(learning_curves(folder.weights, figures))
+    if figures is not None:
+        evaluation.add(_length_chart(sources, references, outputs[best], tokenize, couplet, figures))
+        evaluation.add(_best_and_worst(sources, references, outputs[best], tokenize))
+    return evaluation
+
+
+def _numbers(scores: dict) -> dict:
+    return {key: round(float(value), 4) for key, value in scores.items() if key != "signatures"}
+
+
+class _Translations:
+    """Decodes with :class:`~seq2text.translator.Translator`; reports attention heat-maps."""
+
+    def __init__(self, model: str, device: str):
+        from seq2text.translator import Translator
+
+        self.translator = Translator.load(model, device)
+
+    def decode(self, sources: list[str], beam_size: int) -> list[str]:
+        return self.translator.translate(sources, beam_size=beam_size)
+
+    def sections(self, sources: list[str], beam_size: int, summary: dict, figures: Optional[Path]) -> list[Section]:
+        from seq2text.plots import plot_attention
+
+        if figures is None:
+            return []
+        sources, paths = sources[:ATTENTION_PLOTS], []
+        for number, (source, result) in enumerate(zip(sources, self.translator.search(sources, beam_size)), 1):
+            weights = self.translator.attention(source, result.hypotheses[0])
+            paths.append(figures / f"attention-{number}.png")
+            plot_attention(weights.source, weights.target, weights.weights, paths[-1])
+        return [Section("Attention", f"Where the decoder looked in the first {len(sources)} sentences: target "
+                        f"pieces down, source pieces across.", figures=paths)]
+
+
+class _Couplets:
+    """Decodes with :meth:`~seq2text.generator.Generator.couplets` (greedy or beam, under the
+    rules); reports the rates of the couplet rules."""
+
+    def __init__(self, model: str, device: str):
+        from seq2text.generator import Generator
+
+        self.generator = Generator.load(model, device)
+        self.checks: dict[int, list[dict]] = {}
+
+    def decode(self, firsts: list[str], beam_size: int) -> list[str]:
+        answers = [found[0] for found in self.generator.couplets(firsts, 1, beam_size, temperature=0.0)]
+        self.checks[beam_size] = [answer.checks for answer in answers]
+        return [answer.second for answer in answers]
+
+    def sections(self, sources: list[str], beam_size: int, summary: dict, figures: Optional[Path]) -> list[Section]:
+        from seq2text.verse.couplet import RULES
+
+        kept = self.checks[beam_size]
+        summary["rules"] = {rule: percent(sum(c[rule] for c in kept), len(kept)) for rule in RULES}
+        return [Section("Couplet rules", "Share of the 下联 (of the search above with the largest beam) "
+                        "that keep each rule; the decoder enforces them, this checks it.", ["rule", "kept (%)"],
+                        [[rule, rate] for rule, rate in summary["rules"].items()])]
+
+
+def _score_table(scores: dict, tokenize: str, count: int) -> Section:
+    ci = any("bleu_ci" in s for s in scores.values())
+    header = ["search", "BLEU", "chrF", "TER"]
+    rows = [[name] + [f"{s[m]:.2f}" + (f" ± {s[m + '_ci']:.2f}" if ci else "") for m in ("bleu", "chrf", "ter")]
+            for name, s in scores.items()]
+    signatures = next(iter(scores.values()))["signatures"]
+    text = (f"{count} sentences, sacrebleu (BLEU tokenize={tokenize}); "
+            + "; ".join(f"{name}: `{sig}`" for name, sig in signatures.items()))
+    return Section("Scores", text, header, rows)
+
+
+def _length_chart(sources: list[str], references: list[str], outputs: list[str], tokenize: str,
+                  couplet: bool, figures: Path) -> Section:
+    from sacrebleu.metrics import BLEU
+
+    from seq2text.plots import plot_bars
+
+    length = (lambda s: len(s)) if couplet else (lambda s: len(s.split()))
+    order = sorted(range(len(sources)), key=lambda i: length(sources[i]))
+    groups = [order[g * len(order) // LENGTH_GROUPS:(g + 1) * len(order) // LENGTH_GROUPS]
+              for g in range(LENGTH_GROUPS)]
+    groups = [g for g in groups if g]
+    labels = [f"{length(sources[g[0]])}–{length(sources[g[-1]])}" for g in groups]
+    values = [BLEU(tokenize=tokenize).corpus_score([outputs[i] for i in g], [[references[i] for i in g]]).score
+              for g in groups]
+    path = figures / "length_bleu.png"
+    plot_bars(labels, values, f"source length ({'characters' if couplet else 'words'})", "BLEU", path)
+    return Section("BLEU by source length", f"Corpus BLEU of {len(groups)} groups of equal size, by source "
+                   "length.", figures=[path])
+
+
+def _best_and_worst(sources: list[str], references: list[str], outputs: list[str], tokenize: str) -> Section:
+    bleu = [sentence_bleu(output, reference, tokenize) for output, reference in zip(outputs, references)]
+    ranked = sorted(range(len(sources)), key=lambda i: -bleu[i])
+    groups = [("best", ranked[:SHOWN]), ("worst", ranked[-SHOWN:])] if len(ranked) > 2 * SHOWN else [("", ranked)]
+    rows = [[label, sources[i], references[i], outputs[i], f"{bleu[i]:.1f}"] for label, group in groups for i in group]
+    return Section("Best and worst outputs", "By smoothed sentence BLEU.",
+                   ["", "source", "reference", "output", "BLEU"], rows)

@@ -1,0 +1,85 @@
+"""Evaluation reports: ``report.md`` (figures beside it), a self-contained ``report.html``
+(figures embedded as data URIs, no scripts, no external files), ``metrics.json`` and the
+evaluation's text files (the scored outputs)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from seq2text.atomic import write_text_atomic
+from seq2text.evaluation.sections import Evaluation, Section
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+img { max-width: 100%; display: block; margin: 0.5rem 0; }
+code { font-size: 0.85em; background: #f6f6f6; }
+"""
+
+
+def write_report(folder: Path, evaluation: Evaluation) -> None:
+    """Write the three files into ``folder`` (which already holds the figures)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "metrics.json", json.dumps(evaluation.summary, ensure_ascii=False, indent=1) + "\n")
+    write_text_atomic(folder / "report.md", markdown(evaluation, folder))
+    write_text_atomic(folder / "report.html", to_html(evaluation))
+    for name, text in evaluation.files.items():
+        write_text_atomic(folder / name, text)
+
+
+def markdown(evaluation: Evaluation, folder: Path) -> str:
+    parts = [f"# {evaluation.title}\n"]
+    for section in evaluation.sections:
+        parts.append(f"## {section.title}\n")
+        if section.text:
+            parts.append(section.text + "\n")
+        if section.header:
+            parts.append(_markdown_table(section))
+        parts += [f"![{figure.stem}]({figure.relative_to(folder)})\n" for figure in section.figures]
+    return "\n".join(parts)
+
+
+def _markdown_table(section: Section) -> str:
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|").replace("\n", "<br>")
+
+    lines = ["| " + " | ".join(cell(h) for h in section.header) + " |",
+             "|" + "---|" * len(section.header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in section.rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(evaluation: Evaluation) -> str:
+    body = [f"<h1>{html.escape(evaluation.title)}</h1>"]
+    for section in evaluation.sections:
+        body.append(f"<h2>{html.escape(section.title)}</h2>")
+        if section.text:
+            body.append(f"<p>{_inline(section.text)}</p>")
+        if section.header:
+            body.append(_html_table(section))
+        for figure in section.figures:
+            data = base64.b64encode(figure.read_bytes()).decode("ascii")
+            body.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(figure.stem)}">')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(evaluation.title)}</title><style>{STYLE}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with `code` spans."""
+    pieces = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces))
+
+
+def _html_table(section: Section) -> str:
+    def cell(value, tag: str) -> str:
+        return f"<{tag}>{html.escape(str(value)).replace(chr(10), '<br>')}</{tag}>"
+
+    head = "<tr>" + "".join(cell(h, "th") for h in section.header) + "</tr>"
+    rows = "".join("<tr>" + "".join(cell(v, "td") for v in row) + "</tr>" for row in section.rows)
+    return f"<table>{head}{rows}</table>"

@@ -1,0 +1,122 @@
+"""`seq2text evaluate` on the bundled models: numbers equal sacrebleu's own CLI on the same
+files, and the HTML report renders its images and tables in a real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, head, run
+
+SACREBLEU_NAMES = {"bleu": "BLEU", "chrf": "chrF2", "ter": "TER"}
+
+
+def sacrebleu_cli(ref: Path, hypotheses: Path, *options: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "sacrebleu", str(ref), "-i", str(hypotheses), "-m", "bleu", "chrf",
+                             "ter", "-w", "4", "-f", "json", *options], capture_output=True, text=True, check=True)
+    return {entry["name"]: entry for entry in json.loads(result.stdout)}
+
+
+def assert_matches_cli(summary: dict, report: Path, ref: Path, searches: list[str], *options: str) -> None:
+    for search in searches:
+        cli = sacrebleu_cli(ref, report / f"outputs.{search}.txt", *options)
+        for ours, theirs in SACREBLEU_NAMES.items():
+            assert round(summary[search][ours], 4) == cli[theirs]["score"], (search, ours)
+            assert summary["signatures"][ours] == cli[theirs]["signature"]
+            if "--confidence" in options:
+                assert round(summary[search][f"{ours}_mean"], 4) == cli[theirs]["confidence_mean"]
+                assert round(summary[search][f"{ours}_ci"], 4) == cli[theirs]["confidence_var"]
+
+
+def test_translation_scores_match_sacrebleu_and_the_report_renders(tmp_path: Path) -> None:
+    src, ref = tmp_path / "test.de", tmp_path / "test.en"
+    src.write_text(head(DATA / "multi30k" / "test_2016_flickr.de", 60), encoding="utf-8")
+    ref.write_text(head(DATA / "multi30k" / "test_2016_flickr.en", 60), encoding="utf-8")
+    report = tmp_path / "report"
+    result = run("evaluate", "-m", "multi30k-de-en", "--src", str(src), "--ref", str(ref), "--beam-size", "3",
+                 "--bootstrap", "200", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)  # exactly one JSON line on stdout
+    assert summary["sentences"] == 60 and summary["beam3"]["bleu"] > 25
+    assert "nrefs:1|bs:200|seed:12345|case:mixed" in result.stderr  # the signature is printed
+    assert_matches_cli(summary, report, ref, ["greedy", "beam3"], "--confidence", "--confidence-n", "200")
+    assert json.loads((report / "metrics.json").read_text()) == summary
+    markdown = (report / "report.md").read_text()
+    for title in ("Scores", "Attention", "Learning curves", "BLEU by source length", "Best and worst outputs"):
+        assert f"## {title}" in markdown
+    assert all((report / name).is_file() for name in ("attention-1.png", "learning_curves.png", "length_bleu.png"))
+    rendered = render_in_chromium(report / "report.html", tmp_path)
+    assert rendered["images"] == 5 and rendered["broken"] == 0  # 3 attention maps, learning curves, length chart
+    assert rendered["tables"] == 2 and rendered["rows"] > 10
+
+
+def test_couplet_scores_use_characters(tmp_path: Path) -> None:
+    pairs = [json.loads(line) for line in head(DATA / "couplet" / "classical_pairs.jsonl", 400).splitlines()]
+    pairs = [p for p in pairs if len(p["first"]) == len(p["second"]) and len(p["first"]) >= 5][:40]
+    src, ref = tmp_path / "first.txt", tmp_path / "second.txt"
+    src.write_text("".join(p["first"] + "\n" for p in pairs), encoding="utf-8")
+    ref.write_text("".join(p["second"] + "\n" for p in pairs), encoding="utf-8")
+    report = tmp_path / "report"
+    result = run("evaluate", "-m", "couplet", "--src", str(src), "--ref", str(ref), "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert_matches_cli(summary, report, ref, ["greedy", "beam5"], "--tokenize", "char", "--ter-asian-support")
+    assert summary["rules"] == {"length": 100.0, "punctuation": 100.0, "no_copy": 100.0, "mirrored": 100.0,
+                                "level_ending": pytest.approx(100.0, abs=3.0)}
+
+
+def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:
+    poems = tmp_path / "poems.txt"
+    poems.write_text("七绝|白日依山尽，黄河入海流。欲穷千里目，更上一层楼。\n", encoding="utf-8")
+    report = tmp_path / "report"
+    result = run("evaluate", "-m", "tang-poetry", "--text", str(poems), "--poems", "4", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["tokens"] == len("七绝|白日依山尽，黄河入海流。欲穷千里目，更上一层楼。") + 1
+    assert 1 < summary["ppl"] < 500 and summary["bits_per_char"] > 0
+    assert set(summary["verse"]) == {"wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi"}
+    assert all(rates["form"] == 100.0 for rates in summary["verse"].values())
+    rendered = render_in_chromium(report / "report.html", tmp_path)
+    assert rendered["images"] == 1 and rendered["broken"] == 0 and rendered["tables"] == 3
+
+
+def test_evaluate_rejects_bad_requests(tmp_path: Path) -> None:
+    short = tmp_path / "short.en"
+    short.write_text("one line\n", encoding="utf-8")
+    for args in (["--src", str(short)], ["--src", str(short), "--ref", str(short), "--text", str(short)],
+                 ["--text", str(short)]):
+        result = run("evaluate", "-m", "multi30k-de-en", *args)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+
+
+CHECK = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images];
+  const summary = {images: images.length, broken: images.filter(i => !i.complete || i.naturalWidth === 0).length,
+                   tables: document.querySelectorAll("table").length,
+                   rows: document.querySelectorAll("tr").length};
+  document.body.setAttribute("data-rendered", JSON.stringify(summary));
+});
+</script>"""
+
+
+def render_in_chromium(page: Path, tmp_path: Path) -> dict:
+    """Load a copy of ``page`` (with a checking script added) in headless Chromium and read back
+    how many images decoded and how many tables it laid out."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does)")
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.read_text(encoding="utf-8").replace("</body>", CHECK + "</body>"), encoding="utf-8")
+    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                             f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", checked.as_uri()],
+                            capture_output=True, text=True, timeout=120)
+    marker = 'data-rendered="'
+    assert marker in result.stdout, result.stderr[-2000:]
+    value = result.stdout.split(marker, 1)[1].split('"', 1)[0]
+    return json.loads(value.replace("&quot;", '"'))
