@@ -199,7 +199,7 @@ def generate(model: str | None, form: str, acrostic: str | None, prompt: str | N
       seq2text generate --form 五言绝句 --acrostic 春夏秋冬 --seed 7
       seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
       seq2text generate --form couplet --first-line 海阔凭鱼跃 -n 3
-      printf '春回大地千山秀\n明月松间照\n' | seq2text generate --form couplet
+      seq2text generate --form couplet < first_lines.txt > second_lines.txt
     """
     from seq2text.generator import Generator
 

@@ -63,12 +63,14 @@ def evaluate_pairs(model: str, src: Optional[Path], ref: Optional[Path], beam_si
                             {f"outputs.{name.replace(' ', '')}.txt": "".join(line + "\n" for line in lines)
                              for name, lines in outputs.items()})
     evaluation.add(_score_table(scores, tokenize, len(sources)))
-    for section in decoder.sections(sources, searches[best], summary, figures):
+    for section in decoder.checks(summary):
         evaluation.add(section)
     evaluation.add(learning_curves(folder.weights, figures))
     if figures is not None:
         evaluation.add(_length_chart(sources, references, outputs[best], tokenize, couplet, figures))
         evaluation.add(_best_and_worst(sources, references, outputs[best], tokenize))
+        for section in decoder.pictures(sources, searches[best], figures):
+            evaluation.add(section)
     return evaluation
 
 
@@ -77,7 +79,10 @@ def _numbers(scores: dict) -> dict:
 
 
 class _Translations:
-    """Decodes with :class:`~seq2text.translator.Translator`; reports attention heat-maps."""
+    """Decodes with :class:`~seq2text.translator.Translator`; pictures: attention heat-maps.
+
+    A decoder has ``decode(sources, beam_size)``, ``checks(summary)`` (sections after the
+    scores) and ``pictures(sources, beam_size, figures)`` (sections at the end of a report)."""
 
     def __init__(self, model: str, device: str):
         from seq2text.translator import Translator
@@ -87,11 +92,12 @@ class _Translations:
     def decode(self, sources: list[str], beam_size: int) -> list[str]:
         return self.translator.translate(sources, beam_size=beam_size)
 
-    def sections(self, sources: list[str], beam_size: int, summary: dict, figures: Optional[Path]) -> list[Section]:
+    def checks(self, summary: dict) -> list[Section]:
+        return []
+
+    def pictures(self, sources: list[str], beam_size: int, figures: Path) -> list[Section]:
         from seq2text.plots import plot_attention
 
-        if figures is None:
-            return []
         sources, paths = sources[:ATTENTION_PLOTS], []
         for number, (source, result) in enumerate(zip(sources, self.translator.search(sources, beam_size)), 1):
             weights = self.translator.attention(source, result.hypotheses[0])
@@ -109,21 +115,25 @@ class _Couplets:
         from seq2text.generator import Generator
 
         self.generator = Generator.load(model, device)
-        self.checks: dict[int, list[dict]] = {}
+        self.kept: dict[int, list[dict]] = {}  # beam size -> rule checks of each output
 
     def decode(self, firsts: list[str], beam_size: int) -> list[str]:
         answers = [found[0] for found in self.generator.couplets(firsts, 1, beam_size, temperature=0.0)]
-        self.checks[beam_size] = [answer.checks for answer in answers]
+        self.kept[beam_size] = [answer.checks for answer in answers]
         return [answer.second for answer in answers]
 
-    def sections(self, sources: list[str], beam_size: int, summary: dict, figures: Optional[Path]) -> list[Section]:
+    def checks(self, summary: dict) -> list[Section]:
+        """The rule rates of the widest search's outputs (also added to ``summary``)."""
         from seq2text.verse.couplet import RULES
 
-        kept = self.checks[beam_size]
+        kept = self.kept[max(self.kept)]
         summary["rules"] = {rule: percent(sum(c[rule] for c in kept), len(kept)) for rule in RULES}
         return [Section("Couplet rules", "Share of the 下联 (of the search above with the largest beam) "
                         "that keep each rule; the decoder enforces them, this checks it.", ["rule", "kept (%)"],
                         [[rule, rate] for rule, rate in summary["rules"].items()])]
+
+    def pictures(self, sources: list[str], beam_size: int, figures: Path) -> list[Section]:
+        return []
 
 
 def _score_table(scores: dict, tokenize: str, count: int) -> Section:

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Every figure of the README's results tables, from the bundled models, in one go.
+
+    python scripts/results.py [--out reports] [--poems 200] [--no-speed]
+
+For each bundled model it runs ``seq2text evaluate`` (the recipe's held-out data) and writes
+its report to ``OUT/<model>/`` (``report.html``, ``report.md``, ``metrics.json``, plots).
+Translation models also get decoding speed (``scripts/bench_decode.py``'s measurement, fp32
+and bf16).  The tables are printed and written to ``OUT/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_decode import measure  # noqa: E402
+from seq2text.atomic import write_text_atomic  # noqa: E402
+from seq2text.evaluation import evaluate  # noqa: E402
+from seq2text.evaluation.pairs import held_out_pairs  # noqa: E402
+from seq2text.evaluation.report import write_report  # noqa: E402
+from seq2text.pretrained import bundled_models, find_model  # noqa: E402
+from seq2text.translator import Translator  # noqa: E402
+
+
+def speeds(model: str) -> dict:
+    """Sentences per second, greedy and beam 5, fp32 and bf16, on the held-out sources."""
+    sources, references, _ = held_out_pairs(find_model(model).recipe)
+    figures = {}
+    for precision in ("fp32", "bf16"):
+        translator = Translator.load(model, precision=precision)
+        for name, beam in (("greedy", 1), ("beam5", 5)):
+            figures[f"{precision}_{name}_sent_per_s"] = round(measure(translator, sources, references, beam, 64,
+                                                                      None)[0], 1)
+    return figures
+
+
+def tables(summaries: dict[str, dict]) -> str:
+    rows = {"translation": ["| model | data | greedy BLEU | beam 5 BLEU | chrF | TER | sent/s greedy / beam 5 "
+                            "(fp32; bf16) |", "|---|---|---|---|---|---|---|"],
+            "couplet": ["| model | data | greedy char BLEU | beam 5 char BLEU | length | punctuation | no copy | "
+                        "mirrored | level ending |", "|---|---|---|---|---|---|---|---|---|"],
+            "lm": ["| model | data | tokens | perplexity | bits/char |", "|---|---|---|---|---|"],
+            "verse": ["| model | form | form | acrostic | rhyme | 平仄 | no char 3× | lines copied | poems/s |",
+                      "|---|---|---|---|---|---|---|---|---|"]}
+    for name, s in summaries.items():
+        if s["task"] == "translation":
+            speed = s.get("speed", {})
+            rows["translation"].append(
+                f"| {name} | {s['data']} | {s['greedy']['bleu']:.2f} | {s['beam5']['bleu']:.2f} | "
+                f"{s['beam5']['chrf']:.2f} | {s['beam5']['ter']:.2f} | "
+                f"{speed.get('fp32_greedy_sent_per_s', '')} / {speed.get('fp32_beam5_sent_per_s', '')}; "
+                f"{speed.get('bf16_greedy_sent_per_s', '')} / {speed.get('bf16_beam5_sent_per_s', '')} |")
+        elif s["task"] == "couplet":
+            rules = s["rules"]
+            rows["couplet"].append(f"| {name} | {s['data']} | {s['greedy']['bleu']:.2f} | {s['beam5']['bleu']:.2f} | "
+                                   + " | ".join(f"{rules[r]}%" for r in ("length", "punctuation", "no_copy",
+                                                                          "mirrored", "level_ending")) + " |")
+        else:
+            rows["lm"].append(f"| {name} | {s['data']} | {s['tokens']} | {s['ppl']:.2f} | "
+                              f"{s.get('bits_per_char', '')} |")
+            for form, r in s.get("verse", {}).items():
+                rows["verse"].append(f"| {name} | {form} | " + " | ".join(
+                    f"{r[k]}%" for k in ("form", "acrostic", "rhyme", "tones", "repetition", "copied_lines"))
+                    + f" | {r['poems_per_s']} |")
+    return "\n\n".join("\n".join(table) for table in rows.values() if len(table) > 2) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder [reports]")
+    parser.add_argument("--poems", type=int, default=200, help="poems per form for the verse rates [200]")
+    parser.add_argument("--no-speed", action="store_true", help="skip the decoding-speed runs")
+    args = parser.parse_args()
+    summaries = {}
+    for card in bundled_models():
+        name = card["name"]
+        print(f"# {name} ...", file=sys.stderr, flush=True)
+        folder = args.out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        evaluation = evaluate(name, poems=args.poems, figures=folder)
+        if card["task"] == "translation" and not args.no_speed:
+            evaluation.summary["speed"] = speeds(name)
+        write_report(folder, evaluation)
+        summaries[name] = evaluation.summary
+        print(json.dumps(evaluation.summary, ensure_ascii=False), flush=True)
+    text = tables(summaries)
+    write_text_atomic(args.out / "results.md", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
