@@ -30,7 +30,8 @@ from seq2text.errors import Seq2TextError
 from seq2text.pretrained import find_model, load_model
 from seq2text.data.batching import pad
 from seq2text.tokenizers import BOS, PAD
-from seq2text.verse.couplet import CoupletRules, check_couplet, clean_first_line, first_line_problem
+from seq2text.verse.couplet import (CoupletRules, as_read, check_couplet, clean_first_line, first_line_problem,
+                                    with_marks_of)
 from seq2text.verse.constraints import VerseRules
 from seq2text.verse.forms import Form, get_form
 from seq2text.verse.rhymes import RhymeTable
@@ -157,6 +158,7 @@ class Generator:
     @torch.no_grad()
     def _answer(self, firsts: list[str], count: int, beam_size: int, temperature: float, top_k: int, top_p: float,
                 generator: torch.Generator) -> list[list]:
+        firsts = [as_read(first, self.tokenizer) for first in firsts]
         limits = torch.tensor([len(first) for first in firsts])
         src = pad([self.tokenizer.encode(first) for first in firsts]).to(self.device)
         state = self.model.encode(src, src != PAD)
@@ -178,7 +180,7 @@ class Generator:
         return first_line_problem(self.tokenizer.normalize(clean_first_line(line)), self.tokenizer)
 
     def _couplet(self, first: str, hypothesis) -> Couplet:
-        second = self.tokenizer.decode(hypothesis.tokens)
+        second = with_marks_of(first, self.tokenizer.decode(hypothesis.tokens))
         return Couplet(first, second, hypothesis.log_prob, check_couplet(first, second, self.tones))
 
     def _expect(self, task: str, what: str) -> None:

@@ -146,6 +146,8 @@ class TrainingConfig(Section):
         "constant", description="exponential: x lr_decay per epoch; plateau: x lr_decay when "
         "the validation metric has not improved for `patience` validations")
     lr_decay: float = Field(0.5, gt=0.0, le=1.0)
+    decay_start: int = Field(2, ge=1, description="exponential: the first epoch (from 1) whose rate is "
+                             "multiplied by lr_decay; the epochs before run at the full rate")
     patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
     warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
     min_learning_rate: float = Field(1e-6, ge=0.0)

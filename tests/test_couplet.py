@@ -124,6 +124,12 @@ def test_bundled_couplet_model_from_the_command_line() -> None:
     second = result.stdout.strip()
     assert len(second) == 7 and second[-1] != "秀" and all(a != b for a, b in zip("春回大地千山秀", second))
 
+    marks = run("generate", "--form", "couplet", "--first-line", "风声雨声读书声；声声入耳。")
+    assert marks.returncode == 0, marks.stderr
+    answer = marks.stdout.strip()
+    assert len(answer) == 13 and answer[7] == "；" and answer[-1] == "。"
+    assert answer[0] != answer[2] and answer[1] == answer[3] == answer[6] == answer[8] == answer[9]  # 声 ×5 mirrored
+
     nbest = run("generate", "--form", "couplet", "--first-line", "海阔凭鱼跃", "-n", "3")
     assert nbest.returncode == 0 and len(set(nbest.stdout.split())) == 3
 

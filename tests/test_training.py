@@ -114,6 +114,8 @@ def test_schedules_and_early_stopping() -> None:
     warm = TrainingConfig(learning_rate=1e-3, warmup_steps=10, schedule="exponential", lr_decay=0.5)
     assert learning_rate(warm, 5, 0, 1.0) == pytest.approx(5e-4)
     assert learning_rate(warm, 100, 2, 1.0) == pytest.approx(2.5e-4)
+    late = TrainingConfig(learning_rate=20, schedule="exponential", lr_decay=0.5, decay_start=6)  # Zaremba-style
+    assert [learning_rate(late, 1, epoch, 1.0) for epoch in (0, 4, 5, 7)] == [20, 20, 10, 2.5]
     plateau = TrainingConfig(schedule="plateau", lr_decay=0.1, patience=2, early_stopping=3)
     state, history, stops = {}, [], []
     for bleu in (10.0, 12.0, 11.0, 11.5, 9.0):

@@ -14,7 +14,7 @@ def learning_rate(config: TrainingConfig, step: int, epoch: int, plateau_scale: 
     if config.warmup_steps:
         rate *= min(1.0, step / config.warmup_steps)
     if config.schedule == "exponential":
-        rate *= config.lr_decay ** epoch
+        rate *= config.lr_decay ** max(0, epoch + 2 - config.decay_start)
     elif config.schedule == "plateau":
         rate *= plateau_scale
     return max(rate, config.min_learning_rate)

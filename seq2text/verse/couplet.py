@@ -21,6 +21,7 @@ from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.tones import PING, ToneTable
 
 MAX_CHARS = 50
+STAND_IN = "，"  # the model's reading of a punctuation mark it does not know
 RULES = ("length", "punctuation", "no_copy", "mirrored", "level_ending")
 
 
@@ -40,10 +41,23 @@ def first_line_problem(line: str, tokenizer: VocabTokenizer) -> Optional[str]:
     foreign = sorted({c for c in line if not is_han(c) and not c.isspace() and c.isalnum()})
     if foreign:
         return f"letters or digits that are not Chinese characters: {''.join(foreign)}"
-    unknown = sorted({c for c in line if c not in tokenizer.index})
+    unknown = sorted({c for c in as_read(line, tokenizer) if c not in tokenizer.index})
     if unknown:
         return f"characters the model does not know: {''.join(unknown)}"
     return None
+
+
+def as_read(line: str, tokenizer: VocabTokenizer) -> str:
+    """The 上联 as the model reads it: marks it never saw become ， (the 下联 gets the 上联's own
+    marks back, see :func:`with_marks_of`)."""
+    if STAND_IN not in tokenizer.index:
+        return line
+    return "".join(STAND_IN if not is_han(c) and c not in tokenizer.index else c for c in line)
+
+
+def with_marks_of(first: str, second: str) -> str:
+    """``second`` with the punctuation of ``first`` at the same positions."""
+    return "".join(a if not is_han(a) else b for a, b in zip(first, second)) + second[len(first):]
 
 
 def _last_han(text: str) -> int:
