@@ -157,9 +157,8 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 @main.command()
 @click.option("-m", "--model", help="Bundled model name (see `seq2text models`) or a trained model folder "
                                     "[default: tang-poetry, for couplets: couplet].")
-@click.option("--form", default="qiyan-jueju", show_default=True,
-              help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
-                   "五言律诗, 七言律诗), or couplet.")
+@click.option("--form", help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
+                           "五言律诗, 七言律诗), or couplet [default: qiyan-jueju; couplet with --first-line].")
 @click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
 @click.option("--prompt", help="The poem's first characters, continued by the model.")
 @click.option("--first-line", help="Couplet: the 上联 to answer [default: one 上联 per line of stdin].")
@@ -182,7 +181,7 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
               show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
                                       "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-def generate(model: str | None, form: str, acrostic: str | None, prompt: str | None, first_line: str | None,
+def generate(model: str | None, form: str | None, acrostic: str | None, prompt: str | None, first_line: str | None,
              rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float, top_k: int, top_p: float,
              seed: int | None, beam_size: int | None, count: int, output_format: str, device: str) -> None:
     """Write classical poems, or with --form couplet the 下联 of each 上联.
@@ -190,7 +189,7 @@ def generate(model: str | None, form: str, acrostic: str | None, prompt: str | N
     Poems are sampled (or found by --beam-size N) under the rules of the form.  A 下联 has the
     上联's length and punctuation, mirrors its repeated characters, never repeats its character
     at the same position and ends on a level tone.  A 上联 the model cannot answer (empty, only
-    punctuation, over 50 characters, Latin letters, unknown characters) gets a message on stderr
+    punctuation, over 50 characters, Latin letters) gets a message on stderr
     and an empty output line; the others are answered, and the exit code is then 1.
 
     \b
@@ -204,11 +203,15 @@ def generate(model: str | None, form: str, acrostic: str | None, prompt: str | N
     from seq2text.generator import Generator
 
     if form == "couplet" or first_line is not None:
+        if form not in (None, "couplet"):
+            raise Seq2TextError(f"--first-line answers a couplet; it does not go with --form {form}")
+        if acrostic or prompt:
+            raise Seq2TextError("--acrostic and --prompt are for poems, not couplets")
         generator = Generator.load(model or "couplet", device)
         sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
                            output_format))
     generator = Generator.load(model or "tang-poetry", device, rhyme_table)
-    poems = generator.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
+    poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
                             beam_size or 1)
     for number, poem in enumerate(poems):
         if output_format == "jsonl":

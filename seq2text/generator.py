@@ -145,7 +145,7 @@ class Generator:
         self._expect("couplet", "couplets")
         firsts = [self.tokenizer.normalize(clean_first_line(line)) for line in first_lines]
         for number, (line, first) in enumerate(zip(first_lines, firsts), start=1):
-            problem = first_line_problem(first, self.tokenizer)
+            problem = self._problem(first)
             if problem:
                 raise Seq2TextError(f"上联 {number} ({line.strip()[:20]!r}): {problem}")
         generator = torch.Generator().manual_seed(random.randrange(2**31) if seed is None else seed)
@@ -175,9 +175,15 @@ class Generator:
         return [found[i * count:(i + 1) * count] for i in range(len(firsts))]
 
     def first_line_problem(self, line: str) -> Optional[str]:
-        """Why this model cannot answer ``line`` as a 上联 (empty, too long, Latin letters,
-        unknown characters ...), or None."""
-        return first_line_problem(self.tokenizer.normalize(clean_first_line(line)), self.tokenizer)
+        """Why ``line`` cannot be answered as a 上联 (empty, only punctuation, too long, Latin
+        letters), or None."""
+        return self._problem(self.tokenizer.normalize(clean_first_line(line)))
+
+    def _problem(self, first: str) -> Optional[str]:
+        unknown = sorted({c for c in as_read(first, self.tokenizer) if not is_han(c) and c not in self.tokenizer.index})
+        if unknown:
+            return first_line_problem(first) or f"punctuation the model does not know: {''.join(unknown)}"
+        return first_line_problem(first)
 
     def _couplet(self, first: str, hypothesis) -> Couplet:
         second = with_marks_of(first, self.tokenizer.decode(hypothesis.tokens))

@@ -85,13 +85,12 @@ def test_constrained_decoding_keeps_every_rule_even_untrained(verse, architectur
         assert check_couplet(first, second, tones) == dict.fromkeys(RULES, True), (first, second)
 
 
-def test_bad_first_lines_are_named(verse) -> None:
-    _, tokenizer, _ = verse
-    assert first_line_problem("", tokenizer) == "empty line"
-    assert "punctuation" in first_line_problem("，。", tokenizer)
-    assert "50" in first_line_problem("春" * 51, tokenizer)
-    assert "ABC" in first_line_problem("春ABC风", tokenizer)
-    assert first_line_problem("海阔凭鱼跃", tokenizer) is None
+def test_bad_first_lines_are_named() -> None:
+    assert first_line_problem("") == "empty line"
+    assert "punctuation" in first_line_problem("，。")
+    assert "50" in first_line_problem("春" * 51)
+    assert "ABC" in first_line_problem("春ABC风")
+    assert first_line_problem("海阔凭鱼跃") is None and first_line_problem("翔鶤逐不及") is None
 
 
 ALIGNED = """\
@@ -141,3 +140,6 @@ def test_bundled_couplet_model_from_the_command_line() -> None:
 
     single = run("generate", "--form", "couplet", "--first-line", "Spring is here")
     assert single.returncode == 2 and single.stderr.count("\n") == 1 and "Traceback" not in single.stderr
+    for args in (["--form", "五绝", "--first-line", "海阔凭鱼跃"], ["--first-line", "海阔凭鱼跃", "--acrostic", "春夏"]):
+        conflict = run("generate", *args)
+        assert conflict.returncode == 2 and conflict.stderr.startswith("error: "), conflict.stderr

@@ -65,7 +65,8 @@ def test_couplet_scores_use_characters(tmp_path: Path) -> None:
     result = run("evaluate", "-m", "couplet", "--src", str(src), "--ref", str(ref), "--report", str(report))
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert_matches_cli(summary, report, ref, ["greedy", "beam5"], "--tokenize", "char", "--ter-asian-support")
+    assert_matches_cli(summary, report, ref, ["greedy", "beam5"], "--tokenize", "char", "--ter-normalized",
+                       "--ter-asian-support")
     assert summary["rules"] == {"length": 100.0, "punctuation": 100.0, "no_copy": 100.0, "mirrored": 100.0,
                                 "level_ending": pytest.approx(100.0, abs=3.0)}
 

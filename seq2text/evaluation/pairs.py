@@ -15,24 +15,30 @@ from seq2text.errors import Seq2TextError
 from seq2text.evaluation.scores import sentence_bleu, text_scores
 from seq2text.evaluation.sections import Evaluation, Section, learning_curves, percent
 from seq2text.pretrained import find_model
-from seq2text.recipe import Recipe
+from seq2text.tokenizers import load_tokenizers
 
 LENGTH_GROUPS = 5
 SHOWN = 5  # best and worst outputs in the report
 ATTENTION_PLOTS = 3
 
 
-def held_out_pairs(recipe: Recipe) -> tuple[list[str], list[str], str]:
-    """Sources, references and a name for the recipe's held-out pairs."""
+def held_out_pairs(model: str) -> tuple[list[str], list[str], str]:
+    """Sources, references and a name for the held-out pairs of the model's recipe.  Couplets:
+    the strictly parallel pairs, in the script the model writes (the Tang poems are traditional)."""
     from seq2text.data.corpora import load_corpus
 
+    folder = find_model(model)
+    recipe = folder.recipe
     corpus = load_corpus(recipe)
     split = "test" if "test" in corpus.splits else "valid"
     rows = corpus[split]
-    if recipe.task == "couplet" and "parallel" in rows.column_names:
+    if recipe.task != "couplet":
+        return rows["src"], rows["tgt"], f"{split} split"
+    _, tokenizer = load_tokenizers(folder.tokenizer)
+    if "parallel" in rows.column_names:
         rows = rows.filter(lambda row: row["parallel"])
-        return rows["src"], rows["tgt"], f"{split} split, strictly parallel pairs"
-    return rows["src"], rows["tgt"], f"{split} split"
+    return ([tokenizer.normalize(s) for s in rows["src"]], [tokenizer.normalize(t) for t in rows["tgt"]],
+            f"{split} split, strictly parallel pairs")
 
 
 def read_pairs(src: Path, ref: Path) -> tuple[list[str], list[str], str]:
@@ -46,7 +52,7 @@ def evaluate_pairs(model: str, src: Optional[Path], ref: Optional[Path], beam_si
                    figures: Optional[Path], device: str) -> Evaluation:
     folder = find_model(model)
     recipe = folder.recipe
-    sources, references, where = read_pairs(src, ref) if src is not None else held_out_pairs(recipe)
+    sources, references, where = read_pairs(src, ref) if src is not None else held_out_pairs(model)
     couplet = recipe.task == "couplet"
     tokenize = "char" if couplet else "13a"
     decoder = _Couplets(model, device) if couplet else _Translations(model, device)

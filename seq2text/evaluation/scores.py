@@ -2,8 +2,8 @@
 
 The numbers and signatures are those ``sacrebleu REF -i HYP -m bleu chrf ter`` prints for the
 same files and options (``tokenize`` is BLEU's ``--tokenize``; ``char`` for couplets, where
-TER also gets ``--ter-asian-support``); ``bootstrap`` > 0 adds the 95% confidence interval of
-``--confidence --confidence-n N``.
+TER also gets ``--ter-normalized --ter-asian-support``, which splits Chinese into characters);
+``bootstrap`` > 0 adds the 95% confidence interval of ``--confidence --confidence-n N``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sacrebleu.metrics import BLEU, CHRF, TER
 
 def metrics_for(tokenize: str = "13a") -> dict:
     """sacrebleu metric objects, as its CLI builds them for these options."""
-    return {"bleu": BLEU(tokenize=tokenize), "chrf": CHRF(),
-            "ter": TER(asian_support=tokenize in ("char", "zh"))}
+    chinese = tokenize in ("char", "zh")
+    return {"bleu": BLEU(tokenize=tokenize), "chrf": CHRF(), "ter": TER(normalized=chinese, asian_support=chinese)}
 
 
 def text_scores(hypotheses: Sequence[str], references: Sequence[str], tokenize: str = "13a",

@@ -1,4 +1,4 @@
-"""Rule rates of generated poems: what ``scripts/bench_verse.py`` used to print, for reports.
+"""Rule rates of generated poems, for `seq2text evaluate` and its reports.
 
 For each regulated form, ``count`` poems are sampled with the defaults of ``seq2text generate``,
 half of them acrostics, and checked: form, acrostic, rhyme in one level-tone group, 平仄,
