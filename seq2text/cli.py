@@ -211,8 +211,8 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
         sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
                            output_format))
     generator = Generator.load(model or "tang-poetry", device, rhyme_table)
-    poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
-                            beam_size or 1)
+    poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p,
+                            seed, beam_size or 1)
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
             click.echo(json.dumps({"text": poem.text, "form": poem.form, "seed": poem.seed,

@@ -140,6 +140,7 @@ def test_bundled_couplet_model_from_the_command_line() -> None:
 
     single = run("generate", "--form", "couplet", "--first-line", "Spring is here")
     assert single.returncode == 2 and single.stderr.count("\n") == 1 and "Traceback" not in single.stderr
-    for args in (["--form", "五绝", "--first-line", "海阔凭鱼跃"], ["--first-line", "海阔凭鱼跃", "--acrostic", "春夏"]):
+    for args in (["--form", "五绝", "--first-line", "海阔凭鱼跃"],
+                 ["--first-line", "海阔凭鱼跃", "--acrostic", "春夏"]):
         conflict = run("generate", *args)
         assert conflict.returncode == 2 and conflict.stderr.startswith("error: "), conflict.stderr
