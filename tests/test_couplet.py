@@ -130,7 +130,8 @@ def test_bundled_couplet_model_from_the_command_line() -> None:
     assert answer[0] != answer[2] and answer[1] == answer[3] == answer[6] == answer[8] == answer[9]  # 声 ×5 mirrored
 
     nbest = run("generate", "--form", "couplet", "--first-line", "海阔凭鱼跃", "-n", "3")
-    assert nbest.returncode == 0 and len(set(nbest.stdout.split())) == 3
+    answers = [line.split("\t")[0] for line in nbest.stdout.splitlines()]
+    assert nbest.returncode == 0 and len(set(answers)) == 3 and all(len(a) == 5 for a in answers)
 
     batch = run("generate", "--form", "couplet", stdin="白 日 依 山 尽\n\n，。\nhello\n明月松间照\n")
     lines = batch.stdout.split("\n")
