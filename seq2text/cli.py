@@ -286,11 +286,13 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
     evaluation = run_evaluation(model, src, ref, text, beam_size, bootstrap, poems, report, device)
+    click.echo(f"{evaluation.title}", err=True)
     for section in evaluation.sections:
         if section.title in ("Scores", "Perplexity", "Couplet rules", "Generated poems: rule rates"):
-            click.echo(f"{section.title}: {section.text}", err=True)
             for row in [section.header, *section.rows]:
                 click.echo("  " + "\t".join(str(v) for v in row), err=True)
+    for metric, signature in evaluation.summary.get("signatures", {}).items():
+        click.echo(f"  {metric} signature: {signature}", err=True)
     if report is not None:
         write_report(report, evaluation)
         click.echo(f"report: {report / 'report.html'}", err=True)

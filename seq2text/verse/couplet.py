@@ -36,11 +36,11 @@ def first_line_problem(line: str) -> Optional[str]:
         return "empty line"
     if len(line) > MAX_CHARS:
         return f"{len(line)} characters; a 上联 has at most {MAX_CHARS}"
-    if not any(is_han(c) for c in line):
-        return "no Chinese characters, only punctuation or symbols"
-    foreign = sorted({c for c in line if not is_han(c) and not c.isspace() and c.isalnum()})
+    foreign = sorted({c for c in line if not is_han(c) and c.isalnum()})
     if foreign:
         return f"letters or digits that are not Chinese characters: {''.join(foreign)}"
+    if not any(is_han(c) for c in line):
+        return "no Chinese characters, only punctuation or symbols"
     return None  # characters the model does not know are read as <unk>
 
 
