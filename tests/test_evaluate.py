@@ -4,6 +4,7 @@ files, and the HTML report renders its images and tables in a real headless Chro
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,9 @@ def test_evaluate_rejects_bad_requests(tmp_path: Path) -> None:
                  ["--text", str(short)]):
         result = run("evaluate", "-m", "multi30k-de-en", *args)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    elsewhere = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", "ptb-word-lm"], capture_output=True,
+                               text=True, env={**os.environ, "SEQ2TEXT_DATA": str(tmp_path / "nowhere")})
+    assert elsewhere.returncode == 2 and "set SEQ2TEXT_DATA" in elsewhere.stderr, elsewhere.stderr
 
 
 CHECK = """<script>

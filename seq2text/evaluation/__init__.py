@@ -29,10 +29,16 @@ def evaluate(model: str, src: Optional[Path] = None, ref: Optional[Path] = None,
     report's plots (None: no plots)."""
     from seq2text.errors import Seq2TextError
     from seq2text.pretrained import find_model
+    from seq2text.recipe import data_files
 
     recipe = find_model(model).recipe
     if (src is None) != (ref is None):
         raise Seq2TextError("--src and --ref go together")
+    if src is None and text is None:  # the recipe's own held-out data
+        for key, path in data_files(recipe):
+            if not path.exists():
+                raise Seq2TextError(f"{model}: {key}: no such file or folder: {path} (data root "
+                                    f"{recipe.data_root}; set SEQ2TEXT_DATA, or give --src/--ref or --text)")
     if recipe.task == "lm":
         if src is not None:
             raise Seq2TextError(f"{model}: a language model is scored on --text, not --src/--ref")
