@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seq2text.atomic import atomic_path, write_text_atomic  # noqa: E402
+from seq2text.evaluation.sections import history_file  # noqa: E402
 from seq2text.pretrained import bundled_models, find_model, load_model  # noqa: E402
 from seq2text.training.checkpoint import MODEL_FILE, stored_names  # noqa: E402
 
@@ -50,10 +51,9 @@ def main() -> None:
     for extra in LEARNED_TABLES:  # learned beside the weights, e.g. by scripts/learn_tones.py
         if (args.model / extra).is_file():
             write_text_atomic(target / extra, (args.model / extra).read_text(encoding="utf-8"))
-    runs = [folder for folder in (args.model, args.model.parent, args.model.parent.parent)
-            if (folder / "history.json").is_file()]
-    if runs:
-        write_text_atomic(target / "history.json", (runs[0] / "history.json").read_text(encoding="utf-8"))
+    history = history_file(args.model)
+    if history is not None:
+        write_text_atomic(target / "history.json", history.read_text(encoding="utf-8"))
     card = {"task": recipe.task, "description": args.description, "recipe": f"recipes/{recipe.name}.yaml",
             "source_language": recipe.data.src_lang, "target_language": recipe.data.tgt_lang,
             "weights": "float16", "seed": recipe.seed, "epochs": recipe.training.epochs}

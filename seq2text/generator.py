@@ -180,10 +180,11 @@ class Generator:
         return self._problem(self.tokenizer.normalize(clean_first_line(line)))
 
     def _problem(self, first: str) -> Optional[str]:
+        problem = first_line_problem(first)
+        if problem:
+            return problem
         unknown = sorted({c for c in as_read(first, self.tokenizer) if not is_han(c) and c not in self.tokenizer.index})
-        if unknown:
-            return first_line_problem(first) or f"punctuation the model does not know: {''.join(unknown)}"
-        return first_line_problem(first)
+        return f"punctuation the model does not know: {''.join(unknown)}" if unknown else None
 
     def _couplet(self, first: str, hypothesis) -> Couplet:
         second = with_marks_of(first, self.tokenizer.decode(hypothesis.tokens))

@@ -44,6 +44,11 @@ class Corpus:
     def __getitem__(self, split: str) -> datasets.Dataset:
         return self.splits[split]
 
+    @property
+    def held_out(self) -> str:
+        """The split a finished model is scored on: ``test`` if there is one, else ``valid``."""
+        return "test" if "test" in self.splits else "valid"
+
     def texts(self, split: str = "train") -> list[str]:
         """All sentences of a split, both sides for pairs: what a tokenizer is trained on."""
         dataset = self.splits[split]

@@ -13,6 +13,7 @@ from typing import Optional
 
 import torch
 
+from seq2text.data.corpora import load_corpus
 from seq2text.data.textfile import read_lines
 from seq2text.evaluation.sections import Evaluation, Section, learning_curves
 from seq2text.pretrained import find_model, load_model
@@ -22,10 +23,12 @@ from seq2text.training.feeds import SequenceFeed, StreamFeed
 def evaluate_lm(model: str, text: Optional[Path], poems: int, figures: Optional[Path], device: str) -> Evaluation:
     folder = find_model(model)
     recipe, network, tokenizer, _ = load_model(model, device)
+    verse = recipe.data.kind == "tang" and poems > 0
+    corpus = load_corpus(recipe) if text is None or verse else None  # read once: held-out and training poems
     if text is not None:
         lines, where = [line for line in read_lines(text) if line.strip()], str(text)
     else:
-        lines, where = _held_out(recipe)
+        lines, where = corpus[corpus.held_out]["text"], f"{corpus.held_out} split"
     ids = [tokenizer.encode(line) for line in lines]
     if recipe.training.bptt:
         scores = StreamFeed.score(network, ids, torch.device(device), recipe.training.bptt)
@@ -42,21 +45,13 @@ def evaluate_lm(model: str, text: Optional[Path], poems: int, figures: Optional[
         [[f"{scores.loss:.4f}", f"{scores.perplexity:.2f}", summary.get("bits_per_char", "")]])],
         f"{model}: language model on the {where}")
     evaluation.add(learning_curves(folder.weights, figures))
-    if recipe.data.kind == "tang" and poems > 0:
-        from seq2text.data.corpora import load_corpus
+    if verse:
         from seq2text.evaluation.verse import verse_rates
         from seq2text.generator import Generator
 
-        rates, sections = verse_rates(Generator.load(model, device), load_corpus(recipe)["train"]["text"], poems)
+        rates, sections = verse_rates(Generator.load(model, device), corpus["train"]["text"], poems)
         summary["verse"] = rates
         for section in sections:
             evaluation.add(section)
     return evaluation
 
-
-def _held_out(recipe) -> tuple[list[str], str]:
-    from seq2text.data.corpora import load_corpus
-
-    corpus = load_corpus(recipe)
-    split = "test" if "test" in corpus.splits else "valid"
-    return corpus[split]["text"], f"{split} split"

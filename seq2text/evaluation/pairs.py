@@ -30,7 +30,7 @@ def held_out_pairs(model: str) -> tuple[list[str], list[str], str]:
     folder = find_model(model)
     recipe = folder.recipe
     corpus = load_corpus(recipe)
-    split = "test" if "test" in corpus.splits else "valid"
+    split = corpus.held_out
     rows = corpus[split]
     if recipe.task != "couplet":
         return rows["src"], rows["tgt"], f"{split} split"

@@ -18,10 +18,10 @@ from typing import Optional, Union
 import torch
 from torch import nn
 
+from seq2text.models.encoder import RNN_CLASSES
 from seq2text.recipe import ModelConfig
 from seq2text.tokenizers import PAD
 
-RNN_CLASSES = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 Hidden = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
 
 

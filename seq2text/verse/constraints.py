@@ -9,7 +9,7 @@ first, then rhyme, then tone; the form itself never does.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import torch
 
@@ -23,27 +23,45 @@ from seq2text.verse.rules import key_places, required_tone, rhyme_groups
 from seq2text.verse.tones import PING, ZE, ToneTable
 
 
-class VerseRules:
+class CharRules:
+    """A logit processor over a character vocabulary that decides, row by row, from the text a
+    row has written so far: subclasses say which tokens may follow with :meth:`row_allowed`."""
+
+    def __init__(self, tokenizer: VocabTokenizer):
+        self.chars, self.index = tokenizer.tokens, tokenizer.index
+        self.han = torch.tensor([len(t) == 1 and is_han(t) for t in self.chars])
+
+    def __call__(self, log_probs: torch.Tensor, prefixes: torch.Tensor, sentences: torch.Tensor) -> torch.Tensor:
+        for row, (prefix, sentence) in enumerate(zip(prefixes.tolist(), sentences.tolist())):
+            allowed = self.row_allowed(sentence, "".join(self.chars[i] for i in prefix))
+            log_probs[row].masked_fill_(~allowed.to(log_probs.device), NEG_INF)
+        return log_probs
+
+    def row_allowed(self, sentence: int, written: str) -> torch.Tensor:
+        """Which tokens ``(V,)`` may follow ``written`` for input ``sentence``."""
+        raise NotImplementedError
+
+    def _ids(self, chars: Iterable[str]) -> torch.Tensor:
+        mask = torch.zeros(len(self.chars), dtype=torch.bool)
+        mask[[self.index[c] for c in chars if c in self.index]] = True
+        return mask
+
+
+class VerseRules(CharRules):
     def __init__(self, form: Form, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable,
                  prompts: Sequence[str], acrostics: Sequence[Optional[str]], rhyme: bool = True,
                  tone_rules: bool = True):
+        super().__init__(tokenizer)
         self.form, self.tones, self.rhymes = form, tones, rhymes
         self.prompts, self.acrostics = list(prompts), list(acrostics)
         self.rhyme, self.tone_rules = rhyme, tone_rules
-        self.chars = tokenizer.tokens
-        self.index = tokenizer.index
-        self.han = torch.tensor([len(t) == 1 and is_han(t) for t in self.chars])
         tone_of = [tones.tone(t) if len(t) == 1 else None for t in self.chars]
         self.tone_mask = {tone: self.han & torch.tensor([t == tone for t in tone_of]) for tone in (PING, ZE)}
         self.groups = [rhymes.groups(t) if len(t) == 1 else set() for t in self.chars]
         self.rhymes_at_all = self.tone_mask[PING] & torch.tensor([bool(g) for g in self.groups])
 
-    def __call__(self, log_probs: torch.Tensor, prefixes: torch.Tensor, sentences: torch.Tensor) -> torch.Tensor:
-        for row, (prefix, sentence) in enumerate(zip(prefixes.tolist(), sentences.tolist())):
-            text = self.prompts[sentence] + "".join(self.chars[i] for i in prefix)
-            allowed = self.allowed(text, self.acrostics[sentence]).to(log_probs.device)
-            log_probs[row].masked_fill_(~allowed, NEG_INF)
-        return log_probs
+    def row_allowed(self, sentence: int, written: str) -> torch.Tensor:
+        return self.allowed(self.prompts[sentence] + written, self.acrostics[sentence])
 
     def allowed(self, text: str, acrostic: Optional[str]) -> torch.Tensor:
         """Which tokens may follow ``text`` ``(V,)``."""
@@ -77,8 +95,3 @@ class VerseRules:
         shared = rhyme_groups(previous, self.rhymes)
         mask = self.rhymes_at_all & torch.tensor([bool(g & shared) for g in self.groups])
         return mask & ~self._ids(previous)
-
-    def _ids(self, chars: list[str]) -> torch.Tensor:
-        mask = torch.zeros(len(self.chars), dtype=torch.bool)
-        mask[[self.index[c] for c in chars if c in self.index]] = True
-        return mask

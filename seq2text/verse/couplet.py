@@ -15,9 +15,10 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.data.tang import is_han
-from seq2text.decoding.processors import NEG_INF, relax
+from seq2text.decoding.processors import relax
 from seq2text.tokenizers import EOS
 from seq2text.tokenizers.base import VocabTokenizer
+from seq2text.verse.constraints import CharRules
 from seq2text.verse.tones import PING, ToneTable
 
 MAX_CHARS = 50
@@ -76,7 +77,7 @@ def check_couplet(first: str, second: str, tones: ToneTable) -> dict[str, bool]:
     }
 
 
-class CoupletRules:
+class CoupletRules(CharRules):
     """Logit processor: row ``r`` writes the 下联 of ``first_lines[sentences[r]]`` under every rule.
 
     Where a 上联 character recurs, the 下联 repeats what it wrote at the first occurrence; a
@@ -86,17 +87,12 @@ class CoupletRules:
     """
 
     def __init__(self, tokenizer: VocabTokenizer, tones: ToneTable, first_lines: Sequence[str]):
+        super().__init__(tokenizer)
         self.first_lines = list(first_lines)
-        self.chars, self.index = tokenizer.tokens, tokenizer.index
-        self.han = torch.tensor([len(t) == 1 and is_han(t) for t in self.chars])
         self.level = self.han & torch.tensor([len(t) == 1 and tones.tone(t) == PING for t in self.chars])
 
-    def __call__(self, log_probs: torch.Tensor, prefixes: torch.Tensor, sentences: torch.Tensor) -> torch.Tensor:
-        for row, (prefix, sentence) in enumerate(zip(prefixes.tolist(), sentences.tolist())):
-            text = "".join(self.chars[i] for i in prefix)
-            allowed = self.allowed(self.first_lines[sentence], text).to(log_probs.device)
-            log_probs[row].masked_fill_(~allowed, NEG_INF)
-        return log_probs
+    def row_allowed(self, sentence: int, written: str) -> torch.Tensor:
+        return self.allowed(self.first_lines[sentence], written)
 
     def allowed(self, first: str, text: str) -> torch.Tensor:
         """Which tokens may follow ``text`` in the answer to ``first`` ``(V,)``."""
@@ -118,8 +114,3 @@ class CoupletRules:
         if char == first[last]:
             rules.append(self.level)  # weakest last: dropped first when nothing is left
         return relax(self.han, rules)
-
-    def _ids(self, chars: set[str]) -> torch.Tensor:
-        mask = torch.zeros(len(self.chars), dtype=torch.bool)
-        mask[[self.index[c] for c in chars if c in self.index]] = True
-        return mask
