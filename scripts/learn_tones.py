@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seq2text.data.corpora import load_corpus  # noqa: E402
-from seq2text.data.tang import unlabelled  # noqa: E402
+from seq2text.verse.forms import unlabelled  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.pretrained import find_model, load_model  # noqa: E402
 from seq2text.verse.tones import ToneTable  # noqa: E402

@@ -1,4 +1,9 @@
-"""Atomic file writes: a reader (or a crash) never sees a half-written file."""
+"""Atomic file writes: a reader (or a crash) never sees a half-written file.
+
+Only regular files are replaced: a symbolic link is followed (its target is replaced), and
+anything else that exists at the path (``/dev/null``, ``/dev/stdout``, a named pipe) is written
+through in place, so ``-o /dev/stdout`` prints and ``-o /dev/null`` stays a device.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     On an exception the temporary file is removed and ``path`` is left as it was.
     """
-    path = Path(path)
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -38,12 +43,29 @@ def _umask() -> int:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """Write UTF-8 ``text`` to ``path`` atomically (in place if it is not a regular file)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    """Write ``data`` to ``path`` atomically (in place if it is not a regular file).
+
+    An :class:`OSError` names ``path``, not the temporary file."""
+    target = Path(os.path.realpath(path))
+    try:
+        if str(path).startswith(IN_PLACE) or (target.exists() and not target.is_file()):
+            with open(path, "wb") as handle:  # a device, pipe or descriptor: nothing to rename over
+                handle.write(data)
+                handle.flush()
+            return
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
+
+
+# Paths that name a descriptor or device, written through even when they resolve to a file.
+IN_PLACE = ("/dev/", "/proc/self/fd/")

@@ -7,6 +7,7 @@ on stderr with exit code 2; ``--help`` on every command says what it does and wh
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -16,15 +17,80 @@ import click
 from seq2text import __version__
 from seq2text.errors import Seq2TextError
 
-class Seq2TextGroup(click.Group):
-    """A click group that turns :class:`Seq2TextError` into ``error: ...`` and exit code 2."""
+# Upper bounds of options whose size is memory: generous for real use, never a crash.
+MAX_BEAM, MAX_BATCH, MAX_OUTPUT, MAX_COUNT, MAX_BOOTSTRAP = 256, 4096, 100_000, 10_000, 100_000
+INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
 
-    def invoke(self, ctx: click.Context) -> Any:
+
+class Seq2TextGroup(click.Group):
+    """A click group whose every error is one line on stderr: ``error: ...`` with exit code 2
+    for bad input (:class:`Seq2TextError`, usage errors, unreadable or unwritable files), and
+    ``interrupted`` with exit code 130 for Ctrl-C."""
+
+    def main(self, args: Any = None, **kwargs: Any) -> Any:
+        args = sys.argv[1:] if args is None else list(args)
         try:
-            return super().invoke(ctx)
+            _check_arguments(args)
+            return super().main(args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.ClickException as err:  # usage errors: one line, not click's three
+            click.echo(f"error: {err.format_message()}", err=True)
+            sys.exit(2 if isinstance(err, click.UsageError) else err.exit_code)
         except Seq2TextError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(2)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            sys.stderr.close()
+            sys.exit(1)
+        except OSError as err:
+            click.echo(f"error: {_os_error(err)}", err=True)
+            sys.exit(2)
+
+
+def _check_arguments(args: list[str]) -> None:
+    """Refuse command-line arguments that are not UTF-8 (Python hands them over as lone
+    surrogates, which no tokenizer can read)."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as err:
+            byte = ord(arg[err.start]) - 0xDC00 if 0xDC80 <= ord(arg[err.start]) <= 0xDCFF else None
+            what = f"byte 0x{byte:02x}" if byte is not None else f"character U+{ord(arg[err.start]):04X}"
+            raise Seq2TextError(f"argument {number}: not valid UTF-8 ({what} at position {err.start + 1})") from None
+
+
+def _os_error(err: OSError) -> str:
+    """``path: reason`` for an operating-system error (a write to a full disk, a read-only folder...)."""
+    where = err.filename if err.filename is not None else "output"
+    return f"{where}: {err.strerror or err}"
+
+
+class FiniteFloat(click.ParamType):
+    """A finite number in ``(minimum, maximum]`` (NaN and infinities refused)."""
+
+    name = "number"
+
+    def __init__(self, minimum: float, maximum: float = float("inf"), min_open: bool = True):
+        self.minimum, self.maximum, self.min_open = minimum, maximum, min_open
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        low_ok = number > self.minimum if self.min_open else number >= self.minimum
+        if not (math.isfinite(number) and low_ok and number <= self.maximum):
+            bound = ">" if self.min_open else ">="
+            limit = f" and <= {self.maximum:g}" if math.isfinite(self.maximum) else ""
+            self.fail(f"{value} is not a finite number {bound} {self.minimum:g}{limit}", param, ctx)
+        return number
+
+
+SEED = click.IntRange(0, 2**64 - 1)
 
 
 def recipe_options(command: Callable) -> Callable:
@@ -50,26 +116,30 @@ def main() -> None:
 
 @main.command()
 @recipe_options
-@click.option("--vocab-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to save the tokenizers [default: vocab/<recipe name>].")
-def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None,
-            vocab_dir: Path | None) -> None:
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The run folder; the tokenizers go to OUTPUT_DIR/tokenizer, where `seq2text train` "
+                   "finds them [default: runs/<recipe name>].")
+def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None, output_dir: Path | None) -> None:
     """Read the recipe's corpus, train its tokenizers and cache the token ids.
 
     Prints what was read, dropped (empty lines, lines over data.max_length tokens), the
     vocabulary size, the tokenizer training time and the padding overhead of the batches.
+    Running it first is optional: `seq2text train` prepares what is missing.
     """
     from seq2text.prepare import prepare as run_prepare
     from seq2text.recipe import load_recipe
+    from seq2text.training.trainer import run_folder
 
     loaded = load_recipe(recipe, overrides, data_root)
-    for line in run_prepare(loaded, vocab_dir).report:
+    for line in run_prepare(loaded, run_folder(loaded.name, output_dir) / "tokenizer").report:
         click.echo(line, err=True)
 
 
 @main.command()
 @recipe_options
-@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in the output folder.")
+@click.option("--resume", is_flag=True,
+              help="Continue from the last checkpoint in the output folder, with the recipe saved in it "
+                   "(--set may then change only training.epochs, the learning rate and the like).")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Checkpoints, logs and plots [default: runs/<recipe name>].")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
@@ -78,12 +148,20 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
     """Train the model a recipe describes: a translation model or a language model (task: lm).
 
     Validates and checkpoints every training.validate_every steps (default: each epoch) into
-    OUTPUT_DIR/checkpoints; --resume continues from the latest checkpoint exactly.
+    OUTPUT_DIR/checkpoints, and every training.checkpoint_every steps without validating;
+    --resume continues from the latest checkpoint exactly.  Ctrl-C saves a checkpoint first
+    (exit code 130).  OUTPUT_DIR/train.log keeps the whole story, with sample outputs.
     """
     from seq2text.recipe import load_recipe
-    from seq2text.training.trainer import train as run_training
+    from seq2text.training.trainer import resume_recipe, run_folder, train as run_training
 
-    run_training(load_recipe(recipe, overrides, data_root), output_dir, resume, device)
+    if resume:
+        name = load_recipe(recipe, (), data_root, check_files=False).name
+        loaded, notes = resume_recipe(run_folder(name, output_dir), list(overrides), data_root)
+        loaded.path = recipe
+    else:
+        loaded, notes = load_recipe(recipe, overrides, data_root), []
+    run_training(loaded, output_dir, resume, device, notes)
 
 
 @main.command()
@@ -94,19 +172,20 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
               help="Read sentences from FILE, one per line (default: TEXT arguments, else stdin).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write translations to FILE, line for line (default: stdout).")
-@click.option("--beam-size", type=click.IntRange(min=1), help="Beam width [default: the model's, 5].")
+@click.option("--beam-size", type=click.IntRange(1, MAX_BEAM), help="Beam width [default: the model's, 5].")
 @click.option("--greedy", is_flag=True, help="Greedy search (same as --beam-size 1).")
-@click.option("--nbest", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--nbest", type=click.IntRange(1, MAX_BEAM), default=1, show_default=True,
               help="Print the N best hypotheses per sentence, one per line as TEXT<tab>SCORE.")
-@click.option("--length-penalty", type=click.FloatRange(min=0.0),
+@click.option("--length-penalty", type=FiniteFloat(0.0, 100.0, min_open=False),
               help="GNMT length penalty alpha [default: the model's, 1.0]; 0 ranks by raw log-probability.")
-@click.option("--coverage-penalty", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+@click.option("--coverage-penalty", type=FiniteFloat(0.0, 100.0, min_open=False), default=0.0, show_default=True,
               help="GNMT coverage penalty beta (0 = off).")
-@click.option("--no-repeat-ngram", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--no-repeat-ngram", type=click.IntRange(0, 100), default=0, show_default=True,
               help="Never repeat an n-gram of this size in an output (0 = off).")
-@click.option("--max-length", type=click.IntRange(min=1),
-              help="Longest output in pieces [default: 2 x source + 10].")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+@click.option("--max-length", type=click.IntRange(1, MAX_OUTPUT),
+              help="Longest output in pieces; never more than 2 x source + 10 [default: the model's "
+                   "decoding.max_length, 100].")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
               help="Sentences decoded together.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
@@ -132,6 +211,8 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
     from seq2text.textio import Output, input_chunks
     from seq2text.translator import Translator
 
+    if text and input_file is not None:
+        raise Seq2TextError(f"-i {input_file}: give TEXT arguments or -i FILE, not both")
     translator = Translator.load(model, device, precision)
     beam_size = 1 if greedy else (beam_size or translator.beam_size)
     if nbest > beam_size:
@@ -148,19 +229,23 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
             if attention_plot is not None and line.text.strip():
                 weights = translator.attention(line.text, result.hypotheses[0])
                 plot_attention(weights.source, weights.target, weights.weights,
-                               attention_plot / f"{line.number:04d}.png")
+                               attention_plot / f"{line.number:04d}.png", _title(line.label, line.text))
         out.write([f"{h.text}\t{h.score:.4f}" if nbest > 1 else h.text
                    for result in results for h in result.hypotheses])
     out.close()
 
 
 @main.command()
-@click.option("-m", "--model", help="Bundled model name (see `seq2text models`) or a trained model folder "
-                                    "[default: tang-poetry, for couplets: couplet].")
+@click.option("-m", "--model", help="Bundled model name (see `seq2text models`), or a trained model or run "
+                                    "folder [default: tang-poetry, for couplets: couplet].")
 @click.option("--form", help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
                            "五言律诗, 七言律诗), or couplet [default: qiyan-jueju; couplet with --first-line].")
 @click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
-@click.option("--prompt", help="The poem's first characters, continued by the model.")
+@click.option("--prompt", help="The first characters (poems) or text (other language models), continued by "
+                               "the model.")
+@click.option("--length", type=click.IntRange(1, MAX_OUTPUT), default=200, show_default=True,
+              help="Language models other than poetry: tokens (characters, words or pieces) written after "
+                   "the prompt.")
 @click.option("--first-line", help="Couplet: the 上联 to answer [default: one 上联 per line of stdin].")
 @click.option("--rhyme/--no-rhyme", default=True, show_default=True,
               help="Even lines end in one level-tone rhyme group (regulated forms).")
@@ -169,28 +254,33 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 @click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
               help="The 平水韵 table [default: rhyme/pingshuiyun.txt under the data root if there, "
                    "else modern readings].")
-@click.option("--temperature", type=click.FloatRange(min=0.0, min_open=True), default=0.8, show_default=True)
+@click.option("--temperature", type=FiniteFloat(0.0, 100.0), default=0.8, show_default=True,
+              help="Sampling temperature: lower is safer, higher more varied.")
 @click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True, help="0 = no limit.")
-@click.option("--top-p", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.9, show_default=True)
-@click.option("--seed", type=int, help="Same seed, same poems [default: random, printed with --format jsonl].")
-@click.option("--beam-size", type=click.IntRange(min=1),
+@click.option("--top-p", type=FiniteFloat(0.0, 1.0), default=0.9, show_default=True,
+              help="Nucleus sampling: draw from the most probable tokens that make up this share.")
+@click.option("--seed", type=SEED, help="Same seed, same output [default: random, printed with --format jsonl].")
+@click.option("--beam-size", type=click.IntRange(1, MAX_BEAM),
               help="Beam search under the same rules; 1 samples [default: poems 1, couplets 5].")
-@click.option("-n", "--nbest", "count", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Number of poems, or of 下联 per 上联 (one per line as TEXT<tab>LOG-PROB).")
+@click.option("-n", "--nbest", "count", type=click.IntRange(1, MAX_COUNT), default=1, show_default=True,
+              help="Number of poems or texts, or of 下联 per 上联 (one per line as TEXT<tab>LOG-PROB).")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
                                       "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-def generate(model: str | None, form: str | None, acrostic: str | None, prompt: str | None, first_line: str | None,
-             rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float, top_k: int, top_p: float,
-             seed: int | None, beam_size: int | None, count: int, output_format: str, device: str) -> None:
-    """Write classical poems, or with --form couplet the 下联 of each 上联.
+def generate(model: str | None, form: str | None, acrostic: str | None, prompt: str | None, length: int,
+             first_line: str | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
+             top_k: int, top_p: float, seed: int | None, beam_size: int | None, count: int, output_format: str,
+             device: str) -> None:
+    """Write classical poems, 下联 for 上联 (--form couplet), or free text from any language model.
 
     Poems are sampled (or found by --beam-size N) under the rules of the form.  A 下联 has the
     上联's length and punctuation, mirrors its repeated characters, never repeats its character
     at the same position and ends on a level tone.  A 上联 the model cannot answer (empty, only
     punctuation, over 50 characters, Latin letters) gets a message on stderr
     and an empty output line; the others are answered, and the exit code is then 1.
+    Other language models (shakespeare-char, ptb-word-lm, your own) continue --prompt for
+    --length tokens.
 
     \b
     Examples:
@@ -199,6 +289,7 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
       seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
       seq2text generate --form couplet --first-line 海阔凭鱼跃 -n 3
       seq2text generate --form couplet < first_lines.txt > second_lines.txt
+      seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
     from seq2text.generator import Generator
 
@@ -211,6 +302,14 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
         sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
                            output_format))
     generator = Generator.load(model or "tang-poetry", device, rhyme_table)
+    if generator.task == "lm" and not generator.is_poetry_model:
+        if form or acrostic:
+            raise Seq2TextError(f"{generator.name}: --form and --acrostic need a Tang poetry model; this one "
+                                f"writes free text (--prompt, --length)")
+        for passage in generator.text(prompt or "", length, count, temperature, top_k, top_p, seed):
+            click.echo(json.dumps({"text": passage.text, "seed": passage.seed, "log_prob": round(passage.log_prob, 3)},
+                                  ensure_ascii=False) if output_format == "jsonl" else passage.text + "\n")
+        return
     poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p,
                             seed, beam_size or 1)
     for number, poem in enumerate(poems):
@@ -219,6 +318,11 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
                                    "log_prob": round(poem.log_prob, 3), "checks": poem.checks}, ensure_ascii=False))
         else:
             click.echo(("\n" if number else "") + "\n".join(poem.lines()))
+
+
+def _title(where: str, text: str, width: int = 60) -> str:
+    """A plot title naming an input line: ``argument:1: Ein Hund ...``."""
+    return f"{where}: {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
 def _couplets(generator, first_line: str | None, count: int, beam_size: int, temperature: float, top_k: int,
@@ -256,11 +360,11 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
 @click.option("--ref", type=click.Path(dir_okay=False, path_type=Path), help="Reference lines, one per --src line.")
 @click.option("--text", type=click.Path(dir_okay=False, path_type=Path),
               help="Text for a language model's perplexity [default: the recipe's held-out split].")
-@click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("--beam-size", type=click.IntRange(1, MAX_BEAM), default=5, show_default=True,
               help="Beam scored beside greedy search (1: greedy only).")
-@click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--bootstrap", type=click.IntRange(0, MAX_BOOTSTRAP), default=0, show_default=True,
               help="Resamples for 95% confidence intervals, as sacrebleu --confidence-n (0 = off).")
-@click.option("--poems", type=click.IntRange(min=0), default=200, show_default=True,
+@click.option("--poems", type=click.IntRange(0, MAX_COUNT), default=200, show_default=True,
               help="Tang models: poems generated per form for the verse rule rates (0 = skip).")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, report.html (self-contained), metrics.json and the plots to DIR.")

@@ -8,13 +8,28 @@ from pathlib import Path
 from seq2text.atomic import atomic_path
 
 
+# Fonts with Chinese glyphs, tried in order after matplotlib's own (Debian: fonts-noto-cjk).
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+             "SimHei", "Microsoft YaHei"]
+
+
 def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    plt.rcParams["font.sans-serif"] = [*(f for f in CJK_FONTS if f in installed), *plt.rcParams["font.sans-serif"]]
     return plt
+
+
+def has_cjk_font() -> bool:
+    """Whether a font that draws Chinese characters is installed for the plots."""
+    from matplotlib import font_manager
+
+    return bool({font.name for font in font_manager.fontManager.ttflist} & set(CJK_FONTS))
 
 
 def _save(figure, path: Path) -> None:
@@ -24,16 +39,22 @@ def _save(figure, path: Path) -> None:
 
 
 def plot_learning_curves(history: list[dict], path: Path) -> None:
-    """Validation loss, perplexity and BLEU against training steps, side by side."""
+    """Training and validation loss, validation perplexity and BLEU against training steps,
+    side by side."""
     plt = _pyplot()
     steps = [h["step"] for h in history]
-    panels = [(key, label) for key, label in (("loss", "validation loss"), ("ppl", "perplexity"),
-                                              ("bleu", "greedy BLEU")) if key in history[0]]
+    panels = [(key, label) for key, label in (("loss", "loss (nats per token)"), ("ppl", "validation perplexity"),
+                                              ("bleu", "validation greedy BLEU")) if key in history[0]]
     if not panels:
         return
     figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False)
     for axis, (key, label) in zip(axes[0], panels):
-        axis.plot(steps, [h[key] for h in history], marker="o", markersize=3)
+        axis.plot(steps, [h[key] for h in history], marker="o", markersize=3, label="validation")
+        if key == "loss" and any("train_loss" in h for h in history):
+            trained = [h for h in history if "train_loss" in h]
+            axis.plot([h["step"] for h in trained], [h["train_loss"] for h in trained], marker="o", markersize=3,
+                      label="training")
+            axis.legend()
         axis.set_xlabel("step")
         axis.set_title(label)
         axis.grid(alpha=0.3)
@@ -41,15 +62,21 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
     _save(figure, path)
 
 
-def plot_attention(source: list[str], target: list[str], weights, path: Path) -> None:
+def plot_attention(source: list[str], target: list[str], weights, path: Path, title: str = "Attention") -> None:
     """A heat-map of ``weights`` ``(len(target), len(source))``: target pieces down, source
-    pieces across, darker where the decoder attended more."""
+    pieces across, with a colour bar.  The colours span 0 to the largest weight shown, on a
+    perceptually even map, so attention spread over several pieces is visible too."""
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(1.0 + 0.45 * len(source), 1.0 + 0.35 * len(target)))
-    axis.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    figure, axis = plt.subplots(figsize=(2.2 + 0.45 * len(source), 1.6 + 0.35 * len(target)))
+    image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max()), 1e-6), aspect="auto")
     axis.set_xticks(range(len(source)), source, rotation=90)
     axis.set_yticks(range(len(target)), target)
     axis.xaxis.tick_top()
+    axis.xaxis.set_label_position("top")
+    axis.set_xlabel("source pieces")
+    axis.set_ylabel("output pieces")
+    figure.colorbar(image, ax=axis, label="attention weight", fraction=0.05, pad=0.02)
+    figure.supxlabel(title, fontsize=10)  # below the map: the source pieces take the top
     figure.tight_layout()
     _save(figure, path)
 

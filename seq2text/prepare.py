@@ -1,7 +1,9 @@
 """``seq2text prepare``: read a recipe's corpus, train its tokenizers, tokenise every split.
 
-The tokenizers go to ``vocab/<recipe name>/`` (see :func:`seq2text.tokenizers.save_tokenizers`);
-the token ids are cached by ``datasets`` so training starts without tokenising again.
+The tokenizers go to the run folder, ``runs/<recipe name>/tokenizer/`` (see
+:func:`seq2text.tokenizers.save_tokenizers`), where training finds them; the repository's
+``vocab/`` holds only the bundled models' tokenizers.  The token ids are cached by
+``datasets`` so training starts without tokenising again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from seq2text.data.batching import BucketBatcher, padding_overhead
 from seq2text.data.corpora import Corpus, load_corpus
 from seq2text.data.encode import EncodedSplit, encode_split
+from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe
 from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers, save_tokenizers, train_tokenizer
 
@@ -48,12 +51,12 @@ def example_lengths(split: EncodedSplit) -> np.ndarray:
     return np.array([[len(ids) + 1] for ids in data["ids"]])
 
 
-def prepare(recipe: Recipe, vocab_dir: Path | None = None, reuse: bool = False) -> Prepared:
-    """Run the whole preparation for ``recipe``; returns what was built and a report.
+def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
+    """Run the whole preparation for ``recipe``, the tokenizers saved in ``vocab_dir``; returns
+    what was built and a report.
 
     With ``reuse``, tokenizers already saved in ``vocab_dir`` are loaded instead of retrained.
     """
-    vocab_dir = vocab_dir or Path("vocab") / recipe.name
     started = time.perf_counter()
     corpus = load_corpus(recipe)
     report = [f"read {', '.join(f'{s}: {len(d)}' for s, d in corpus.splits.items())} examples "
@@ -74,6 +77,10 @@ def prepare(recipe: Recipe, vocab_dir: Path | None = None, reuse: bool = False) 
     for name in corpus.splits:
         splits[name] = encode_split(corpus, name, recipe.data.max_length, src, tgt)
         report.append(splits[name].report(name, recipe.data.max_length))
+        if not len(splits[name].dataset):
+            raise Seq2TextError(f"{recipe.path}: data.max_length={recipe.data.max_length}: all "
+                                f"{splits[name].total} {name} examples are longer (or the split is empty); "
+                                f"nothing is left to {'train on' if name == 'train' else 'score'}")
 
     training = recipe.training
     lengths = example_lengths(splits["train"])

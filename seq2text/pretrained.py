@@ -1,18 +1,28 @@
-"""Finding trained models: bundled ones by name, or any model folder written by training.
+"""Model folders: finding one (bundled name, model folder, run folder) and loading it once.
 
-A model folder holds ``model.safetensors``, ``recipe.yaml`` and ``tokenizer/`` (a checkpoint, or
-``runs/<name>/averaged``).  A bundled model keeps its weights, recipe and ``card.json`` in
-``seq2text/pretrained/<name>/`` and its tokenizer in the repository's ``vocab/<name>/``,
-installed as ``seq2text.vocab``.  Weights may be stored in half precision; they are loaded
-into a float32 model.
+A model folder holds ``model.safetensors``, ``recipe.yaml`` and ``tokenizer/`` (a checkpoint,
+or ``runs/<name>/averaged``), and may hold learned tables beside the weights: ``tones.json``
+(the tones of characters, for verse) and ``history.json`` (the validations of its training
+run, for learning curves).  A bundled model keeps its weights, recipe, tables and
+``card.json`` in ``seq2text/pretrained/<name>/`` and its tokenizer in the repository's
+``vocab/<name>/``, installed as ``seq2text.vocab``.
+
+``-m`` also takes a run folder (``runs/x``: its averaged model if there is one, else its
+latest checkpoint) and a run's ``checkpoints/latest`` pointer.
+
+:func:`load_pretrained` returns one :class:`Pretrained` per folder and device, cached, so the
+layers above pass the loaded object down instead of loading a name again.  Weights may be
+stored in half precision; they are loaded into a float32 model and must be finite.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
+from typing import Any, Optional
 
 import torch
 
@@ -22,7 +32,8 @@ from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers
 
 BUNDLED_ROOT = files("seq2text") / "pretrained"
 VOCAB_ROOT = files("seq2text.vocab")
-CARD_FILE = "card.json"
+CARD_FILE, TONES_FILE, HISTORY_FILE = "card.json", "tones.json", "history.json"
+MAX_TABLE_BYTES = 64 * 2**20  # a learned table larger than this is not one of ours
 
 
 @dataclass
@@ -33,9 +44,27 @@ class ModelFolder:
     weights: Path
     tokenizer: Path
 
-    @property
+    @cached_property
     def recipe(self) -> Recipe:
         return load_recipe(self.weights / "recipe.yaml", check_files=False)
+
+
+def read_json_file(path: Path) -> Any:
+    """A small JSON file of a model folder; one-line errors for unreadable or broken files."""
+    try:
+        if path.stat().st_size > MAX_TABLE_BYTES:
+            raise Seq2TextError(f"{path}: over {MAX_TABLE_BYTES // 2**20} MB, not a seq2text table")
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise Seq2TextError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise Seq2TextError(f"{path}: is a folder, expected a JSON file") from None
+    except UnicodeDecodeError as err:
+        raise Seq2TextError(f"{path}: not UTF-8 (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise Seq2TextError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
+    except RecursionError:
+        raise Seq2TextError(f"{path}: JSON nested too deeply") from None
 
 
 def bundled_models() -> list[dict]:
@@ -43,16 +72,24 @@ def bundled_models() -> list[dict]:
     cards = []
     for folder in sorted(Path(str(BUNDLED_ROOT)).iterdir()):
         if (folder / CARD_FILE).is_file():
-            card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+            card = read_json_file(folder / CARD_FILE)
             files_of = [f for d in (folder, Path(str(VOCAB_ROOT)) / folder.name) for f in d.rglob("*") if f.is_file()]
             cards.append({"name": folder.name, **card, "size_mb": sum(f.stat().st_size for f in files_of) / 2**20})
     return cards
 
 
 def find_model(name_or_path: str | Path) -> ModelFolder:
-    """A bundled model by name, else a model folder; one-line error naming both lookups."""
+    """A bundled model by name, else a model folder, a run folder or a ``latest`` pointer;
+    one-line error naming what was tried."""
+    from seq2text.training.checkpoint import MODEL_FILE, latest_checkpoint, read_pointer
+
     path = Path(name_or_path)
-    if (path / "model.safetensors").is_file():
+    if path.name == "latest" and path.is_file():
+        path = read_pointer(path)
+    elif (path / "checkpoints" / "latest").exists() and not (path / MODEL_FILE).is_file():
+        averaged = path / "averaged"
+        path = averaged if (averaged / MODEL_FILE).is_file() else latest_checkpoint(path)
+    if (path / MODEL_FILE).is_file():
         tokenizer = path / "tokenizer"
         if not has_tokenizers(tokenizer):
             raise Seq2TextError(f"{path}: model folder without a tokenizer/ folder")
@@ -61,22 +98,103 @@ def find_model(name_or_path: str | Path) -> ModelFolder:
     if "/" not in str(name_or_path) and (bundled / CARD_FILE).is_file():
         return ModelFolder(str(name_or_path), bundled, Path(str(VOCAB_ROOT)) / str(name_or_path))
     names = ", ".join(card["name"] for card in bundled_models()) or "none"
-    raise Seq2TextError(f"{name_or_path}: neither a bundled model ({names}) nor a folder with "
-                        f"model.safetensors")
+    raise Seq2TextError(f"{name_or_path}: neither a bundled model ({names}) nor a model folder "
+                        f"(model.safetensors) or run folder (checkpoints/latest)")
 
 
-def load_model(name_or_path: str | Path, device: str | torch.device = "cpu"
-               ) -> tuple[Recipe, torch.nn.Module, Tokenizer, Tokenizer]:
-    """``(recipe, model in eval mode on device, source tokenizer, target tokenizer)``."""
+@dataclass(eq=False)
+class Pretrained:
+    """A loaded model folder: its ``recipe``, the network in eval mode on its device, its
+    tokenizers, and the learned tables beside the weights (read when first asked for)."""
+
+    name: str
+    folder: ModelFolder
+    recipe: Recipe
+    model: torch.nn.Module
+    src: Tokenizer
+    tgt: Tokenizer
+
+    @property
+    def task(self) -> str:
+        return self.recipe.task
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @cached_property
+    def card(self) -> dict:
+        """The bundled model's card (empty for a trained folder)."""
+        path = self.folder.weights / CARD_FILE
+        card = read_json_file(path) if path.is_file() else {}
+        if not isinstance(card, dict):
+            raise Seq2TextError(f"{path}: expected a JSON object")
+        return card
+
+    @cached_property
+    def tones(self):
+        """The :class:`~seq2text.verse.tones.ToneTable` learned for this model."""
+        from seq2text.verse.tones import ToneTable
+
+        path = self.folder.weights / TONES_FILE
+        if not path.is_file():
+            raise Seq2TextError(f"{path}: missing; write it with scripts/learn_tones.py {self.folder.weights}")
+        return ToneTable.from_json(read_json_file(path), path)
+
+    @cached_property
+    def history_path(self) -> Optional[Path]:
+        """Where the validation history of the model's run is: beside a bundled model's weights,
+        or in its run folder (``runs/<name>`` above ``averaged`` or ``checkpoints/step-N``)."""
+        weights = self.folder.weights
+        for folder in (weights, weights.parent, weights.parent.parent):
+            if (folder / HISTORY_FILE).is_file():
+                return folder / HISTORY_FILE
+        return None
+
+    @cached_property
+    def history(self) -> list[dict]:
+        """The validations of the model's training run (empty when unknown)."""
+        if self.history_path is None:
+            return []
+        return check_history(read_json_file(self.history_path), self.history_path)
+
+
+def check_history(history: Any, where: Path) -> list[dict]:
+    """``history`` if it is a list of validations (each a mapping of an integer ``step`` and
+    numbers), else a one-line error naming ``where``."""
+    if not isinstance(history, list):
+        raise Seq2TextError(f"{where}: expected a list of validations")
+    for number, entry in enumerate(history, start=1):
+        if not isinstance(entry, dict) or type(entry.get("step")) is not int or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry.values()):
+            raise Seq2TextError(f"{where}: validation {number} is not a mapping of a step and scores")
+    return history
+
+
+_LOADED: dict[tuple, Pretrained] = {}
+
+
+def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.device = "cpu") -> Pretrained:
+    """The model ``name_or_path`` names, loaded on ``device``: once per folder, weights file and
+    device (later calls return the same object).  A :class:`Pretrained` is returned as it is."""
+    if isinstance(name_or_path, Pretrained):
+        return name_or_path
     from seq2text.models import build_model
-    from seq2text.training.checkpoint import load_weights
+    from seq2text.training.checkpoint import MODEL_FILE, load_weights
 
     folder = find_model(name_or_path)
+    weights_file = folder.weights / MODEL_FILE
+    key = (str(weights_file.resolve()), weights_file.stat().st_mtime_ns, str(device))
+    if key in _LOADED:
+        return _LOADED[key]
     recipe = folder.recipe
     src, tgt = load_tokenizers(folder.tokenizer)
     model = build_model(recipe, src.vocab_size, tgt.vocab_size)
     load_weights(folder.weights, model)
     try:
-        return recipe, model.to(device).eval(), src, tgt
+        model = model.to(device).eval()
     except (RuntimeError, AssertionError) as err:
         raise Seq2TextError(f"--device {device}: {str(err).splitlines()[0]}") from None
+    loaded = Pretrained(str(name_or_path), folder, recipe, model, src, tgt)
+    _LOADED[key] = loaded
+    return loaded

@@ -24,11 +24,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from seq2text.errors import Seq2TextError
 
+# Bounds that keep a recipe (also the recipe.yaml of a model folder someone sent) from asking
+# for more memory than any machine has: far above every sensible model, far below terabytes.
+MAX_SIZE, MAX_LAYERS, MAX_VOCAB, MAX_TOKENS, MAX_BEAM = 8192, 16, 1_000_000, 100_000, 256
+MAX_RECIPE_BYTES = 1 << 20
+SHOWN_VALUE = 60  # characters of a wrong value quoted in an error
+
 
 class Section(BaseModel):
-    """A recipe section: unknown keys are errors, not silently ignored."""
+    """A recipe section: unknown keys are errors, not silently ignored, and values keep their
+    YAML types (``hidden_size: true`` is not 1, ``"5"`` is not 5; an integer is a float)."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), strict=True, allow_inf_nan=False)
 
 
 class DataConfig(Section):
@@ -55,7 +62,7 @@ class DataConfig(Section):
     test: Optional[str] = None
     src_lang: Optional[str] = None
     tgt_lang: Optional[str] = None
-    max_length: int = Field(100, gt=0, description="longest example kept, in tokens")
+    max_length: int = Field(100, gt=0, le=MAX_TOKENS, description="longest example kept, in tokens")
     valid_fraction: float = Field(0.0, ge=0.0, lt=1.0)
     extra_pairs: Optional[str] = Field(None, description="verse_pairs: a JSONL file of "
                                        "{\"first\", \"second\"} couplets added to the Tang line pairs")
@@ -74,7 +81,7 @@ class TokenizerConfig(Section):
 
     type: Literal["sentencepiece", "char", "word"] = "sentencepiece"
     model_type: Literal["bpe", "unigram"] = "bpe"
-    vocab_size: int = Field(8000, gt=0, description="SentencePiece vocabulary size")
+    vocab_size: int = Field(8000, gt=0, le=MAX_VOCAB, description="SentencePiece vocabulary size")
     joint: bool = Field(True, description="one vocabulary for source and target")
     character_coverage: float = Field(1.0, gt=0.0, le=1.0)
     byte_fallback: bool = Field(True, description="spell unknown characters as UTF-8 bytes")
@@ -91,12 +98,12 @@ class ModelConfig(Section):
         "seq2seq", description="pairs: attention encoder-decoder, or (couplets) aligned N-vs-N: a "
         "bidirectional encoder labelling every source position with its target token")
     cell: Literal["rnn", "gru", "lstm"] = "gru"
-    embed_size: int = Field(256, gt=0)
-    hidden_size: int = Field(512, gt=0, description="decoder state size")
-    encoder_size: Optional[int] = Field(None, gt=0, description="encoder state size per direction "
-                                        "[default: hidden_size, halved when bidirectional]")
-    encoder_layers: int = Field(1, ge=1)
-    decoder_layers: int = Field(1, ge=1)
+    embed_size: int = Field(256, gt=0, le=MAX_SIZE)
+    hidden_size: int = Field(512, gt=0, le=MAX_SIZE, description="decoder state size")
+    encoder_size: Optional[int] = Field(None, gt=0, le=MAX_SIZE, description="encoder state size per "
+                                        "direction [default: hidden_size, halved when bidirectional]")
+    encoder_layers: int = Field(1, ge=1, le=MAX_LAYERS)
+    decoder_layers: int = Field(1, ge=1, le=MAX_LAYERS)
     bidirectional: bool = True
     attention: Literal["none", "bahdanau", "dot", "general"] = "bahdanau"
     input_feeding: bool = True
@@ -128,19 +135,22 @@ class ModelConfig(Section):
 class TrainingConfig(Section):
     """Batching and optimisation."""
 
-    batch_size: Optional[int] = Field(None, gt=0, description="sentences per batch")
-    batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch")
+    batch_size: Optional[int] = Field(None, gt=0, le=MAX_TOKENS, description="sentences per batch")
+    batch_tokens: Optional[int] = Field(None, gt=0, le=MAX_TOKENS * 64, description="padded tokens per batch")
     bucket_pool: int = Field(100, ge=1, description="batches sorted by length together")
     bptt: Optional[int] = Field(None, gt=0, description="language models: read the text as one "
                                 "stream in windows of this many tokens, carrying the state "
                                 "(batch_size = parallel streams); default: one sequence per line")
-    epochs: int = Field(10, ge=1)
+    epochs: int = Field(10, ge=1, le=100_000)
     optimizer: Literal["adam", "sgd"] = "adam"
     learning_rate: float = Field(1e-3, gt=0.0)
     clip_grad_norm: float = Field(1.0, ge=0.0)
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
     validate_every: Optional[int] = Field(None, gt=0, description="steps between validations "
                                           "and checkpoints [default: once per epoch]")
+    checkpoint_every: Optional[int] = Field(None, gt=0, description="steps between checkpoints "
+                                            "written without validating, so that a crash or Ctrl-C "
+                                            "loses little [default: only at validations]")
     keep_checkpoints: int = Field(3, ge=1, description="best checkpoints kept")
     schedule: Literal["constant", "exponential", "plateau"] = Field(
         "constant", description="exponential: x lr_decay per epoch; plateau: x lr_decay when "
@@ -173,9 +183,9 @@ class TrainingConfig(Section):
 class DecodingConfig(Section):
     """Search settings used by translate/generate/evaluate."""
 
-    beam_size: int = Field(5, ge=1)
+    beam_size: int = Field(5, ge=1, le=MAX_BEAM)
     length_penalty: float = Field(1.0, ge=0.0)
-    max_length: int = Field(100, gt=0)
+    max_length: int = Field(100, gt=0, le=MAX_TOKENS)
 
 
 class Recipe(Section):
@@ -183,7 +193,7 @@ class Recipe(Section):
 
     name: str
     task: Literal["translation", "lm", "couplet"] = "translation"
-    seed: int = 42
+    seed: int = Field(42, ge=0, lt=2**63)
     data: DataConfig
     tokenizer: TokenizerConfig = TokenizerConfig()
     model: ModelConfig = ModelConfig()
@@ -235,9 +245,15 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_RECIPE_BYTES + 1)
+        if len(data) > MAX_RECIPE_BYTES:
+            raise Seq2TextError(f"{path}: over {MAX_RECIPE_BYTES // 2**20} MB, not a recipe")
+        raw = parse_yaml(data.decode("utf-8"))
     except FileNotFoundError:
         raise Seq2TextError(f"{path}: no such recipe file") from None
+    except IsADirectoryError:
+        raise Seq2TextError(f"{path}: is a folder, expected a recipe file") from None
     except UnicodeDecodeError as err:
         raise Seq2TextError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except yaml.YAMLError as err:
@@ -245,6 +261,8 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or "invalid YAML"
         raise Seq2TextError(f"{path}{where}: {problem}") from None
+    except RecursionError:
+        raise Seq2TextError(f"{path}: nested too deeply to be a recipe") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -296,6 +314,28 @@ def data_files(recipe: Recipe) -> list[tuple[str, Path]]:
     return files
 
 
+class _RecipeLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: a recipe never needs them, and a few nested aliases can
+    expand to gigabytes (the "billion laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in recipes", mark)
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Any:
+    """A YAML document (or ``--set`` value) as plain data, aliases refused."""
+    return yaml.load(text, Loader=_RecipeLoader)
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to :data:`SHOWN_VALUE` characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE] + f"... ({len(text)} characters)"
+
+
 def _apply_override(raw: dict, item: str) -> str:
     """Set ``section.key=value`` in the raw recipe dict; return the dotted key."""
     key, sep, value = item.partition("=")
@@ -303,9 +343,9 @@ def _apply_override(raw: dict, item: str) -> str:
     if not sep or not key:
         raise Seq2TextError(f"--set {item}: expected KEY=VALUE, e.g. model.hidden_size=512")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        raise Seq2TextError(f"--set {key}: cannot read value {value!r}") from None
+        parsed = parse_yaml(value) if value.strip() else None
+    except (yaml.YAMLError, RecursionError):
+        raise Seq2TextError(f"--set {key}: cannot read value {shown(value)}") from None
     *parents, leaf = key.split(".")
     node = raw
     for part in parents:
@@ -333,7 +373,7 @@ def _describe(error: dict[str, Any]) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if kind == "value_error":
         return message
-    return f"{message} (got {error['input']!r})"
+    return f"{message} (got {shown(error['input'])})"
 
 
 def _known_keys(loc: tuple) -> list[str]:

@@ -18,10 +18,9 @@ from typing import Optional, Sequence
 
 import torch
 
-from seq2text.data.batching import pad
-from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, beam_search, greedy_search
+from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sources, output_limits
 from seq2text.errors import Seq2TextError
-from seq2text.pretrained import load_model
+from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
 
 
@@ -64,55 +63,63 @@ class Translator:
     max_source_pieces = 250
 
     def __init__(self, model: torch.nn.Module, src: Tokenizer, tgt: Tokenizer, beam_size: int = 5,
-                 length_penalty: float = 1.0, precision: str = "fp32", name: str = ""):
+                 length_penalty: float = 1.0, precision: str = "fp32", name: str = "", max_length: int = 100):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.model, self.src, self.tgt, self.name = model, src, tgt, name
         self.beam_size, self.length_penalty, self.precision = beam_size, length_penalty, precision
+        self.max_length = max_length
 
     @classmethod
-    def load(cls, model: str | Path = "multi30k-de-en", device: str | torch.device = "cpu",
+    def load(cls, model: str | Path | Pretrained = "multi30k-de-en", device: str | torch.device = "cpu",
              precision: str = "fp32") -> "Translator":
-        """A bundled model by name or a trained model folder (``runs/<name>/averaged``).
+        """A bundled model by name, a trained model or run folder (``runs/<name>``), or a loaded
+        :class:`~seq2text.pretrained.Pretrained`.
 
         ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
         instructions and on GPUs; BLEU moves by a few hundredths on Multi30k)."""
-        recipe, network, src, tgt = load_model(model, device)
-        if recipe.task != "translation":
-            raise Seq2TextError(f"{model}: not a translation model (task: {recipe.task})")
-        return cls(network, src, tgt, recipe.decoding.beam_size, recipe.decoding.length_penalty,
-                   precision, name=str(model))
+        loaded = load_pretrained(model, device)
+        if loaded.task != "translation":
+            raise Seq2TextError(f"{loaded.name}: not a translation model (task: {loaded.task})")
+        decoding = loaded.recipe.decoding
+        return cls(loaded.model, loaded.src, loaded.tgt, decoding.beam_size, decoding.length_penalty,
+                   precision, loaded.name, decoding.max_length)
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def translate(self, sentences: Sequence[str], beam_size: Optional[int] = None, **options) -> list[str]:
-        """The best translation of each sentence (see :meth:`search` for the options)."""
+    def translate(self, sentences: str | Sequence[str], beam_size: Optional[int] = None,
+                  **options) -> str | list[str]:
+        """The best translation of each sentence, or of the one sentence a string is (see
+        :meth:`search` for the options)."""
         results = self.search(sentences, beam_size=beam_size, **options)
         for number, result in enumerate(results, start=1):
             if result.truncated:
                 warnings.warn(self.truncation_note(f"sentence {number}", result), stacklevel=2)
-        return [result.hypotheses[0].text for result in results]
+        best = [result.hypotheses[0].text for result in results]
+        return best[0] if isinstance(sentences, str) else best
 
     def truncation_note(self, where: str, result: Result) -> str:
         """What to tell the user about a source that was cut (``where``: its name or line)."""
         return f"{where}: {result.truncated} pieces, translated only the first {self.max_source_pieces}"
 
-    def search(self, sentences: Sequence[str], beam_size: Optional[int] = None, nbest: int = 1,
+    def search(self, sentences: str | Sequence[str], beam_size: Optional[int] = None, nbest: int = 1,
                length_penalty: Optional[float] = None, penalty: str = "gnmt", coverage_penalty: float = 0.0,
                max_length: Optional[int] = None, max_length_ratio: Optional[float] = None, min_length: int = 0,
                min_length_ratio: float = 0.0, no_repeat_ngram: int = 0, batch_size: int = 64) -> list[Result]:
-        """Translate ``sentences``; every :class:`Result` holds ``nbest`` hypotheses, best first.
+        """Translate ``sentences`` (a string is one sentence); every :class:`Result` holds
+        ``nbest`` hypotheses, best first.
 
         - ``beam_size`` 1 is greedy search (default: the model's recipe, usually 5);
         - ``length_penalty`` alpha (GNMT ``((5+len)/6)^alpha``, or ``penalty="plain"`` for
           ``len^alpha``), ``coverage_penalty`` beta (GNMT's, 0 = off);
-        - output length at most ``max_length`` pieces, or ``max_length_ratio * source + 10``
-          (the default: twice the source plus 10), or the smaller of both when both are given;
-          at least ``max(min_length, min_length_ratio * source)`` pieces;
+        - output length at most ``max_length_ratio`` (default 2) × the source + 10 pieces, and
+          at most ``max_length`` (default: the recipe's ``decoding.max_length``); at least
+          ``max(min_length, min_length_ratio * source)`` pieces;
         - ``no_repeat_ngram`` n: no n-gram appears twice in an output (0 = off).
         """
+        sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         beam_size = beam_size or self.beam_size
         alpha = self.length_penalty if length_penalty is None else length_penalty
         if nbest > beam_size:
@@ -126,22 +133,15 @@ class Translator:
             chunk = order[start:start + batch_size]
             sources = [encoded[i][:self.max_source_pieces] for i in chunk]
             lengths = torch.tensor([len(ids) for ids in sources])
-            longest = (lengths.double() * (max_length_ratio or 2.0) + 10).long()
-            if max_length is not None:
-                longest = longest.clamp(max=max_length) if max_length_ratio else torch.full_like(longest, max_length)
+            longest = output_limits(lengths, max_length or self.max_length, max_length_ratio)
             shortest = torch.maximum((lengths.double() * min_length_ratio).ceil().long(),
                                      torch.tensor(min_length)).clamp(max=longest)
             processors = [MinLength(shortest)] if bool((shortest > 0).any()) else []
             if no_repeat_ngram:
                 processors.append(NoRepeatNGram(no_repeat_ngram))
-            src = pad(sources).to(self.device)
             with self._autocast():
-                state = self.model.encode(src, src != PAD)
-                if beam_size == 1:
-                    found = [[h] for h in greedy_search(self.model, state, longest, processors)]
-                else:
-                    found = beam_search(self.model, state, beam_size, longest, alpha, penalty, coverage_penalty,
-                                        nbest, processors)
+                found = decode_sources(self.model, sources, longest, beam_size, alpha, penalty, coverage_penalty,
+                                       nbest, processors)
             for i, hypotheses in zip(chunk, found):
                 results[i].hypotheses = [self._translation(h) for h in hypotheses]
         return results

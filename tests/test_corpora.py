@@ -9,7 +9,8 @@ import pytest
 from conftest import SLICE_RECIPE, write_recipe
 from seq2text.data.corpora import load_corpus
 from seq2text.data.encode import encode_split
-from seq2text.data.tang import clean_paragraph, poem_form
+from seq2text.data.tang import clean_paragraph
+from seq2text.verse.forms import poem_form
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import load_recipe
 from seq2text.tokenizers import CharTokenizer, WordTokenizer

@@ -81,3 +81,12 @@ def test_constrained_decoding_keeps_every_rule_even_for_an_untrained_model(tang,
     for hypothesis in best:
         assert all(check_poem(tokenizer.decode(hypothesis.tokens), form, tones, rhymes, acrostic).values())
 
+
+
+def test_angle_bracket_notes_are_not_rhyme_characters() -> None:
+    """``参<人参>`` puts 参 in 侵, not 人; ``了<明了>`` puts 了 in 萧, not 明 (the data README)."""
+    rhymes = RhymeTable.pingshuiyun(DATA / "rhyme" / "pingshuiyun.txt")
+    assert "下平十二侵" in rhymes.groups("参") and "下平十二侵" in rhymes.groups("深")
+    assert not rhymes.groups("人") & rhymes.groups("深")
+    assert "下平二萧" in rhymes.groups("了") and not rhymes.groups("明") & rhymes.groups("了")
+    assert not any(c in "<>[]," for c in rhymes.members)

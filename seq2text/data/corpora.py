@@ -22,7 +22,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, before dataset
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets  # noqa: E402
 
-from seq2text.data.tang import CleaningReport, couplet_pairs, labelled, read_tang  # noqa: E402
+from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
+from seq2text.verse.forms import labelled  # noqa: E402
 from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.recipe import Recipe  # noqa: E402

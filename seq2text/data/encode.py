@@ -16,6 +16,7 @@ from typing import Optional
 import datasets
 
 from seq2text.data.corpora import Corpus
+from seq2text.errors import Seq2TextError
 from seq2text.tokenizers import Tokenizer
 
 
@@ -51,7 +52,11 @@ def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
     key = hashlib.sha1("|".join([corpus.fingerprints[split], src.fingerprint(),
                                  tgt.fingerprint() if pairs else "", str(max_length)]).encode())
     folder = cache_dir() / "encoded"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise Seq2TextError(f"SEQ2TEXT_CACHE: cannot create the token cache {folder} ({err.strerror}); "
+                            f"point SEQ2TEXT_CACHE at a writable folder") from None
     encoded_file = folder / f"{key.hexdigest()}.arrow"
     kept_file = folder / f"{key.hexdigest()}-kept.arrow"
 

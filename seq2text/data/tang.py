@@ -22,16 +22,13 @@ from typing import Iterator, Optional
 
 from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
+from seq2text.verse.forms import CLAUSE_END, PUNCTUATION, is_han, poem_form
 
-PUNCTUATION = "，。？！；：、"
-CLAUSE_END = re.compile(f"[{PUNCTUATION}]")
 NOTE = re.compile(r"（[^（）]*）|〖[^〖〗]*〗")
 UNCERTAIN = re.compile(r"\[(.)\]")
 QUOTES = re.compile("[《》「」『』〈〉]")
 LOST = re.compile(r"[□●{}]")
 MAX_CLAUSE = 12
-
-FORMS = {(5, 4): "wuyan-jueju", (7, 4): "qiyan-jueju", (5, 8): "wuyan-lushi", (7, 8): "qiyan-lushi"}
 
 
 @dataclass
@@ -55,12 +52,6 @@ class CleaningReport:
                 f"{self.without_tones} poems kept without tone marks"]
 
 
-def is_han(char: str) -> bool:
-    """True for CJK unified ideographs (all extensions) and compatibility ideographs."""
-    code = ord(char)
-    return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF)
-
-
 def clean_paragraph(paragraph: str) -> Optional[str]:
     """The verse in one paragraph, or None if it is commentary."""
     text = paragraph
@@ -75,40 +66,6 @@ def clean_paragraph(paragraph: str) -> Optional[str]:
     if any(len(clause) > MAX_CLAUSE for clause in CLAUSE_END.split(text)):
         return None
     return text
-
-
-# Language models read every poem after its form's label and LABEL_END, so that generation can
-# ask for a form by starting with its label.
-FORM_LABELS = {"wuyan-jueju": "五绝", "qiyan-jueju": "七绝", "wuyan-lushi": "五律", "qiyan-lushi": "七律",
-               "free": "古诗"}
-LABEL_END = "|"
-
-
-def labelled(text: str, form: str) -> str:
-    """``text`` after its form label, as language models read it: ``七绝|...``."""
-    return f"{FORM_LABELS[form]}{LABEL_END}{text}"
-
-
-def unlabelled(text: str) -> str:
-    """The poem of a language model's ``七绝|...`` text, without its label."""
-    return text.split(LABEL_END, 1)[-1]
-
-
-def verse_lines(text: str) -> list[str]:
-    """The lines (clauses) of a poem, without punctuation."""
-    return [line for line in CLAUSE_END.split(text) if line]
-
-
-def poem_form(text: str) -> str:
-    """``wuyan-jueju``/``qiyan-jueju``/``wuyan-lushi``/``qiyan-lushi`` or ``free``.
-
-    Regulated forms need 4 or 8 lines of 5 or 7 characters, alternating ， and 。.
-    """
-    lines = verse_lines(text)
-    marks = "".join(c for c in text if c in PUNCTUATION)
-    if len({len(line) for line in lines}) != 1 or marks != "，。" * (len(lines) // 2):
-        return "free"
-    return FORMS.get((len(lines[0]), len(lines)), "free")
 
 
 def read_tang(folder: Path, report: CleaningReport) -> Iterator[dict]:

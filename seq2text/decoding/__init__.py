@@ -1,10 +1,13 @@
 """Search over a trained model: greedy, sampling and batched beam search, with logit processors
-as the one place where output rules plug in."""
+as the one place where output rules plug in, and :func:`decode_sources` for encoder-decoders."""
 
+from seq2text.decoding.batch import decode_sources, output_limits
 from seq2text.decoding.beam import beam_search
 from seq2text.decoding.hypothesis import Hypothesis, length_penalty
 from seq2text.decoding.processors import LogitProcessor, MinLength, NoRepeatNGram
+from seq2text.decoding.protocols import EncoderDecoder, SearchModel, SearchState
 from seq2text.decoding.sampling import greedy_search, restrict, sample
 
-__all__ = ["Hypothesis", "LogitProcessor", "MinLength", "NoRepeatNGram", "beam_search", "greedy_search",
-           "length_penalty", "restrict", "sample"]
+__all__ = ["EncoderDecoder", "Hypothesis", "LogitProcessor", "MinLength", "NoRepeatNGram", "SearchModel",
+           "SearchState", "beam_search", "decode_sources", "greedy_search", "length_penalty", "output_limits",
+           "restrict", "sample"]

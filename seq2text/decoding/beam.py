@@ -19,13 +19,14 @@ from typing import Optional, Sequence
 
 import torch
 
+from seq2text.decoding.protocols import SearchModel, SearchState
 from seq2text.decoding.hypothesis import Hypothesis, length_penalty
 from seq2text.decoding.processors import LogitProcessor, apply, end_at_limit
 from seq2text.tokenizers import BOS, EOS
 
 
 @torch.no_grad()
-def beam_search(model, state, beam_size: int = 5, max_length: int | torch.Tensor = 100,
+def beam_search(model: SearchModel, state: SearchState, beam_size: int = 5, max_length: int | torch.Tensor = 100,
                 alpha: float = 1.0, penalty: str = "gnmt", coverage: float = 0.0, nbest: int = 1,
                 processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None
                 ) -> list[list[Hypothesis]]:

@@ -11,13 +11,14 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
+from seq2text.decoding.protocols import SearchModel, SearchState
 from seq2text.decoding.hypothesis import Hypothesis
 from seq2text.decoding.processors import LogitProcessor, apply, end_at_limit
 from seq2text.tokenizers import BOS, EOS
 
 
 @torch.no_grad()
-def greedy_search(model, state, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor] = (),
+def greedy_search(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor] = (),
                   start: Optional[torch.Tensor] = None) -> list[Hypothesis]:
     """The greedy output for each of the ``B`` rows of ``state``.
 
@@ -29,20 +30,24 @@ def greedy_search(model, state, max_length: int | torch.Tensor, processors: Sequ
 
 
 @torch.no_grad()
-def sample(model, state, max_length: int | torch.Tensor, temperature: float = 1.0, top_k: int = 0,
+def sample(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, temperature: float = 1.0, top_k: int = 0,
            top_p: float = 1.0, generator: Optional[torch.Generator] = None,
-           processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None) -> list[Hypothesis]:
+           processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None,
+           stop_at_eos: bool = True) -> list[Hypothesis]:
     """One sampled output per row: tokens drawn from ``softmax(log_probs / temperature)``
     restricted to the ``top_k`` most probable (0: all) and to the smallest set whose
-    probability reaches ``top_p`` (nucleus).  A seeded ``generator`` makes it repeatable."""
-    if temperature <= 0:
-        raise ValueError("temperature must be positive")
+    probability reaches ``top_p`` (nucleus).  A seeded ``generator`` makes it repeatable.
+
+    Without ``stop_at_eos`` a row runs on to ``max_length``, ``</s>`` kept among its tokens (a
+    language model of a text stream, where ``</s>`` is a line end)."""
+    if not 0 < temperature < float("inf"):
+        raise ValueError("temperature must be positive and finite")
 
     def choose(log_probs: torch.Tensor) -> torch.Tensor:
         logits = restrict(log_probs / temperature, top_k, top_p)
         return torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(1)
 
-    return _extend(model, state, max_length, processors, choose, start)
+    return _extend(model, state, max_length, processors, choose, start, stop_at_eos)
 
 
 def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -58,8 +63,9 @@ def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.
     return logits
 
 
-def _extend(model, state, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor],
-            choose: Callable[[torch.Tensor], torch.Tensor], start: Optional[torch.Tensor]) -> list[Hypothesis]:
+def _extend(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor],
+            choose: Callable[[torch.Tensor], torch.Tensor], start: Optional[torch.Tensor],
+            stop_at_eos: bool = True) -> list[Hypothesis]:
     batch, device = state.batch_size, state.device
     limits = torch.as_tensor(max_length, device=device).expand(batch).clamp(min=0)
     rows = torch.arange(batch, device=device)  # the inputs still being extended
@@ -73,7 +79,7 @@ def _extend(model, state, max_length: int | torch.Tensor, processors: Sequence[L
         log_probs = end_at_limit(log_probs, limits[rows] <= step)
         previous = choose(log_probs)
         totals = totals + log_probs.gather(1, previous.unsqueeze(1)).squeeze(1)
-        ended = previous == EOS
+        ended = (previous == EOS) if stop_at_eos else (limits[rows] <= step)
         for i in ended.nonzero().flatten().tolist():
             total = totals[i].item()
             results[rows[i]] = Hypothesis(prefixes[i].tolist(), total, total)

@@ -21,17 +21,18 @@ from seq2text.evaluation.sections import Evaluation, Section
 __all__ = ["Evaluation", "Section", "evaluate"]
 
 
-def evaluate(model: str, src: Optional[Path] = None, ref: Optional[Path] = None, text: Optional[Path] = None,
+def evaluate(model: str | Path, src: Optional[Path] = None, ref: Optional[Path] = None, text: Optional[Path] = None,
              beam_size: int = 5, bootstrap: int = 0, poems: int = 200, figures: Optional[Path] = None,
              device: str = "cpu") -> Evaluation:
-    """Score ``model`` (bundled name or model folder).  ``src``/``ref`` (pairs) or ``text``
+    """Score ``model`` (bundled name, model or run folder).  ``src``/``ref`` (pairs) or ``text``
     (language models) replace the recipe's held-out split; ``figures``: a folder for the
-    report's plots (None: no plots)."""
+    report's plots (None: no plots).  The model is loaded once and passed down."""
     from seq2text.errors import Seq2TextError
-    from seq2text.pretrained import find_model
+    from seq2text.pretrained import load_pretrained
     from seq2text.recipe import data_files
 
-    recipe = find_model(model).recipe
+    loaded = load_pretrained(model, device)
+    recipe = loaded.recipe
     if (src is None) != (ref is None):
         raise Seq2TextError("--src and --ref go together")
     if src is None and text is None:  # the recipe's own held-out data
@@ -43,8 +44,8 @@ def evaluate(model: str, src: Optional[Path] = None, ref: Optional[Path] = None,
         if src is not None:
             raise Seq2TextError(f"{model}: a language model is scored on --text, not --src/--ref")
         from seq2text.evaluation.lm import evaluate_lm
-        return evaluate_lm(model, text, poems, figures, device)
+        return evaluate_lm(loaded, text, poems, figures)
     if text is not None:
         raise Seq2TextError(f"{model}: a {recipe.task} model is scored on --src/--ref, not --text")
     from seq2text.evaluation.pairs import evaluate_pairs
-    return evaluate_pairs(model, src, ref, beam_size, bootstrap, figures, device)
+    return evaluate_pairs(loaded, src, ref, beam_size, bootstrap, figures)

@@ -10,31 +10,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from tqdm import tqdm
+
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.scores import sentence_bleu, text_scores
 from seq2text.evaluation.sections import Evaluation, Section, learning_curves, percent
-from seq2text.pretrained import find_model
-from seq2text.tokenizers import load_tokenizers
+from seq2text.pretrained import Pretrained
 
 LENGTH_GROUPS = 5
 SHOWN = 5  # best and worst outputs in the report
 ATTENTION_PLOTS = 3
+CHUNK = 64  # sentences decoded between updates of the progress bar
 
 
-def held_out_pairs(model: str) -> tuple[list[str], list[str], str]:
+def held_out_pairs(loaded: Pretrained) -> tuple[list[str], list[str], str]:
     """Sources, references and a name for the held-out pairs of the model's recipe.  Couplets:
     the strictly parallel pairs, in the script the model writes (the Tang poems are traditional)."""
     from seq2text.data.corpora import load_corpus
 
-    folder = find_model(model)
-    recipe = folder.recipe
+    recipe = loaded.recipe
     corpus = load_corpus(recipe)
     split = corpus.held_out
     rows = corpus[split]
     if recipe.task != "couplet":
         return rows["src"], rows["tgt"], f"{split} split"
-    _, tokenizer = load_tokenizers(folder.tokenizer)
+    tokenizer = loaded.tgt
     if "parallel" in rows.column_names:
         rows = rows.filter(lambda row: row["parallel"])
     return ([tokenizer.normalize(s) for s in rows["src"]], [tokenizer.normalize(t) for t in rows["tgt"]],
@@ -45,21 +46,24 @@ def read_pairs(src: Path, ref: Path) -> tuple[list[str], list[str], str]:
     sources, references = read_lines(src), read_lines(ref)
     if len(sources) != len(references):
         raise Seq2TextError(f"{src} has {len(sources)} lines but {ref} has {len(references)}")
+    if not sources:
+        raise Seq2TextError(f"{src}: no lines to score")
     return sources, references, f"{src} / {ref}"
 
 
-def evaluate_pairs(model: str, src: Optional[Path], ref: Optional[Path], beam_size: int, bootstrap: int,
-                   figures: Optional[Path], device: str) -> Evaluation:
-    folder = find_model(model)
-    recipe = folder.recipe
-    sources, references, where = read_pairs(src, ref) if src is not None else held_out_pairs(model)
+def evaluate_pairs(loaded: Pretrained, src: Optional[Path], ref: Optional[Path], beam_size: int, bootstrap: int,
+                   figures: Optional[Path]) -> Evaluation:
+    recipe, model = loaded.recipe, loaded.name
+    sources, references, where = read_pairs(src, ref) if src is not None else held_out_pairs(loaded)
     couplet = recipe.task == "couplet"
     tokenize = "char" if couplet else "13a"
-    decoder = _Couplets(model, device) if couplet else _Translations(model, device)
+    decoder = _Couplets(loaded) if couplet else _Translations(loaded)
     searches = {"greedy": 1} if beam_size == 1 else {"greedy": 1, f"beam {beam_size}": beam_size}
     outputs, scores = {}, {}
     for name, size in searches.items():
-        outputs[name] = decoder.decode(sources, size)
+        outputs[name] = []
+        for start in tqdm(range(0, len(sources), CHUNK), desc=name, unit="batch", leave=False):
+            outputs[name] += decoder.decode(sources[start:start + CHUNK], size)
         scores[name] = text_scores(outputs[name], references, tokenize, bootstrap)
     best = list(searches)[-1]
     summary = {"model": model, "task": recipe.task, "data": where, "sentences": len(sources),
@@ -67,11 +71,11 @@ def evaluate_pairs(model: str, src: Optional[Path], ref: Optional[Path], beam_si
                "signatures": scores[best]["signatures"]}
     evaluation = Evaluation(summary, [], f"{model}: {recipe.task} on the {where}",
                             {f"outputs.{name.replace(' ', '')}.txt": "".join(line + "\n" for line in lines)
-                             for name, lines in outputs.items()})
+                             for name, lines in outputs.items()}, "zh" if couplet else "en")
     evaluation.add(_score_table(scores, tokenize, len(sources)))
     for section in decoder.checks(summary):
         evaluation.add(section)
-    evaluation.add(learning_curves(folder.weights, figures))
+    evaluation.add(learning_curves(loaded.history, figures))
     if figures is not None:
         evaluation.add(_length_chart(sources, references, outputs[best], tokenize, couplet, figures))
         evaluation.add(_best_and_worst(sources, references, outputs[best], tokenize))
@@ -90,10 +94,10 @@ class _Translations:
     A decoder has ``decode(sources, beam_size)``, ``checks(summary)`` (sections after the
     scores) and ``pictures(sources, beam_size, figures)`` (sections at the end of a report)."""
 
-    def __init__(self, model: str, device: str):
+    def __init__(self, loaded: Pretrained):
         from seq2text.translator import Translator
 
-        self.translator = Translator.load(model, device)
+        self.translator = Translator.load(loaded)
 
     def decode(self, sources: list[str], beam_size: int) -> list[str]:
         return self.translator.translate(sources, beam_size=beam_size)
@@ -108,7 +112,8 @@ class _Translations:
         for number, (source, result) in enumerate(zip(sources, self.translator.search(sources, beam_size)), 1):
             weights = self.translator.attention(source, result.hypotheses[0])
             paths.append(figures / f"attention-{number}.png")
-            plot_attention(weights.source, weights.target, weights.weights, paths[-1])
+            plot_attention(weights.source, weights.target, weights.weights, paths[-1], f"sentence {number}: "
+                           f"{source[:60]}")
         return [Section("Attention", f"Where the decoder looked in the first {len(sources)} sentences: target "
                         f"pieces down, source pieces across.", figures=paths)]
 
@@ -117,15 +122,15 @@ class _Couplets:
     """Decodes with :meth:`~seq2text.generator.Generator.couplets` (greedy or beam, under the
     rules); reports the rates of the couplet rules."""
 
-    def __init__(self, model: str, device: str):
+    def __init__(self, loaded: Pretrained):
         from seq2text.generator import Generator
 
-        self.generator = Generator.load(model, device)
+        self.generator = Generator(loaded)
         self.kept: dict[int, list[dict]] = {}  # beam size -> rule checks of each output
 
     def decode(self, firsts: list[str], beam_size: int) -> list[str]:
         answers = [found[0] for found in self.generator.couplets(firsts, 1, beam_size, temperature=0.0)]
-        self.kept[beam_size] = [answer.checks for answer in answers]
+        self.kept.setdefault(beam_size, []).extend(answer.checks for answer in answers)
         return [answer.second for answer in answers]
 
     def checks(self, summary: dict) -> list[Section]:

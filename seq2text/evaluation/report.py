@@ -13,7 +13,7 @@ from seq2text.atomic import write_text_atomic
 from seq2text.evaluation.sections import Evaluation, Section
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
@@ -65,7 +65,7 @@ def to_html(evaluation: Evaluation) -> str:
         for figure in section.figures:
             data = base64.b64encode(figure.read_bytes()).decode("ascii")
             body.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(figure.stem)}">')
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"<!DOCTYPE html>\n<html lang=\"{evaluation.language}\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(evaluation.title)}</title><style>{STYLE}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
 

@@ -21,12 +21,14 @@ class Section:
 @dataclass
 class Evaluation:
     """``summary``: the JSON line; ``sections``: the report; ``files``: text files the report
-    folder also gets (name -> content), e.g. the outputs that were scored."""
+    folder also gets (name -> content), e.g. the outputs that were scored; ``language``: what
+    the report's page declares (``zh`` where it shows Chinese verse)."""
 
     summary: dict
     sections: list[Section]
     title: str = ""
     files: dict[str, str] = field(default_factory=dict)
+    language: str = "en"  # of the report's text: "zh" for poems and couplets
 
     def add(self, section: Optional[Section]) -> None:
         if section is not None:
@@ -38,26 +40,11 @@ def percent(good: int, total: int) -> Optional[float]:
     return round(100.0 * good / total, 1) if total else None
 
 
-def history_file(weights: Path) -> Optional[Path]:
-    """The validation history of the run a model folder comes from: beside a bundled model's
-    weights, or in its run folder (``runs/<name>`` above ``averaged`` or ``checkpoints/step-N``)."""
-    for folder in (weights, weights.parent, weights.parent.parent):
-        if (folder / "history.json").is_file():
-            return folder / "history.json"
-    return None
-
-
-def learning_curves(weights: Path, figures: Optional[Path]) -> Optional[Section]:
+def learning_curves(history: list[dict], figures: Optional[Path]) -> Optional[Section]:
     """The learning curves of the model's training run, if its history is known."""
-    import json
-
     from seq2text.plots import plot_learning_curves
 
-    path = history_file(weights)
-    if figures is None or path is None:
-        return None
-    history = json.loads(path.read_text(encoding="utf-8"))
-    if not history:
+    if figures is None or not history:
         return None
     plot_learning_curves(history, figures / "learning_curves.png")
     last = history[-1]

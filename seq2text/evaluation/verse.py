@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 
-from seq2text.data.tang import unlabelled, verse_lines
+from tqdm import tqdm
+
+from seq2text.verse.forms import unlabelled, verse_lines
 from seq2text.evaluation.sections import Section, percent
 from seq2text.generator import Generator, Poem
 
@@ -38,7 +40,7 @@ def verse_rates(generator: Generator, training_texts: list[str], count: int, see
     normalize = generator.tokenizer.normalize
     seen = {line for text in training_texts for line in verse_lines(normalize(unlabelled(text)))}
     rates, gallery = {}, []
-    for form in FORMS:
+    for form in tqdm(FORMS, desc="poems", unit="form", leave=False):
         started = time.perf_counter()
         poems = sample_poems(generator, form, count, seed)
         seconds = time.perf_counter() - started

@@ -40,19 +40,29 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
     directory = Path(directory)
     config_file = directory / CONFIG_FILE
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config = json.loads(config_file.read_bytes().decode("utf-8"))
+        if not isinstance(config, dict):
+            raise ValueError("expected a JSON object")
         kind = config["type"]
         if kind == "sentencepiece":
             return SentencePieceTokenizer.load_files(directory, config["sha1"])
-        if kind == "char":
-            return CharTokenizer(config["tokens"], simplified=config.get("simplified", False))
-        if kind == "word":
-            return WordTokenizer(config["tokens"])
+        if kind in ("char", "word"):
+            tokens = config["tokens"]
+            if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens) \
+                    or len(set(tokens)) != len(tokens):
+                raise ValueError("tokens: expected a list of distinct, non-empty strings")
+            if kind == "char":
+                return CharTokenizer(tokens, simplified=config.get("simplified", False) is True)
+            return WordTokenizer(tokens)
     except FileNotFoundError as err:
         raise Seq2TextError(f"{err.filename}: missing (not a saved tokenizer folder?)") from None
+    except IsADirectoryError as err:
+        raise Seq2TextError(f"{err.filename}: is a folder, expected a file of the tokenizer") from None
+    except RecursionError:
+        raise Seq2TextError(f"{config_file}: not a valid tokenizer file (nested too deeply)") from None
     except (ValueError, KeyError, TypeError, RuntimeError) as err:
-        raise Seq2TextError(f"{config_file}: not a valid tokenizer file ({err})") from None
-    raise Seq2TextError(f"{config_file}: unknown tokenizer type {kind!r}")
+        raise Seq2TextError(f"{config_file}: not a valid tokenizer file ({str(err)[:100]})") from None
+    raise Seq2TextError(f"{config_file}: unknown tokenizer type {str(kind)[:40]!r}")
 
 
 def save_tokenizers(src: Tokenizer, tgt: Tokenizer, directory: str | Path) -> Path:

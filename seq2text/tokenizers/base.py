@@ -4,13 +4,15 @@ Every tokenizer reserves the same five special ids, so models never need to ask:
 ``<pad>`` 0, ``<unk>`` 1, ``<s>`` 2 (bos), ``</s>`` 3 (eos), ``<sep>`` 4.
 
 ``decode(encode(text)) == normalize(text)`` holds for any text whose tokens are all in the
-vocabulary (always, for SentencePiece with byte fallback).
+vocabulary (always, for SentencePiece with byte fallback).  Lone surrogates (which are not
+Unicode text, and which a Python string can hold) are read as U+FFFD.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -18,7 +20,14 @@ from seq2text.atomic import write_text_atomic
 
 PAD, UNK, BOS, EOS, SEP = 0, 1, 2, 3, 4
 SPECIALS = ("<pad>", "<unk>", "<s>", "</s>", "<sep>")
+CONTROL = frozenset(SPECIALS) - {"<unk>"}
 CONFIG_FILE = "tokenizer.json"
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (libraries refuse them)."""
+    return SURROGATE.sub("\ufffd", text)
 
 
 class Tokenizer(ABC):
@@ -89,7 +98,9 @@ class VocabTokenizer(Tokenizer):
         return len(self.tokens)
 
     def encode(self, text: str) -> list[int]:
-        return [self.index.get(token, UNK) for token in self.pieces(text)]
+        # A literal "<s>" or "</s>" in the text is a word like any other, not a control token
+        # (which decoding would drop): it is unknown unless it is "<unk>" itself.
+        return [UNK if token in CONTROL else self.index.get(token, UNK) for token in self.pieces(text)]
 
     def pieces_of(self, ids: list[int]) -> list[str]:
         return [self.tokens[i] for i in ids]

@@ -10,7 +10,7 @@ from collections import Counter
 from functools import cached_property
 from typing import Iterable
 
-from seq2text.tokenizers.base import VocabTokenizer
+from seq2text.tokenizers.base import VocabTokenizer, without_surrogates
 
 
 class CharTokenizer(VocabTokenizer):
@@ -39,6 +39,7 @@ class CharTokenizer(VocabTokenizer):
         return cls(kept, simplified)
 
     def normalize(self, text: str) -> str:
+        text = without_surrogates(text)
         return self._converter.convert(text) if self.simplified else text
 
     def pieces(self, text: str) -> list[str]:

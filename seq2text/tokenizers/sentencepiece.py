@@ -11,7 +11,7 @@ import sentencepiece as spm
 
 from seq2text.atomic import write_bytes_atomic
 from seq2text.errors import Seq2TextError
-from seq2text.tokenizers.base import BOS, EOS, PAD, SEP, SPECIALS, UNK, Tokenizer
+from seq2text.tokenizers.base import BOS, EOS, PAD, SEP, SPECIALS, UNK, Tokenizer, without_surrogates
 
 MODEL_FILE = "spm.model"
 
@@ -65,13 +65,13 @@ class SentencePieceTokenizer(Tokenizer):
 
     def normalize(self, text: str) -> str:
         # SentencePiece marks spaces (and a dummy word-initial space) with U+2581.
-        return self.sp.normalize(text).replace("\u2581", " ").removeprefix(" ")
+        return self.sp.normalize(without_surrogates(text)).replace("\u2581", " ").removeprefix(" ")
 
     def pieces(self, text: str) -> list[str]:
-        return self.sp.encode(text, out_type=str)
+        return self.sp.encode(without_surrogates(text), out_type=str)
 
     def encode(self, text: str) -> list[int]:
-        ids = self.sp.encode(text)
+        ids = self.sp.encode(without_surrogates(text))
         return [self._to_ours[i] for i in ids] if self._to_ours else ids
 
     def pieces_of(self, ids: list[int]) -> list[str]:

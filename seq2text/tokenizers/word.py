@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from seq2text.tokenizers.base import VocabTokenizer
+from seq2text.tokenizers.base import VocabTokenizer, without_surrogates
 
 
 class WordTokenizer(VocabTokenizer):
@@ -21,15 +21,15 @@ class WordTokenizer(VocabTokenizer):
         """Build the vocabulary from ``texts``: words seen ``min_freq`` times, most frequent first."""
         counts = Counter()
         for text in texts:
-            counts.update(text.split())
+            counts.update(without_surrogates(text).split())
         kept = sorted((w for w, n in counts.items() if n >= min_freq), key=lambda w: (-counts[w], w))
         return cls(kept)
 
     def normalize(self, text: str) -> str:
-        return " ".join(text.split())
+        return " ".join(self.pieces(text))
 
     def pieces(self, text: str) -> list[str]:
-        return text.split()
+        return without_surrogates(text).split()
 
     def decode(self, ids: list[int]) -> str:
         return " ".join(self.tokens_of(ids))

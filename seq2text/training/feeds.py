@@ -18,51 +18,31 @@ tensors (:meth:`collate`), computes the summed loss of a batch and its token cou
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
-import numpy as np
 import sacrebleu
 import torch
-import torch.nn.functional as F
 
-from seq2text.data.batching import BucketBatcher, collate_pairs, pad
-from seq2text.decoding import beam_search, greedy_search
+from seq2text.data.batching import BucketBatcher, collate_pairs
+from seq2text.decoding import decode_sources, output_limits
 from seq2text.errors import Seq2TextError
+from seq2text.evaluation.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences,
+                                            score_stream, sequence_batch, sequence_loss, stream_rows,
+                                            summed_cross_entropy, window)
 from seq2text.prepare import Prepared, example_lengths
 from seq2text.recipe import Recipe
-from seq2text.tokenizers import BOS, EOS, PAD
+from seq2text.tokenizers import EOS, PAD
 from seq2text.training.distributed import Process
 
-
-@dataclass
-class Validation:
-    loss: float
-    perplexity: float
-    bleu: Optional[float] = None
-    tokens: int = 0  # the predicted tokens the loss is averaged over
-
-    def as_dict(self) -> dict:
-        scores = {"loss": self.loss, "ppl": self.perplexity}
-        return scores if self.bleu is None else {**scores, "bleu": self.bleu}
-
-
-def _validation(total_loss: float, tokens: int, bleu: Optional[float] = None) -> Validation:
-    mean = total_loss / max(1, tokens)
-    return Validation(mean, math.exp(min(mean, 50.0)), bleu, tokens)
-
-
-def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float) -> torch.Tensor:
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=PAD,
-                           label_smoothing=label_smoothing, reduction="sum")
+SAMPLES = 3  # outputs shown in the training log at each validation
+SAMPLE_TOKENS = 60
 
 
 def pair_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
     """Summed teacher-forced cross-entropy of a :class:`~seq2text.data.batching.PairBatch` and
     its number of target tokens."""
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    return _cross_entropy(logits, batch.tgt_out, label_smoothing), batch.target_tokens
+    return summed_cross_entropy(logits, batch.tgt_out, label_smoothing), batch.target_tokens
 
 
 class _BucketedFeed:
@@ -93,7 +73,7 @@ def aligned_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, in
     logits = model(batch.src, batch.src_mask)
     targets = batch.tgt_out[:, :logits.size(1)].clone()
     targets[targets == EOS] = PAD
-    return _cross_entropy(logits, targets, label_smoothing), int((targets != PAD).sum())
+    return summed_cross_entropy(logits, targets, label_smoothing), int((targets != PAD).sum())
 
 
 class PairFeed(_BucketedFeed):
@@ -109,9 +89,9 @@ class PairFeed(_BucketedFeed):
     loss = staticmethod(pair_loss)
 
     @torch.no_grad()
-    def validate(self, model, split: str, device: torch.device, beam_size: int = 1,
-                 alpha: float = 1.0, batch_size: int = 64) -> Validation:
-        """Loss and perplexity (no smoothing) and cased sacreBLEU of greedy or beam search."""
+    def validate(self, model, split: str, device: torch.device, batch_size: int = 64) -> Validation:
+        """Loss and perplexity (no smoothing) and cased sacreBLEU of greedy search, whose
+        outputs follow the translator's length rule (:func:`~seq2text.decoding.output_limits`)."""
         was_training = model.training
         model.eval()
         dataset = self.data.splits[split].dataset
@@ -121,15 +101,15 @@ class PairFeed(_BucketedFeed):
             batch = collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
             loss, tokens = self.loss(model, batch, 0.0)
             total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
-            state = model.encode(batch.src, batch.src_mask)
-            if beam_size == 1:
-                outputs = greedy_search(model, state, self.max_length)
-            else:
-                outputs = [best[0] for best in beam_search(model, state, beam_size, self.max_length, alpha)]
-            hypotheses += [self.data.tgt.decode(output.tokens) for output in outputs]
+            limits = output_limits(torch.tensor([len(ids) for ids in rows["src_ids"]]), self.max_length)
+            found = decode_sources(model, rows["src_ids"], limits)
+            hypotheses += [self.data.tgt.decode(best[0].tokens) for best in found]
         model.train(was_training)
         bleu = sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]], tokenize=self.bleu_tokenize)
-        return _validation(total_loss, total_tokens, bleu.score)
+        scores = mean_loss(total_loss, total_tokens, bleu.score)
+        scores.samples = tuple(f"{src} => {hyp} (reference: {ref})" for src, hyp, ref in
+                               zip(dataset["src"][:SAMPLES], hypotheses, dataset["tgt"][:SAMPLES]))
+        return scores
 
 
 class AlignedFeed(PairFeed):
@@ -145,49 +125,17 @@ class AlignedFeed(PairFeed):
     loss = staticmethod(aligned_loss)
 
 
-@dataclass
-class TextBatch:
-    """``inputs``/``targets`` ``(B, T)``; ``targets`` is ``inputs`` shifted by one (PAD = ignore)."""
-
-    inputs: torch.Tensor
-    targets: torch.Tensor
-
-    @property
-    def tokens(self) -> int:
-        return int((self.targets != PAD).sum())
-
-
 class SequenceFeed(_BucketedFeed):
     def collate(self, batch: list[int], device: torch.device) -> TextBatch:
-        return self._collate(self.data.splits["train"].dataset[batch]["ids"], device)
+        return sequence_batch(self.data.splits["train"].dataset[batch]["ids"], device)
 
-    @staticmethod
-    def _collate(rows: list[list[int]], device: torch.device) -> TextBatch:
-        return TextBatch(pad([[BOS, *ids] for ids in rows]).to(device), pad([[*ids, EOS] for ids in rows]).to(device))
-
-    @staticmethod
-    def loss(model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
-        logits, _ = model(batch.inputs)
-        return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens
+    loss = staticmethod(sequence_loss)
 
     def validate(self, model, split: str, device: torch.device) -> Validation:
         """Per-token loss and perplexity, ``</s>`` of every sequence counted as a token."""
-        return self.score(model, self.data.splits[split].dataset["ids"], device)
-
-    @classmethod
-    @torch.no_grad()
-    def score(cls, model, ids: list[list[int]], device: torch.device, batch_size: int = 64) -> Validation:
-        """Loss and perplexity of token sequences ``ids``, each read from ``<s>`` to ``</s>``."""
-        was_training = model.training
-        model.eval()
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        total_loss, total_tokens = 0.0, 0
-        for start in range(0, len(order), batch_size):
-            batch = cls._collate([ids[i] for i in order[start:start + batch_size]], device)
-            loss, tokens = cls.loss(model, batch, 0.0)
-            total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
-        model.train(was_training)
-        return _validation(total_loss, total_tokens)
+        scores = score_sequences(model, self.data.splits[split].dataset["ids"], device)
+        scores.samples = lm_samples(model, self.data.src, device, stream=False)
+        return scores
 
 
 class StreamFeed:
@@ -204,7 +152,7 @@ class StreamFeed:
         return list(range(0, self.train.size(1) - 1, self.bptt))
 
     def collate(self, start: int, device: torch.device) -> TextBatch:
-        return _window(self.train, start, self.bptt, device)
+        return window(self.train, start, self.bptt, device)
 
     def start_epoch(self) -> None:
         self.hidden = None
@@ -219,49 +167,26 @@ class StreamFeed:
         self.hidden = None if not hidden else tuple(hidden) if len(hidden) == 2 else hidden[0]
 
     def loss(self, model, batch: TextBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
-        loss, tokens, self.hidden = _carried_loss(model, batch, self.hidden, label_smoothing)
+        loss, tokens, self.hidden = carried_loss(model, batch, self.hidden, label_smoothing)
         return loss, tokens
 
     def validate(self, model, split: str, device: torch.device) -> Validation:
         """Perplexity of the split read as 10 streams with the state carried throughout."""
-        return self.score(model, self.data.splits[split].dataset["ids"], device, self.bptt)
-
-    @staticmethod
-    @torch.no_grad()
-    def score(model, ids: list[list[int]], device: torch.device, bptt: int, rows: int = 10) -> Validation:
-        """Loss and perplexity of the lines ``ids`` read as one text (each line ends with
-        ``</s>``) in ``rows`` parallel streams, windows of ``bptt`` tokens, state carried."""
-        was_training = model.training
-        model.eval()
-        stream, hidden = stream_rows(ids, rows), None
-        total_loss, total_tokens = 0.0, 0
-        for start in range(0, stream.size(1) - 1, bptt):
-            loss, tokens, hidden = _carried_loss(model, _window(stream, start, bptt, device), hidden, 0.0)
-            total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
-        model.train(was_training)
-        return _validation(total_loss, total_tokens)
+        scores = score_stream(model, self.data.splits[split].dataset["ids"], device, self.bptt)
+        scores.samples = lm_samples(model, self.data.src, device, stream=True)
+        return scores
 
 
-def stream_rows(lines: list[list[int]], rows: int) -> torch.Tensor:
-    """Token lines as one stream ``(rows, length)``: every line followed by ``</s>``, the stream
-    cut into ``rows`` equal rows (the remainder dropped)."""
-    ids = np.fromiter((token for line in lines for token in [*line, EOS]), dtype=np.int64)
-    length = len(ids) // rows
-    return torch.from_numpy(ids[:rows * length].reshape(rows, length))
+def lm_samples(model, tokenizer, device: torch.device, stream: bool) -> tuple[str, ...]:
+    """A few short texts sampled from ``<s>`` with a seed of their own (the training RNG is left
+    alone, so that a resumed run stays exact); line ends shown as `` / ``."""
+    from seq2text.generation.text import TextWriter
 
-
-def _window(stream: torch.Tensor, start: int, bptt: int, device: torch.device) -> TextBatch:
-    """The window of ``stream`` from ``start``: up to ``bptt`` inputs and their next tokens."""
-    end = min(start + bptt, stream.size(1) - 1)
-    return TextBatch(stream[:, start:end].to(device), stream[:, start + 1:end + 1].to(device))
-
-
-def _carried_loss(model, batch: TextBatch, hidden, label_smoothing: float):
-    """Summed loss and tokens of one window read from ``hidden``, and the state to carry on
-    (detached: back-propagation stops at the window's start)."""
-    logits, hidden = model(batch.inputs, hidden)
-    hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
-    return _cross_entropy(logits, batch.targets, label_smoothing), batch.tokens, hidden
+    was_training = model.training
+    model.eval()
+    passages = TextWriter(model, tokenizer, stream).text("", SAMPLE_TOKENS, SAMPLES, seed=0)
+    model.train(was_training)
+    return tuple(passage.text.strip().replace("\n", " / ") for passage in passages)
 
 
 def make_feed(recipe: Recipe, data: Prepared, process: Process = Process()):

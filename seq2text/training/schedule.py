@@ -25,15 +25,14 @@ def score(validation: dict, metric: str) -> float:
     return validation["bleu"] if metric == "bleu" else -validation["ppl"]
 
 
-def after_validation(config: TrainingConfig, history: list[dict], state: dict) -> bool:
-    """Update plateau and early-stopping counters after a validation; True means stop training.
-
-    ``state`` holds ``plateau_scale`` and ``bad_validations`` (validations since the best score).
-    """
-    scores = [score(h, config.metric) for h in history]
+def after_validation(config: TrainingConfig, state) -> bool:
+    """Update the plateau and early-stopping counters of ``state`` (a
+    :class:`~seq2text.training.checkpoint.TrainerState`: ``plateau_scale``, and
+    ``bad_validations`` since the best score) after the validation last added to its
+    ``history``; True means stop training."""
+    scores = [score(h, config.metric) for h in state.history]
     improved = len(scores) == 1 or scores[-1] > max(scores[:-1])
-    state["bad_validations"] = 0 if improved else state.get("bad_validations", 0) + 1
-    if config.schedule == "plateau" and state["bad_validations"] and \
-            state["bad_validations"] % config.patience == 0:
-        state["plateau_scale"] = state.get("plateau_scale", 1.0) * config.lr_decay
-    return config.early_stopping is not None and state["bad_validations"] >= config.early_stopping
+    state.bad_validations = 0 if improved else state.bad_validations + 1
+    if config.schedule == "plateau" and state.bad_validations and state.bad_validations % config.patience == 0:
+        state.plateau_scale *= config.lr_decay
+    return config.early_stopping is not None and state.bad_validations >= config.early_stopping

@@ -4,18 +4,25 @@ Per step: a batch from the task's feed (:mod:`seq2text.training.feeds`: length-b
 or sequences, or windows of a text stream), cross-entropy with label smoothing averaged over
 target tokens, Adam or SGD, gradient clipping.  Every ``training.validate_every`` steps
 (default: at the end of each epoch) the model is scored on the validation split (loss,
-perplexity, and greedy BLEU for translation) and a checkpoint is written.
+perplexity, and greedy BLEU for translation) and a checkpoint is written; every
+``training.checkpoint_every`` steps a checkpoint is written without validating.
 
 The batch order is a pure function of ``(seed, epoch)`` and the RNG state is saved, so resuming
-from a checkpoint replays exactly what an uninterrupted run would have done.
+from a checkpoint replays exactly what an uninterrupted run would have done.  Ctrl-C writes a
+checkpoint at the last finished step; a non-finite loss stops training before it can spoil
+the weights, the checkpoints written so far untouched.
+
+``train.log`` in the run folder reads like a log: when the run started, its parameter count,
+every validation with its scores, duration and a few sample outputs.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import math
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,19 +35,23 @@ from seq2text.errors import Seq2TextError
 from seq2text.models import build_model
 from seq2text.plots import plot_learning_curves
 from seq2text.prepare import Prepared, prepare
-from seq2text.recipe import Recipe, TrainingConfig
+from seq2text.recipe import Recipe, TrainingConfig, load_recipe
 from seq2text.training import distributed
-from seq2text.training.checkpoint import (latest_checkpoint, load_trainer_state, load_weights,
-                                          save_checkpoint)
+from seq2text.training.checkpoint import (TrainerState, all_finite, average_checkpoints, check_optimizer_state,
+                                          checkpoint_name, keep_best, latest_checkpoint, load_resume_state,
+                                          load_weights, save_checkpoint)
 from seq2text.training.feeds import make_feed, pair_loss
-from seq2text.training.schedule import after_validation, learning_rate, score
+from seq2text.training.schedule import after_validation, learning_rate
 
 AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+# What a resumed run may change: none of it alters the weights' shapes or the batches seen so far.
+RESUMABLE = ("training.epochs", "training.learning_rate", "training.min_learning_rate", "training.validate_every",
+             "training.checkpoint_every", "training.keep_checkpoints", "training.average_checkpoints",
+             "training.early_stopping", "training.patience", "training.clip_grad_norm", "decoding.")
 
 
-def say(line: str) -> None:
-    """A report line on stderr that does not break the progress bar."""
-    tqdm.write(line, file=sys.stderr)
+class NonFiniteLoss(Seq2TextError):
+    """The training loss became NaN or infinite."""
 
 
 class MixedPrecision:
@@ -58,11 +69,15 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: 
                ) -> tuple[float, int, float]:
     """One optimizer step on ``batch`` with ``loss_fn(model, batch, label_smoothing) -> (summed
     loss, tokens)``: returns the summed loss, this process's target tokens and the target tokens
-    of the global batch (all processes)."""
+    of the global batch (all processes).  A non-finite loss raises :class:`NonFiniteLoss`
+    before the weights are touched."""
     for group in optimizer.param_groups:
         group["lr"] = rate
     with precision.autocast:
         loss, tokens = loss_fn(model, batch, config.label_smoothing)
+    value = loss.item()
+    if not math.isfinite(value):
+        raise NonFiniteLoss(f"the training loss is {value}")
     # Normalise by the global token count: DDP's gradient mean then equals the gradient of one
     # process over the whole global batch.
     total_tokens = process.sum(tokens)
@@ -73,7 +88,7 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: 
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
     precision.scaler.step(optimizer)
     precision.scaler.update()
-    return loss.item(), tokens, total_tokens
+    return value, tokens, total_tokens
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
@@ -82,13 +97,37 @@ def make_optimizer(model: torch.nn.Module, config: TrainingConfig) -> torch.opti
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate)
 
 
+def run_folder(recipe_name: str, output_dir: Path | None) -> Path:
+    return Path(output_dir or Path("runs") / recipe_name)
+
+
+def resume_recipe(run_dir: Path, overrides: list[str], data_root: str | Path | None) -> tuple[Recipe, list[str]]:
+    """The recipe a run was trained with (saved in its latest checkpoint), with the ``--set``
+    overrides a resume may apply (:data:`RESUMABLE`); returns it and what to tell the user."""
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise Seq2TextError(f"{run_dir}: no checkpoint to resume from")
+    for item in overrides:
+        key = item.partition("=")[0].strip()
+        if not any(key == allowed or (allowed.endswith(".") and key.startswith(allowed)) for allowed in RESUMABLE):
+            raise Seq2TextError(f"--set {key}: cannot change on --resume (the checkpoint was trained with it); "
+                                f"a resume may change {', '.join(k.rstrip('.') for k in RESUMABLE)}")
+    recipe = load_recipe(checkpoint / "recipe.yaml", overrides, data_root)
+    notes = [f"resuming with the recipe saved in {checkpoint / 'recipe.yaml'}"]
+    notes += [f"--set {item} applied to the resumed run" for item in overrides]
+    return recipe, notes
+
+
 def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
-          device: str = "cpu") -> dict:
-    """Train ``recipe`` into ``output_dir`` (default ``runs/<name>``); returns the last metrics."""
+          device: str = "cpu", notes: list[str] = ()) -> dict:
+    """Train ``recipe`` into ``output_dir`` (default ``runs/<name>``); returns the last metrics.
+
+    With ``resume`` the run continues from its latest checkpoint (``recipe`` should then come
+    from :func:`resume_recipe`); ``notes`` are printed first."""
     if recipe.data.valid is None and not recipe.data.valid_fraction:
         raise Seq2TextError(f"{recipe.path}: data.valid: training needs a validation set, a file or "
                             f"data.valid_fraction (for checkpoint selection and schedules)")
-    run_dir = Path(output_dir or Path("runs") / recipe.name)
+    run_dir = run_folder(recipe.name, output_dir)
     checkpoint = latest_checkpoint(run_dir) if resume else None
     if resume and checkpoint is None:
         raise Seq2TextError(f"{run_dir}: no checkpoint to resume from")
@@ -104,143 +143,180 @@ def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
     device = process.device if process.world_size > 1 else device
     torch.manual_seed(recipe.seed + process.rank)
     try:
-        return _train(recipe, run_dir, checkpoint, device, process)
+        return Trainer(recipe, run_dir, device, process, list(notes)).run(checkpoint)
     finally:
         distributed.stop(process)
 
 
-def _train(recipe: Recipe, run_dir: Path, checkpoint: Path | None, device: torch.device,
-           process: distributed.Process) -> dict:
-    # The run keeps its own copy of the tokenizers: those `seq2text prepare` saved, or new ones.
-    vocab_dir, prepared = run_dir / "tokenizer", Path("vocab") / recipe.name
-    if process.is_main and not vocab_dir.exists() and prepared.is_dir():
-        shutil.copytree(prepared, vocab_dir)
-    # Rank 0 trains the tokenizer (if needed) before the other ranks read it.
-    if not process.is_main:
-        torch.distributed.barrier()
-    data = prepare(recipe, vocab_dir, reuse=True)
-    if process.is_main and process.world_size > 1:
-        torch.distributed.barrier()
-    report = say if process.is_main else (lambda line: None)
-    for line in data.report:
-        report(line)
+class Trainer:
+    """One training run: the model, its optimizer and feed, the :class:`TrainerState`, and the
+    run folder it checkpoints and logs into."""
 
-    model = build_model(recipe, data.src.vocab_size, data.tgt.vocab_size).to(device)
-    feed = make_feed(recipe, data, process)
-    config = recipe.training
-    optimizer = make_optimizer(model, config)
-    state = {"step": 0, "epoch": 0, "batch": 0, "history": [], "plateau_scale": 1.0, "bad_validations": 0}
-    precision = MixedPrecision(config.precision, device)
-    if checkpoint:
-        load_weights(checkpoint, model)
-        saved = load_trainer_state(checkpoint)
+    def __init__(self, recipe: Recipe, run_dir: Path, device: torch.device, process: distributed.Process,
+                 notes: list[str]):
+        self.recipe, self.run_dir, self.device, self.process = recipe, run_dir, device, process
+        self.config = recipe.training
+        self.started = time.time()
+        for line in notes:
+            self.log(line)
+        # The run keeps its tokenizers in its own folder: those `seq2text prepare` saved there,
+        # or new ones.  Rank 0 trains them (if needed) before the other ranks read them.
+        if not process.is_main:
+            torch.distributed.barrier()
+        self.data: Prepared = prepare(recipe, run_dir / "tokenizer", reuse=True)
+        if process.is_main and process.world_size > 1:
+            torch.distributed.barrier()
+        for line in self.data.report:
+            self.log(line)
+        self.model = build_model(recipe, self.data.src.vocab_size, self.data.tgt.vocab_size).to(device)
+        self.feed = make_feed(recipe, self.data, process)
+        self.optimizer = make_optimizer(self.model, self.config)
+        self.precision = MixedPrecision(self.config.precision, device)
+        self.state = TrainerState()
+        self.losses = [0.0, 0]  # summed training loss and tokens since the last validation
+
+    def log(self, line: str) -> None:
+        """A line on stderr (not breaking the progress bar) and, with its time, in ``train.log``."""
+        if not self.process.is_main:
+            return
+        tqdm.write(line, file=sys.stderr)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with (self.run_dir / "train.log").open("a", encoding="utf-8") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}\n")
+
+    def run(self, checkpoint: Path | None) -> dict:
+        parameters = sum(p.numel() for p in self.model.parameters())
+        self.log(f"{self.recipe.name}: {type(self.model).__name__} with {parameters:,} parameters on {self.device}, "
+                 f"{self.config.epochs} epochs, {self.config.optimizer} at {self.config.learning_rate:g}")
+        if checkpoint:
+            self._resume(checkpoint)
+        trained = DistributedDataParallel(self.model) if self.process.world_size > 1 else self.model
+        self.model.train()
         try:
-            optimizer.load_state_dict(saved.pop("optimizer"))
-            rng = saved.pop("rng")
-            if len(rng) != process.world_size:
-                raise Seq2TextError(f"{checkpoint}: saved by {len(rng)} processes, resumed by {process.world_size}")
-            torch.set_rng_state(rng[process.rank])
-            precision.scaler.load_state_dict(saved.pop("scaler", {}))  # absent before fp16 support
-            feed.load_state_dict(saved.pop("feed", {}), device)
-        except (KeyError, ValueError, RuntimeError) as err:
+            self._epochs(trained)
+        except KeyboardInterrupt:
+            folder = self._save(validated=False)
+            self.log(f"interrupted at step {self.state.step}: saved {folder}; continue with "
+                     f"`seq2text train {self.recipe.path} --resume --output-dir {self.run_dir}`")
+            raise
+        except NonFiniteLoss as err:
+            last = latest_checkpoint(self.run_dir)
+            kept = f"the last good checkpoint is {last}" if last else "no checkpoint was written"
+            raise Seq2TextError(f"step {self.state.step + 1}: {err}; training stopped, {kept} (try a lower "
+                                f"training.learning_rate or training.clip_grad_norm)") from None
+        if self.process.is_main and self.config.average_checkpoints:
+            folder = average_checkpoints(self.run_dir, self.state.history, self.config.average_checkpoints,
+                                         self.config.metric, self.model)
+            scores = self.feed.validate(self.model, "valid", self.device)
+            self.log(f"averaged the best {self.config.average_checkpoints} checkpoints into {folder}: "
+                     f"{_scores_text(scores.as_dict())}")
+        self.log(f"done in {_duration(time.time() - self.started)}")
+        return self.state.history[-1] if self.state.history else {}
+
+    def _resume(self, checkpoint: Path) -> None:
+        load_weights(checkpoint, self.model)
+        self.state, saved = load_resume_state(checkpoint)
+        where = checkpoint / "trainer.json"
+        check_optimizer_state(saved["optimizer"], self.optimizer, where)
+        rng = saved["rng"]
+        if not isinstance(rng, list) or not all(isinstance(r, torch.Tensor) and r.dtype == torch.uint8 for r in rng):
+            raise Seq2TextError(f"{where}: cannot resume: the RNG state is not a list of byte tensors")
+        if len(rng) != self.process.world_size:
+            raise Seq2TextError(f"{checkpoint}: saved by {len(rng)} processes, resumed by {self.process.world_size}")
+        try:
+            self.optimizer.load_state_dict(saved["optimizer"])
+            torch.set_rng_state(rng[self.process.rank])
+            self.precision.scaler.load_state_dict(saved["scaler"] or {})  # absent before fp16 support
+            self.feed.load_state_dict(saved["feed"] or {}, self.device)
+        except (KeyError, ValueError, RuntimeError, TypeError) as err:
             raise Seq2TextError(f"{checkpoint}: cannot resume from this checkpoint ({err})") from None
-        state = saved
-        report(f"resumed from {checkpoint} (step {state['step']})")
-    trained = DistributedDataParallel(model) if process.world_size > 1 else model
+        self.log(f"resumed from {checkpoint} (step {self.state.step}, epoch {self.state.epoch + 1})")
 
-    model.train()
-    stop = False
-    for epoch in range(state["epoch"], config.epochs):
-        batches = feed.batches(epoch)
-        if state["batch"] == 0:
-            feed.start_epoch()
-        every = config.validate_every or len(batches)
-        progress = tqdm(total=len(batches), initial=state["batch"], desc=f"epoch {epoch + 1}",
-                        unit="batch", dynamic_ncols=True, disable=not process.is_main)
-        started, tokens_seen = time.perf_counter(), 0
-        for index in range(state["batch"], len(batches)):
-            batch = feed.collate(batches[index], device)
-            rate = learning_rate(config, state["step"] + 1, epoch, state["plateau_scale"])
-            loss, tokens, total_tokens = train_step(trained, optimizer, batch, config, rate, precision, process,
-                                                    feed.loss)
-            state["step"] += 1
-            state["batch"], state["lr"] = index + 1, rate
-            tokens_seen += total_tokens
-            progress.update(1)
-            progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
-                                 tok_s=f"{tokens_seen / (time.perf_counter() - started):.0f}")
-            if state["batch"] % every == 0 or state["batch"] == len(batches):
-                if state["batch"] == len(batches):
-                    state["epoch"], state["batch"] = epoch + 1, 0
-                stop = _validate_and_save(recipe, model, optimizer, precision, feed, data, state, run_dir,
-                                          device, process)
-                report(json.dumps(state["history"][-1]))
-                if stop:
-                    report(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
-                    break
-        progress.close()
-        state["batch"] = 0
-        if stop:
-            break
-    if process.is_main and config.average_checkpoints:
-        folder = average_checkpoints(run_dir, state["history"], config.average_checkpoints, config.metric, model)
-        scores = feed.validate(model, "valid", device)
-        report(f"averaged the best {config.average_checkpoints} checkpoints into {folder}: "
-               f"{json.dumps(scores.as_dict())}")
-    return state["history"][-1] if state["history"] else {}
+    def _epochs(self, trained: torch.nn.Module) -> None:
+        state, config = self.state, self.config
+        for epoch in range(state.epoch, config.epochs):
+            batches = self.feed.batches(epoch)
+            if state.batch == 0:
+                self.feed.start_epoch()
+            every = config.validate_every or len(batches)
+            progress = tqdm(total=len(batches), initial=state.batch, desc=f"epoch {epoch + 1}/{config.epochs}",
+                            unit="batch", dynamic_ncols=True, disable=not self.process.is_main, file=sys.stderr)
+            started, tokens_seen = time.perf_counter(), 0
+            for index in range(state.batch, len(batches)):
+                batch = self.feed.collate(batches[index], self.device)
+                rate = learning_rate(config, state.step + 1, epoch, state.plateau_scale)
+                loss, tokens, total_tokens = train_step(trained, self.optimizer, batch, config, rate, self.precision,
+                                                        self.process, self.feed.loss)
+                state.step, state.batch, state.lr = state.step + 1, index + 1, rate
+                self.losses = [self.losses[0] + loss, self.losses[1] + tokens]
+                tokens_seen += total_tokens
+                progress.update(1)
+                progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
+                                     tok_s=f"{tokens_seen / (time.perf_counter() - started):.0f}")
+                last = state.batch == len(batches)
+                if state.batch % every == 0 or last:
+                    if last:
+                        state.epoch, state.batch = epoch + 1, 0
+                    if self._validate(epoch + 1):
+                        self.log(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
+                        progress.close()
+                        return
+                elif config.checkpoint_every and state.step % config.checkpoint_every == 0:
+                    self._save(validated=False)
+            progress.close()
+            state.batch = 0
 
+    def _validate(self, epoch: int) -> bool:
+        """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
+        started = time.perf_counter()
+        scores = self.feed.validate(self.model, "valid", self.device)
+        train_loss = self.losses[0] / max(1, self.losses[1])
+        self.losses = [0.0, 0]
+        entry = {"step": self.state.step, "epoch": epoch, "lr": self.state.lr, "train_loss": train_loss,
+                 **scores.as_dict()}
+        self.state.history.append(entry)
+        stop = after_validation(self.config, self.state)
+        if not all_finite(self.model) or not all(math.isfinite(v) for v in scores.as_dict().values()):
+            raise NonFiniteLoss(f"validation gave {_scores_text(scores.as_dict())}")
+        folder = self._save(validated=True)
+        if self.process.is_main:
+            write_text_atomic(self.run_dir / "history.json", json.dumps(self.state.history, indent=1))
+            plot_learning_curves(self.state.history, self.run_dir / "learning_curves.png")
+            self.log(f"epoch {epoch} step {self.state.step}: {_scores_text(entry)} "
+                     f"(validated in {time.perf_counter() - started:.1f} s, {_duration(time.time() - self.started)} "
+                     f"since the start) -> {folder.name}")
+            for sample in scores.samples:
+                self.log(f"  sample: {sample}")
+        return stop
 
-def _validate_and_save(recipe: Recipe, model: torch.nn.Module, optimizer, precision: MixedPrecision, feed,
-                       data: Prepared, state: dict, run_dir: Path, device: torch.device,
-                       process: distributed.Process) -> bool:
-    """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
-    scores = feed.validate(model, "valid", device)
-    state["history"].append({"step": state["step"], "epoch": state["epoch"], "lr": state["lr"],
-                             **scores.as_dict()})
-    stop = after_validation(recipe.training, state["history"], state)
-    rng = process.gather_rng()
-    if process.is_main:
-        trainer_state = {**state, "optimizer": optimizer.state_dict(), "rng": rng,
-                         "scaler": precision.scaler.state_dict(), "feed": feed.state_dict()}
-        folder = run_dir / "checkpoints" / f"step-{state['step']:07d}"
-        save_checkpoint(folder, model, trainer_state, recipe.to_yaml(), data.vocab_dir)
-        _keep_best(run_dir / "checkpoints", state["history"], recipe.training.keep_checkpoints,
-                   recipe.training.metric, folder.name)
-        write_text_atomic(run_dir / "history.json", json.dumps(state["history"], indent=1))
-        with (run_dir / "train.log").open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(state["history"][-1]) + "\n")
-        plot_learning_curves(state["history"], run_dir / "learning_curves.png")
-    return stop
-
-
-def _keep_best(folder: Path, history: list[dict], keep: int, metric: str, latest: str) -> None:
-    """Delete all but the ``keep`` best checkpoints by ``metric`` (the latest always stays)."""
-    wanted = {f"step-{h['step']:07d}" for h in best_validations(history, keep, metric)} | {latest}
-    for path in folder.glob("step-*"):
-        if path.name not in wanted:
-            shutil.rmtree(path, ignore_errors=True)
+    def _save(self, validated: bool) -> Path:
+        """Checkpoint the run where it stands (rank 0 writes; every rank gathers the RNG)."""
+        rng = self.process.gather_rng()
+        folder = self.run_dir / "checkpoints" / checkpoint_name(self.state.step)
+        if not self.process.is_main:
+            return folder
+        extra = {**asdict(self.state), "optimizer": self.optimizer.state_dict(), "rng": rng,
+                 "scaler": self.precision.scaler.state_dict(), "feed": self.feed.state_dict()}
+        save_checkpoint(folder, self.model, extra, self.recipe.to_yaml(), self.data.vocab_dir)
+        keep_best(self.run_dir / "checkpoints", self.state.history, self.config.keep_checkpoints, self.config.metric,
+                  folder.name)
+        if not validated:
+            self.log(f"checkpoint at step {self.state.step} -> {folder}")
+        return folder
 
 
-def best_validations(history: list[dict], count: int, metric: str) -> list[dict]:
-    """The ``count`` best validations under ``metric``."""
-    return sorted(history, key=lambda h: -score(h, metric))[:count]
+def _scores_text(scores: dict) -> str:
+    """``loss 4.123  ppl 61.8  bleu 12.34``: four significant figures at most."""
+    shown = {"loss": "valid loss", "ppl": "ppl", "bleu": "BLEU", "train_loss": "train loss", "lr": "lr"}
+    parts = []
+    for key, label in shown.items():
+        if key in scores:
+            value = scores[key]
+            parts.append(f"{label} {value:.2e}" if key == "lr" else f"{label} {value:.4g}")
+    return ", ".join(parts)
 
 
-def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: str,
-                        model: torch.nn.Module) -> Path:
-    """Average the weights of the best ``count`` checkpoints into ``run_dir/averaged``.
-
-    ``model`` ends up holding the averaged weights.
-    """
-    folders = [run_dir / "checkpoints" / f"step-{h['step']:07d}" for h in best_validations(history, count, metric)]
-    total = None
-    for folder in folders:
-        load_weights(folder, model)
-        weights = {k: v.detach().double().clone() for k, v in model.state_dict().items()}
-        total = weights if total is None else {k: total[k] + weights[k] for k in total}
-    model.load_state_dict({k: (v / len(folders)).to(model.state_dict()[k].dtype) for k, v in total.items()})
-    best = folders[0]
-    target = run_dir / "averaged"
-    save_checkpoint(target, model, {"averaged": [f.name for f in folders]},
-                    (best / "recipe.yaml").read_text(encoding="utf-8"), best / "tokenizer", pointer=False)
-    return target
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"

@@ -13,7 +13,7 @@ from typing import Iterable, Optional, Sequence
 
 import torch
 
-from seq2text.data.tang import is_han
+from seq2text.verse.forms import is_han
 from seq2text.decoding.processors import NEG_INF, relax
 from seq2text.tokenizers import EOS
 from seq2text.tokenizers.base import VocabTokenizer
@@ -70,13 +70,11 @@ class VerseRules(CharRules):
         if len(text) >= form.length:
             only[EOS] = True
             return only
+        fixed = form.fixed(len(text), acrostic)
+        if fixed is not None:
+            only[self.index[fixed]] = True
+            return only
         line, place = form.slot(len(text))
-        if place == form.chars:
-            only[self.index[form.mark(line)]] = True
-            return only
-        if acrostic and place == 0:
-            only[self.index[acrostic[line]]] = True
-            return only
         lines = [text[i:i + form.chars] for i in range(0, len(text), form.chars + 1)]
         rules = []  # weakest last: dropped first when nothing is left
         if self.tone_rules and (place in key_places(form) or place == form.chars - 1):

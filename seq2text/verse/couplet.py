@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 import torch
 
-from seq2text.data.tang import is_han
+from seq2text.verse.forms import is_han
 from seq2text.decoding.processors import relax
 from seq2text.tokenizers import EOS
 from seq2text.tokenizers.base import VocabTokenizer

@@ -1,14 +1,62 @@
-"""The poem forms ``seq2text generate`` writes, by English or Chinese name."""
+"""Poem forms: the shapes ``seq2text generate`` writes (by English or Chinese name), the
+labels language models read before a poem, and how a text splits into lines and forms.
+
+A regulated form has 4 (绝句) or 8 (律诗) lines of 5 or 7 Han characters, ``，`` after odd
+lines and ``。`` after even ones.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
-from seq2text.data.tang import FORM_LABELS, LABEL_END
 from seq2text.errors import Seq2TextError
 
 COMMA, STOP = "，", "。"
+PUNCTUATION = "，。？！；：、"
+CLAUSE_END = re.compile(f"[{PUNCTUATION}]")
+
+
+def is_han(char: str) -> bool:
+    """True for CJK unified ideographs (all extensions) and compatibility ideographs."""
+    code = ord(char)
+    return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF)
+
+
+# Language models read every poem after its form's label and LABEL_END, so that generation can
+# ask for a form by starting with its label.
+FORM_LABELS = {"wuyan-jueju": "五绝", "qiyan-jueju": "七绝", "wuyan-lushi": "五律", "qiyan-lushi": "七律",
+               "free": "古诗"}
+LABEL_END = "|"
+
+
+def labelled(text: str, form: str) -> str:
+    """``text`` after its form label, as language models read it: ``七绝|...``."""
+    return f"{FORM_LABELS[form]}{LABEL_END}{text}"
+
+
+def unlabelled(text: str) -> str:
+    """The poem of a language model's ``七绝|...`` text, without its label."""
+    return text.split(LABEL_END, 1)[-1]
+
+
+def verse_lines(text: str) -> list[str]:
+    """The lines (clauses) of a poem, without punctuation."""
+    return [line for line in CLAUSE_END.split(text) if line]
+
+
+def poem_form(text: str) -> str:
+    """``wuyan-jueju``/``qiyan-jueju``/``wuyan-lushi``/``qiyan-lushi`` or ``free``.
+
+    Regulated forms need 4 or 8 lines of 5 or 7 characters, alternating ， and 。.
+    """
+    lines = verse_lines(text)
+    marks = "".join(c for c in text if c in PUNCTUATION)
+    if len({len(line) for line in lines}) != 1 or marks != "，。" * (len(lines) // 2):
+        return "free"
+    shape = (len(lines[0]), len(lines))
+    return next((form.name for form in FORMS.values() if (form.chars, form.lines) == shape), "free")
 
 
 @dataclass(frozen=True)
@@ -40,6 +88,15 @@ class Form:
 
     def mark(self, line: int) -> str:
         return COMMA if line % 2 == 0 else STOP
+
+    def fixed(self, position: int, acrostic: Optional[str] = None) -> Optional[str]:
+        """The character the form (with an ``acrostic``, one character per line) puts at a
+        0-based position of a regulated poem: the punctuation mark after a line, the acrostic
+        character at a line's start; None where the poet chooses."""
+        line, place = self.slot(position)
+        if place == self.chars:
+            return self.mark(line)
+        return acrostic[line] if acrostic and place == 0 else None
 
 
 FORMS = {name: Form(name, chars, lines) for name, chars, lines in (

@@ -1,8 +1,8 @@
 """Rhyme groups of characters: the classical 平水韵 table, or modern readings from pypinyin.
 
 Regulated verse rhymes on level-tone groups, so only those are kept: the 上平 and 下平 groups
-of ``pingshuiyun.txt`` (two lines per group, its name then its characters; ``X[word]`` marks a
-reading of X, which the brackets only annotate), or, without the table, the modern final of each
+of ``pingshuiyun.txt`` (two lines per group, its name then its characters; ``X[word]`` and
+``X<word>`` mark a reading of X, which the brackets only annotate), or, without the table, the modern final of each
 first- or second-tone reading (``ong``, ``ian`` ...).
 """
 
@@ -20,7 +20,7 @@ LEVEL_GROUPS = ("上平", "下平")
 SAME_RHYME = {"iu": "ou", "iou": "ou", "ui": "ei", "uei": "ei", "un": "en", "uen": "en", "in": "en", "vn": "en",
               "ing": "eng", "ie": "e", "ue": "e", "ve": "e", "uo": "o", "iong": "ong"}
 RHYMES = {"a", "o", "e", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong", "er"}
-ANNOTATION = re.compile(r"\[[^\]]*\]")
+ANNOTATION = re.compile(r"\[[^\]]*\]|<[^>]*>")
 
 
 class RhymeTable:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from seq2text.data.tang import is_han
+from seq2text.verse.forms import is_han
 from seq2text.verse.forms import Form
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.tones import PING, ZE, ToneTable

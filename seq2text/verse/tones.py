@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from seq2text.atomic import write_text_atomic
+from seq2text.errors import Seq2TextError
 
 PING, ZE = "平", "仄"
 CONFIDENT = 0.8
@@ -51,5 +52,16 @@ class ToneTable:
         write_text_atomic(path, json.dumps(self.counts, ensure_ascii=False, sort_keys=True))
 
     @classmethod
-    def load(cls, path: Path) -> "ToneTable":
-        return cls({char: tuple(pair) for char, pair in json.loads(Path(path).read_text(encoding="utf-8")).items()})
+    def from_json(cls, data: Any, where: Path) -> "ToneTable":
+        """The table saved by :meth:`save` and read back as ``data``; a one-line error naming
+        ``where`` if it is not a mapping of single characters to two counts."""
+        if not isinstance(data, dict):
+            raise Seq2TextError(f"{where}: expected a JSON object of character -> [level, oblique] counts")
+        counts = {}
+        for char, pair in data.items():
+            if len(char) != 1 or not isinstance(pair, list) or len(pair) != 2 or not all(
+                    type(n) is int and n >= 0 for n in pair):
+                raise Seq2TextError(f"{where}: entry {char[:10]!r}: expected one character -> "
+                                    f"[level, oblique] counts, got {str(pair)[:40]}")
+            counts[char] = (pair[0], pair[1])
+        return cls(counts)

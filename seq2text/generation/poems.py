@@ -1,0 +1,99 @@
+"""Poems from a character language model trained on Tang poems.
+
+The model writes after the form's label (``七绝|``); for the four regulated forms
+:class:`~seq2text.verse.constraints.VerseRules` fixes the shape (lines, length, ，and 。) and,
+unless switched off, the rhyme and tone rules.  Every poem comes back with the checks of
+:func:`~seq2text.verse.rules.check_poem`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+
+from seq2text.decoding import beam_search, sample
+from seq2text.errors import Seq2TextError
+from seq2text.models.lm import RNNLM
+from seq2text.tokenizers import BOS
+from seq2text.tokenizers.base import VocabTokenizer
+from seq2text.verse.constraints import VerseRules
+from seq2text.verse.forms import Form, get_form, is_han
+from seq2text.verse.rhymes import RhymeTable
+from seq2text.verse.rules import check_poem
+from seq2text.verse.tones import ToneTable
+
+FREE_LENGTH = 96
+
+
+@dataclass
+class Poem:
+    text: str
+    form: str
+    log_prob: float
+    seed: Optional[int]
+    checks: dict[str, bool]
+
+    def lines(self) -> list[str]:
+        """The poem cut after every 。 (one couplet per line), for printing."""
+        return [part + "。" for part in self.text.split("。") if part] or [self.text]
+
+
+class PoemWriter:
+    """A Tang poetry language model with the tone and rhyme tables its rules read."""
+
+    def __init__(self, model: RNNLM, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable):
+        self.model, self.tokenizer, self.tones, self.rhymes = model, tokenizer, tones, rhymes
+
+    def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
+              prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
+              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1) -> list[Poem]:
+        """``count`` poems of ``form`` (see :meth:`seq2text.generator.Generator.poems`)."""
+        shape = get_form(form)
+        prompt = self._check_request(shape, acrostic, prompt or "")
+        start = [BOS, *self.tokenizer.encode(shape.label + prompt)]
+        inputs = 1 if beam_size > 1 else count  # sampled poems are separate inputs
+        processors, limit = [], FREE_LENGTH - len(prompt)
+        if shape.regulated:
+            processors = [VerseRules(shape, self.tokenizer, self.tones, self.rhymes, [prompt] * inputs,
+                                     [acrostic] * inputs, rhyme, tones)]
+            limit = shape.length - len(prompt)
+        if beam_size > 1:
+            last, state = self.model.start([start])
+            found = beam_search(self.model, state, beam_size, limit, alpha=0.0, nbest=min(count, beam_size),
+                                processors=processors, start=last)[0]
+        else:
+            seed = random.randrange(2**31) if seed is None else seed
+            last, state = self.model.start([start] * count)
+            rng = torch.Generator(device=state.device).manual_seed(seed)
+            found = sample(self.model, state, limit, temperature, top_k, top_p, rng, processors, start=last)
+        return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, seed, acrostic)
+                for h in found]
+
+    def _check_request(self, form: Form, acrostic: Optional[str], prompt: str) -> str:
+        prompt = self.tokenizer.normalize(prompt.replace(" ", ""))
+        wanted = prompt + (acrostic or "")
+        unknown = sorted({c for c in wanted if c not in self.tokenizer.index})
+        if unknown:
+            raise Seq2TextError(f"characters the model does not know: {''.join(unknown)}")
+        if acrostic is not None:
+            if not form.regulated:
+                raise Seq2TextError("--acrostic needs a regulated form (五言/七言 绝句/律诗)")
+            if len(acrostic) != form.lines or not all(is_han(c) for c in acrostic):
+                raise Seq2TextError(f"--acrostic {acrostic}: a {form.name} poem needs {form.lines} characters, "
+                                    f"one per line")
+        if form.regulated:
+            if len(prompt) >= form.length:
+                raise Seq2TextError(f"--prompt {prompt}: longer than a whole {form.name} poem")
+            for position, char in enumerate(prompt):
+                expected = form.fixed(position, acrostic)
+                if (expected and char != expected) or (not expected and not is_han(char)):
+                    raise Seq2TextError(f"--prompt {prompt}: character {position + 1} ({char}) does not fit a "
+                                        f"{form.name} poem{' with this acrostic' if acrostic else ''}")
+        return prompt
+
+    def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str]) -> Poem:
+        checks = check_poem(text, form, self.tones, self.rhymes, acrostic) if form.regulated else {}
+        return Poem(text, form.name, log_prob, seed, checks)

@@ -1,0 +1,62 @@
+"""Free text from any language model: a prompt continued for a number of tokens.
+
+Works for character, word and subword models alike (tiny-shakespeare, Penn Treebank, Tang
+poems).  A model trained on a text stream (``training.bptt``) reads ``</s>`` as a line end,
+so a passage runs on across lines to its length; a model of single sequences ends a passage
+at its ``</s>``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+
+from seq2text.decoding import sample
+from seq2text.errors import Seq2TextError
+from seq2text.models.lm import RNNLM
+from seq2text.tokenizers import BOS, EOS, UNK, Tokenizer
+
+
+@dataclass
+class Passage:
+    """A sampled ``text`` (the prompt included), its ``log_prob`` and the ``seed`` it came from."""
+
+    text: str
+    log_prob: float
+    seed: int
+
+
+class TextWriter:
+    """A language model with its tokenizer; ``stream``: trained on a text stream."""
+
+    def __init__(self, model: RNNLM, tokenizer: Tokenizer, stream: bool):
+        self.model, self.tokenizer, self.stream = model, tokenizer, stream
+
+    def text(self, prompt: str = "", length: int = 200, count: int = 1, temperature: float = 0.8, top_k: int = 0,
+             top_p: float = 0.9, seed: Optional[int] = None) -> list[Passage]:
+        """``count`` continuations of ``prompt``, each up to ``length`` tokens after it."""
+        ids = self.tokenizer.encode(prompt) if prompt else []
+        if UNK in ids and self.tokenizer.kind == "char":  # word models read unknown words as <unk>
+            unknown = sorted({c for c, i in zip(self.tokenizer.pieces(prompt), ids) if i == UNK})
+            raise Seq2TextError(f"--prompt: characters the model does not know: {''.join(unknown)[:20]!r}")
+        seed = random.randrange(2**31) if seed is None else seed
+        # A stream model read every line after the previous line's </s>, never after <s>.
+        last, state = self.model.start([[EOS if self.stream else BOS, *ids]] * count)
+        rng = torch.Generator(device=state.device).manual_seed(seed)
+        found = sample(self.model, state, length, temperature, top_k, top_p, rng,
+                       start=last, stop_at_eos=not self.stream)
+        return [Passage(self._join(ids + h.tokens), h.log_prob, seed) for h in found]
+
+    def _join(self, ids: list[int]) -> str:
+        """The text of ``ids``, ``</s>`` read as a line end."""
+        lines, current = [], []
+        for token in ids:
+            if token == EOS:
+                lines.append(current)
+                current = []
+            else:
+                current.append(token)
+        return "\n".join(self.tokenizer.decode(line) for line in [*lines, current])
