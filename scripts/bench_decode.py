@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from peer import run_joeynmt  # noqa: E402
 from seq2text.data.textfile import read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
-from seq2text.pretrained import find_model  # noqa: E402
+from seq2text.pretrained import load_pretrained  # noqa: E402
 from seq2text.translator import Translator  # noqa: E402
 
 
@@ -53,8 +53,9 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="also run the JoeyNMT kit (../shared/peers)")
     args = parser.parse_args()
     try:
-        recipe = find_model(args.model).recipe
-        translator = Translator.load(args.model, precision=args.precision)
+        loaded = load_pretrained(args.model)
+        recipe = loaded.recipe
+        translator = Translator.load(loaded, precision=args.precision)
         prefix = recipe.data_path(recipe.data.test)
         sources = read_lines(Path(f"{prefix}.{recipe.data.src_lang}"))
         references = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))

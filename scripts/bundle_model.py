@@ -26,12 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seq2text.atomic import atomic_path, write_text_atomic  # noqa: E402
-from seq2text.evaluation.sections import history_file  # noqa: E402
-from seq2text.pretrained import bundled_models, find_model, load_model  # noqa: E402
+from seq2text.pretrained import TONES_FILE, bundled_models, load_pretrained  # noqa: E402
 from seq2text.training.checkpoint import MODEL_FILE, stored_names  # noqa: E402
 
 LIMIT_MB = 16
-LEARNED_TABLES = ["tones.json"]
+LEARNED_TABLES = [TONES_FILE]
 
 
 def main() -> None:
@@ -40,27 +39,28 @@ def main() -> None:
     parser.add_argument("name", help="bundled name, e.g. multi30k-de-en")
     parser.add_argument("--description", required=True)
     args = parser.parse_args()
-    recipe, model, _, _ = load_model(args.model)
+    loaded = load_pretrained(args.model)
+    recipe, model = loaded.recipe, loaded.model
+    source = loaded.folder.weights  # a run folder means its averaged model or its latest checkpoint
     target = ROOT / "seq2text" / "pretrained" / args.name
     target.mkdir(parents=True, exist_ok=True)
     weights = model.state_dict()
     half = {name: weights[name].to(torch.float16).contiguous() for name in stored_names(weights)}
     with atomic_path(target / MODEL_FILE) as tmp:
         save_file(half, str(tmp), metadata={"format": "seq2text-1"})
-    write_text_atomic(target / "recipe.yaml", (args.model / "recipe.yaml").read_text(encoding="utf-8"))
+    write_text_atomic(target / "recipe.yaml", (source / "recipe.yaml").read_text(encoding="utf-8"))
     for extra in LEARNED_TABLES:  # learned beside the weights, e.g. by scripts/learn_tones.py
-        if (args.model / extra).is_file():
-            write_text_atomic(target / extra, (args.model / extra).read_text(encoding="utf-8"))
-    history = history_file(args.model)
-    if history is not None:
-        write_text_atomic(target / "history.json", history.read_text(encoding="utf-8"))
+        if (source / extra).is_file():
+            write_text_atomic(target / extra, (source / extra).read_text(encoding="utf-8"))
+    if loaded.history_path is not None:
+        write_text_atomic(target / "history.json", loaded.history_path.read_text(encoding="utf-8"))
     card = {"task": recipe.task, "description": args.description, "recipe": f"recipes/{recipe.name}.yaml",
             "source_language": recipe.data.src_lang, "target_language": recipe.data.tgt_lang,
             "weights": "float16", "seed": recipe.seed, "epochs": recipe.training.epochs}
     write_text_atomic(target / "card.json", json.dumps(card, ensure_ascii=False, indent=1) + "\n")
     vocab = ROOT / "vocab" / args.name
     shutil.rmtree(vocab, ignore_errors=True)
-    shutil.copytree(find_model(args.model).tokenizer, vocab)
+    shutil.copytree(loaded.folder.tokenizer, vocab)
     size = next(card["size_mb"] for card in bundled_models() if card["name"] == args.name)
     print(f"{args.name}: {size:.1f} MB in {target.relative_to(ROOT)} and {vocab.relative_to(ROOT)}")
     if size > LIMIT_MB:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from seq2text.data.corpora import load_corpus  # noqa: E402
 from seq2text.verse.forms import unlabelled  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
-from seq2text.pretrained import find_model, load_model  # noqa: E402
+from seq2text.pretrained import load_pretrained  # noqa: E402
 from seq2text.verse.tones import ToneTable  # noqa: E402
 
 
@@ -29,7 +29,8 @@ def main() -> None:
     parser.add_argument("model", type=Path, help="a trained Tang poetry or couplet model folder")
     args = parser.parse_args()
     try:
-        recipe, _, tokenizer, _ = load_model(args.model)
+        loaded = load_pretrained(args.model)
+        recipe, tokenizer = loaded.recipe, loaded.src
         if recipe.data.kind == "verse_pairs":  # a couplet model: the poems its pairs come from
             recipe = recipe.model_copy(update={"data": recipe.data.model_copy(update={"kind": "tang"})})
         if recipe.data.kind != "tang":
@@ -40,7 +41,7 @@ def main() -> None:
     poems = ((text, tones) for text, tones in zip(train["text"], train["tones"]) if tones)
     # The corpus text carries the form label; the marks cover only the poem after it.
     table = ToneTable.learn(((unlabelled(text), tones) for text, tones in poems), tokenizer.normalize)
-    path = find_model(args.model).weights / "tones.json"
+    path = loaded.folder.weights / "tones.json"
     table.save(path)
     fixed = sum(table.tone(char) is not None for char in table.counts)
     print(f"{path}: {len(table.counts)} characters, {fixed} with a fixed tone")

@@ -24,16 +24,17 @@ from seq2text.atomic import write_text_atomic  # noqa: E402
 from seq2text.evaluation import evaluate  # noqa: E402
 from seq2text.evaluation.pairs import held_out_pairs  # noqa: E402
 from seq2text.evaluation.report import write_report  # noqa: E402
-from seq2text.pretrained import bundled_models  # noqa: E402
+from seq2text.pretrained import bundled_models, load_pretrained  # noqa: E402
 from seq2text.translator import Translator  # noqa: E402
 
 
 def speeds(model: str) -> dict:
     """Sentences per second, greedy and beam 5, fp32 and bf16, on the held-out sources."""
-    sources, references, _ = held_out_pairs(model)
+    loaded = load_pretrained(model)
+    sources, references, _ = held_out_pairs(loaded)
     figures = {}
     for precision in ("fp32", "bf16"):
-        translator = Translator.load(model, precision=precision)
+        translator = Translator.load(loaded, precision=precision)
         for name, beam in (("greedy", 1), ("beam5", 5)):
             figures[f"{precision}_{name}_sent_per_s"] = round(measure(translator, sources, references, beam, 64,
                                                                       None)[0], 1)

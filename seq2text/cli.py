@@ -35,10 +35,10 @@ class Seq2TextGroup(click.Group):
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
         except click.ClickException as err:  # usage errors: one line, not click's three
-            click.echo(f"error: {err.format_message()}", err=True)
+            _error(err.format_message())
             sys.exit(2 if isinstance(err, click.UsageError) else err.exit_code)
         except Seq2TextError as err:
-            click.echo(f"error: {err}", err=True)
+            _error(str(err))
             sys.exit(2)
         except (click.Abort, KeyboardInterrupt):
             click.echo("interrupted", err=True)
@@ -47,8 +47,13 @@ class Seq2TextGroup(click.Group):
             sys.stderr.close()
             sys.exit(1)
         except OSError as err:
-            click.echo(f"error: {_os_error(err)}", err=True)
+            _error(_os_error(err))
             sys.exit(2)
+
+
+def _error(message: str) -> None:
+    """``error: MESSAGE`` as one line, whatever the message quotes (line ends written as \\n)."""
+    click.echo("error: " + message.replace("\r", "\\r").replace("\n", "\\n"), err=True)
 
 
 def _check_arguments(args: list[str]) -> None:

@@ -63,9 +63,14 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
 
 
 def plot_attention(source: list[str], target: list[str], weights, path: Path, title: str = "Attention") -> None:
+    """Write :func:`attention_figure` to ``path``."""
+    _save(attention_figure(source, target, weights, title), path)
+
+
+def attention_figure(source: list[str], target: list[str], weights, title: str):
     """A heat-map of ``weights`` ``(len(target), len(source))``: target pieces down, source
-    pieces across, with a colour bar.  The colours span 0 to the largest weight shown, on a
-    perceptually even map, so attention spread over several pieces is visible too."""
+    pieces across, with a colour bar and ``title`` below.  The colours span 0 to the largest
+    weight shown, on a perceptually even map, so attention spread over several pieces shows."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(2.2 + 0.45 * len(source), 1.6 + 0.35 * len(target)))
     image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max()), 1e-6), aspect="auto")
@@ -78,7 +83,7 @@ def plot_attention(source: list[str], target: list[str], weights, path: Path, ti
     figure.colorbar(image, ax=axis, label="attention weight", fraction=0.05, pad=0.02)
     figure.supxlabel(title, fontsize=10)  # below the map: the source pieces take the top
     figure.tight_layout()
-    _save(figure, path)
+    return figure
 
 
 def plot_bars(labels: list[str], values: list[float], xlabel: str, ylabel: str, path: Path) -> None:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from seq2text.errors import Seq2TextError
 
@@ -29,6 +29,21 @@ from seq2text.errors import Seq2TextError
 MAX_SIZE, MAX_LAYERS, MAX_VOCAB, MAX_TOKENS, MAX_BEAM = 8192, 16, 1_000_000, 100_000, 256
 MAX_RECIPE_BYTES = 1 << 20
 SHOWN_VALUE = 60  # characters of a wrong value quoted in an error
+
+
+def _number(value: Any) -> Any:
+    """YAML reads ``5e-4`` (no dot) as a string: take it as the number it means; never a bool."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    return value
+
+
+Float = Annotated[float, BeforeValidator(_number)]
 
 
 class Section(BaseModel):
@@ -63,7 +78,7 @@ class DataConfig(Section):
     src_lang: Optional[str] = None
     tgt_lang: Optional[str] = None
     max_length: int = Field(100, gt=0, le=MAX_TOKENS, description="longest example kept, in tokens")
-    valid_fraction: float = Field(0.0, ge=0.0, lt=1.0)
+    valid_fraction: Float = Field(0.0, ge=0.0, lt=1.0)
     extra_pairs: Optional[str] = Field(None, description="verse_pairs: a JSONL file of "
                                        "{\"first\", \"second\"} couplets added to the Tang line pairs")
     parallel_repeat: int = Field(1, ge=1, description="verse_pairs: times the strictly parallel "
@@ -83,7 +98,7 @@ class TokenizerConfig(Section):
     model_type: Literal["bpe", "unigram"] = "bpe"
     vocab_size: int = Field(8000, gt=0, le=MAX_VOCAB, description="SentencePiece vocabulary size")
     joint: bool = Field(True, description="one vocabulary for source and target")
-    character_coverage: float = Field(1.0, gt=0.0, le=1.0)
+    character_coverage: Float = Field(1.0, gt=0.0, le=1.0)
     byte_fallback: bool = Field(True, description="spell unknown characters as UTF-8 bytes")
     min_freq: int = Field(1, ge=1, description="char/word: rarer tokens become <unk>")
     simplified: bool = Field(False, description="char: convert traditional to simplified (opencc)")
@@ -107,12 +122,12 @@ class ModelConfig(Section):
     bidirectional: bool = True
     attention: Literal["none", "bahdanau", "dot", "general"] = "bahdanau"
     input_feeding: bool = True
-    dropout: float = Field(0.2, ge=0.0, lt=1.0)
+    dropout: Float = Field(0.2, ge=0.0, lt=1.0)
     layer_norm: bool = False
     tied_embeddings: bool = Field(False, description="output projection = target embeddings")
     share_embeddings: bool = Field(False, description="one embedding table for source and target "
                                    "(needs a joint vocabulary)")
-    init_range: Optional[float] = Field(None, gt=0.0, description="draw every weight uniformly from "
+    init_range: Optional[Float] = Field(None, gt=0.0, description="draw every weight uniformly from "
                                         "[-init_range, init_range] (Zaremba et al. 2014) "
                                         "[default: PyTorch's per-layer initialisation]")
 
@@ -143,9 +158,9 @@ class TrainingConfig(Section):
                                 "(batch_size = parallel streams); default: one sequence per line")
     epochs: int = Field(10, ge=1, le=100_000)
     optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0.0)
-    clip_grad_norm: float = Field(1.0, ge=0.0)
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    learning_rate: Float = Field(1e-3, gt=0.0)
+    clip_grad_norm: Float = Field(1.0, ge=0.0)
+    label_smoothing: Float = Field(0.0, ge=0.0, lt=1.0)
     validate_every: Optional[int] = Field(None, gt=0, description="steps between validations "
                                           "and checkpoints [default: once per epoch]")
     checkpoint_every: Optional[int] = Field(None, gt=0, description="steps between checkpoints "
@@ -155,12 +170,12 @@ class TrainingConfig(Section):
     schedule: Literal["constant", "exponential", "plateau"] = Field(
         "constant", description="exponential: x lr_decay per epoch; plateau: x lr_decay when "
         "the validation metric has not improved for `patience` validations")
-    lr_decay: float = Field(0.5, gt=0.0, le=1.0)
+    lr_decay: Float = Field(0.5, gt=0.0, le=1.0)
     decay_start: int = Field(2, ge=1, description="exponential: the first epoch (from 1) whose rate is "
                              "multiplied by lr_decay; the epochs before run at the full rate")
     patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
     warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
-    min_learning_rate: float = Field(1e-6, ge=0.0)
+    min_learning_rate: Float = Field(1e-6, ge=0.0)
     metric: Literal["bleu", "ppl"] = Field("bleu", description="validation score that picks the "
                                            "best checkpoints, drives plateau and early stopping")
     early_stopping: Optional[int] = Field(None, ge=1, description="stop after this many "
@@ -184,7 +199,7 @@ class DecodingConfig(Section):
     """Search settings used by translate/generate/evaluate."""
 
     beam_size: int = Field(5, ge=1, le=MAX_BEAM)
-    length_penalty: float = Field(1.0, ge=0.0)
+    length_penalty: Float = Field(1.0, ge=0.0)
     max_length: int = Field(100, gt=0, le=MAX_TOKENS)
 
 

@@ -8,13 +8,26 @@ chunk, so pipes see results as they come.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence, TypeVar
 
 from seq2text.atomic import write_text_atomic
 from seq2text.data.textfile import decode_utf8, read_lines
+
+
+T = TypeVar("T")
+
+
+def progress(items: Iterable[T], desc: str, unit: str = "batch", total: Optional[int] = None) -> Iterable[T]:
+    """``items`` with a progress bar on stderr when a person watches it (a terminal), or when
+    ``SEQ2TEXT_PROGRESS=1`` asks for one (in logs, say); plain ``items`` otherwise."""
+    from tqdm import tqdm
+
+    shown = sys.stderr.isatty() or os.environ.get("SEQ2TEXT_PROGRESS") == "1"
+    return tqdm(items, desc=desc, unit=unit, total=total, leave=False, disable=not shown, file=sys.stderr)
 
 
 @dataclass

@@ -70,3 +70,22 @@ def run(*args: str, cwd: Path | None = None, stdin: str | bytes = "") -> subproc
     """The ``seq2text`` command as a user runs it (stdout/stderr as text unless stdin is bytes)."""
     return subprocess.run([sys.executable, "-m", "seq2text", *args], capture_output=True,
                           text=isinstance(stdin, str), cwd=cwd, input=stdin, timeout=300)
+
+
+def model_folder(name: str, where: Path) -> Path:
+    """A trained-model folder (``model.safetensors``, ``recipe.yaml``, ``tokenizer/``, tables)
+    copied from the bundled model ``name``, to damage or change in a test."""
+    import shutil
+
+    folder = where / name
+    shutil.copytree(ROOT / "seq2text" / "pretrained" / name, folder)
+    shutil.copytree(ROOT / "vocab" / name, folder / "tokenizer")
+    return folder
+
+
+def one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+    """``result`` failed with exit code 2 and one ``error: ...`` line holding every needle."""
+    assert result.returncode == 2, (result.returncode, result.stdout[-500:], result.stderr[-2000:])
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr[-2000:]
+    for needle in needles:
+        assert needle in result.stderr, result.stderr

@@ -26,7 +26,8 @@ def test_prepare_trains_and_saves_the_tokenizer(multi30k_slice: Path, tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "trained sentencepiece tokenizer (1000 tokens)" in result.stderr
     assert "padding overhead" in result.stderr and "longer than max_length=40" in result.stderr
-    src, tgt = load_tokenizers(tmp_path / "vocab" / "slice")
+    src, tgt = load_tokenizers(tmp_path / "runs" / "slice" / "tokenizer")  # the run's, where train looks
+    assert not (tmp_path / "vocab").exists()  # vocab/ holds only the bundled models' tokenizers
     assert src is tgt and src.vocab_size == 1000
     assert src.sp.decode(src.sp.encode("Ein Hund läuft.")) == "Ein Hund läuft."
 

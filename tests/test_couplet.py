@@ -113,7 +113,7 @@ def test_aligned_model_learns_real_pairs(tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, ALIGNED)
     result = run("train", str(recipe), "--data-root", str(tmp_path / "data"), "--output-dir", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
-    history = [json.loads(line) for line in (tmp_path / "run" / "train.log").read_text().splitlines()]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert history[-1]["loss"] < history[0]["loss"] and "bleu" in history[-1]
 
 

@@ -14,7 +14,7 @@ import torch
 
 from conftest import DATA, head, write_recipe
 from seq2text.decoding import greedy_search
-from seq2text.pretrained import load_model
+from seq2text.pretrained import load_pretrained
 from seq2text.recipe import load_recipe
 from seq2text.tokenizers import BOS
 from seq2text.training.checkpoint import latest_checkpoint
@@ -71,7 +71,7 @@ def test_ptb_stream_lm_learns_and_resumes_exactly(ptb_slice: Path, tmp_path: Pat
     straight = tmp_path / "straight"
     result = train(recipe, ptb_slice, straight)
     assert result.returncode == 0, result.stderr[-2000:]
-    history = [json.loads(line) for line in (straight / "train.log").read_text().splitlines()]
+    history = json.loads((straight / "history.json").read_text())
     assert history[-1]["ppl"] < history[0]["ppl"] < 2000 and "bleu" not in history[-1]
     # `seq2text evaluate` scores the held-out split as training validated it.
     scored = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", str(latest_checkpoint(straight))],
@@ -89,8 +89,8 @@ def test_ptb_stream_lm_learns_and_resumes_exactly(ptb_slice: Path, tmp_path: Pat
     (resumed / "checkpoints" / "latest").write_text(f"step-{history[0]['step']:07d}\n")
     result = train(recipe, ptb_slice, resumed, "--resume")
     assert result.returncode == 0, result.stderr[-2000:]
-    a, b = (load_model(latest_checkpoint(run)) for run in (straight, resumed))
-    assert all(torch.equal(x, y) for x, y in zip(a[1].state_dict().values(), b[1].state_dict().values()))
+    a, b = (load_pretrained(latest_checkpoint(run)) for run in (straight, resumed))
+    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
 
 
 def test_tang_lm_reads_form_labels_and_searches(tmp_path: Path) -> None:
@@ -102,7 +102,8 @@ def test_tang_lm_reads_form_labels_and_searches(tmp_path: Path) -> None:
     run = tmp_path / "run"
     result = train(recipe_path, tmp_path / "data", run)
     assert result.returncode == 0, result.stderr[-2000:]
-    recipe, model, tokenizer, _ = load_model(latest_checkpoint(run))
+    loaded = load_pretrained(latest_checkpoint(run))
+    recipe, model, tokenizer = loaded.recipe, loaded.model, loaded.src
     data = prepare(recipe, tmp_path / "vocab")
     first = data.src.decode(data.splits["train"].dataset[0]["ids"])
     assert first[:3] in {"五绝|", "七绝|", "五律|", "七律|", "古诗|"}

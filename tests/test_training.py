@@ -18,7 +18,7 @@ from conftest import write_recipe
 from seq2text.errors import Seq2TextError
 from seq2text.models import Seq2Seq
 from seq2text.recipe import load_recipe
-from seq2text.training.checkpoint import latest_checkpoint, load_weights
+from seq2text.training.checkpoint import TrainerState, latest_checkpoint, load_weights
 
 TINY = """\
 name: tiny
@@ -46,7 +46,7 @@ def test_train_writes_checkpoints_and_learns(multi30k_slice: Path, tmp_path: Pat
     run = tmp_path / "run"
     result = subprocess.run(train_command(recipe, multi30k_slice, run), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    history = [json.loads(line) for line in (run / "train.log").read_text().splitlines()]
+    history = json.loads((run / "history.json").read_text())
     checkpoint = latest_checkpoint(run)
     assert checkpoint.name == f"step-{history[-1]['step']:07d}" and history[-1]["epoch"] == 2
     for name in ("model.safetensors", "trainer.json", "trainer.safetensors", "recipe.yaml",
@@ -117,12 +117,13 @@ def test_schedules_and_early_stopping() -> None:
     late = TrainingConfig(learning_rate=20, schedule="exponential", lr_decay=0.5, decay_start=6)  # Zaremba-style
     assert [learning_rate(late, 1, epoch, 1.0) for epoch in (0, 4, 5, 7)] == [20, 20, 10, 2.5]
     plateau = TrainingConfig(schedule="plateau", lr_decay=0.1, patience=2, early_stopping=3)
-    state, history, stops = {}, [], []
+    state, stops = TrainerState(), []
     for bleu in (10.0, 12.0, 11.0, 11.5, 9.0):
-        history.append({"bleu": bleu, "ppl": 1.0})
-        stops.append(after_validation(plateau, history, state))
+        state.history.append({"bleu": bleu, "ppl": 1.0})
+        stops.append(after_validation(plateau, state))
     assert stops == [False, False, False, False, True]
-    assert state["plateau_scale"] == pytest.approx(0.1)  # decayed once, after two bad validations
+    assert state.plateau_scale == pytest.approx(0.1)  # decayed once, after two bad validations
     by_ppl = TrainingConfig(metric="ppl", early_stopping=1)
-    assert after_validation(by_ppl, [{"bleu": 1, "ppl": 9.0}, {"bleu": 0, "ppl": 8.0}], {}) is False
-    assert after_validation(by_ppl, [{"bleu": 1, "ppl": 9.0}, {"bleu": 5, "ppl": 9.5}], {}) is True
+    better = TrainerState(history=[{"bleu": 1, "ppl": 9.0}, {"bleu": 0, "ppl": 8.0}])
+    worse = TrainerState(history=[{"bleu": 1, "ppl": 9.0}, {"bleu": 5, "ppl": 9.5}])
+    assert after_validation(by_ppl, better) is False and after_validation(by_ppl, worse) is True

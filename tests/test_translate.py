@@ -45,8 +45,11 @@ def test_search_options_are_honoured(translator: Translator) -> None:
     for result in translator.search(sources, beam_size=4, nbest=4):
         scores = [h.score for h in result.hypotheses]
         assert scores == sorted(scores, reverse=True) and len({h.text for h in result.hypotheses}) == 4
-    for result in translator.search(sources, min_length=25, max_length=30):
+    for result in translator.search(sources, min_length=25, max_length=30, max_length_ratio=5.0):
         assert 25 <= len(result.hypotheses[0].tokens) <= 30
+    for result, source in zip(translator.search(sources, min_length=80, max_length=100), sources):
+        # One length rule everywhere: at most 2 x source + 10 pieces, and at most max_length.
+        assert len(result.hypotheses[0].tokens) == 2 * len(translator.src.encode(source)) + 10
     for result in translator.search(sources, max_length=3):
         assert len(result.hypotheses[0].tokens) <= 3
     for result in translator.search(sources, no_repeat_ngram=1, min_length=20):

@@ -33,6 +33,8 @@ def evaluate(model: str | Path, src: Optional[Path] = None, ref: Optional[Path] 
 
     loaded = load_pretrained(model, device)
     recipe = loaded.recipe
+    if figures is not None:
+        _ = loaded.history  # a damaged history.json is reported now, not after minutes of decoding
     if (src is None) != (ref is None):
         raise Seq2TextError("--src and --ref go together")
     if src is None and text is None:  # the recipe's own held-out data

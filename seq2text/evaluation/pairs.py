@@ -10,13 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from tqdm import tqdm
-
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.scores import sentence_bleu, text_scores
 from seq2text.evaluation.sections import Evaluation, Section, learning_curves, percent
 from seq2text.pretrained import Pretrained
+from seq2text.textio import progress
 
 LENGTH_GROUPS = 5
 SHOWN = 5  # best and worst outputs in the report
@@ -62,7 +61,7 @@ def evaluate_pairs(loaded: Pretrained, src: Optional[Path], ref: Optional[Path],
     outputs, scores = {}, {}
     for name, size in searches.items():
         outputs[name] = []
-        for start in tqdm(range(0, len(sources), CHUNK), desc=name, unit="batch", leave=False):
+        for start in progress(range(0, len(sources), CHUNK), name):
             outputs[name] += decoder.decode(sources[start:start + CHUNK], size)
         scores[name] = text_scores(outputs[name], references, tokenize, bootstrap)
     best = list(searches)[-1]

@@ -17,9 +17,8 @@ from typing import Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
-
 from seq2text.data.batching import pad
+from seq2text.textio import progress as watch
 from seq2text.tokenizers import BOS, EOS, PAD
 
 
@@ -78,8 +77,8 @@ def score_sequences(model, ids: list[list[int]], device: torch.device, batch_siz
     model.eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     total_loss, total_tokens = 0.0, 0
-    for start in tqdm(range(0, len(order), batch_size), desc="perplexity", unit="batch", leave=False,
-                      disable=not progress):
+    for start in (watch(range(0, len(order), batch_size), "perplexity") if progress else
+                  range(0, len(order), batch_size)):
         loss, tokens = sequence_loss(model, sequence_batch([ids[i] for i in order[start:start + batch_size]], device))
         total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
     model.train(was_training)
@@ -117,8 +116,8 @@ def score_stream(model, ids: list[list[int]], device: torch.device, bptt: int, r
     model.eval()
     stream, hidden = stream_rows(ids, rows), None
     total_loss, total_tokens = 0.0, 0
-    for start in tqdm(range(0, stream.size(1) - 1, bptt), desc="perplexity", unit="window", leave=False,
-                      disable=not progress):
+    windows = range(0, stream.size(1) - 1, bptt)
+    for start in (watch(windows, "perplexity", "window") if progress else windows):
         loss, tokens, hidden = carried_loss(model, window(stream, start, bptt, device), hidden)
         total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
     model.train(was_training)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import time
 
-from tqdm import tqdm
-
 from seq2text.verse.forms import unlabelled, verse_lines
 from seq2text.evaluation.sections import Section, percent
 from seq2text.generator import Generator, Poem
+from seq2text.textio import progress
 
 FORMS = ["wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi"]
 ACROSTICS = {4: ["春夏秋冬", "风花雪月", "山高水长", "明月清风"], 8: ["一年四季春夏秋冬", "江山如画风月无边"]}
@@ -40,7 +39,7 @@ def verse_rates(generator: Generator, training_texts: list[str], count: int, see
     normalize = generator.tokenizer.normalize
     seen = {line for text in training_texts for line in verse_lines(normalize(unlabelled(text)))}
     rates, gallery = {}, []
-    for form in tqdm(FORMS, desc="poems", unit="form", leave=False):
+    for form in progress(FORMS, "poems", "form"):
         started = time.perf_counter()
         poems = sample_poems(generator, form, count, seed)
         seconds = time.perf_counter() - started
