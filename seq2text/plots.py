@@ -71,7 +71,10 @@ def attention_figure(source: list[str], target: list[str], weights, title: str):
     """A heat-map of ``weights`` ``(len(target), len(source))``: target pieces down, source
     pieces across, with a colour bar and ``title`` below.  The colours span 0 to the largest
     weight shown, on a perceptually even map, so attention spread over several pieces shows."""
+    import numpy as np
+
     plt = _pyplot()
+    weights = np.array(weights.tolist() if hasattr(weights, "tolist") else weights, dtype=float)
     figure, axis = plt.subplots(figsize=(2.2 + 0.45 * len(source), 1.6 + 0.35 * len(target)))
     image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max()), 1e-6), aspect="auto")
     axis.set_xticks(range(len(source)), source, rotation=90)

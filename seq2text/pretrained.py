@@ -17,7 +17,6 @@ stored in half precision; they are loaded into a float32 model and must be finit
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.resources import files
@@ -26,6 +25,7 @@ from typing import Any, Optional
 
 import torch
 
+from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe, load_recipe
 from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers
@@ -34,6 +34,7 @@ BUNDLED_ROOT = files("seq2text") / "pretrained"
 VOCAB_ROOT = files("seq2text.vocab")
 CARD_FILE, TONES_FILE, HISTORY_FILE = "card.json", "tones.json", "history.json"
 MAX_TABLE_BYTES = 64 * 2**20  # a learned table larger than this is not one of ours
+MAX_PARAMETERS = 2_000_000_000  # 8 GB of float32: far above any recurrent model worth loading
 
 
 @dataclass
@@ -51,20 +52,7 @@ class ModelFolder:
 
 def read_json_file(path: Path) -> Any:
     """A small JSON file of a model folder; one-line errors for unreadable or broken files."""
-    try:
-        if path.stat().st_size > MAX_TABLE_BYTES:
-            raise Seq2TextError(f"{path}: over {MAX_TABLE_BYTES // 2**20} MB, not a seq2text table")
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise Seq2TextError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise Seq2TextError(f"{path}: is a folder, expected a JSON file") from None
-    except UnicodeDecodeError as err:
-        raise Seq2TextError(f"{path}: not UTF-8 (byte {err.start})") from None
-    except json.JSONDecodeError as err:
-        raise Seq2TextError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
-    except RecursionError:
-        raise Seq2TextError(f"{path}: JSON nested too deeply") from None
+    return read_json(path, MAX_TABLE_BYTES)
 
 
 def bundled_models() -> list[dict]:
@@ -189,6 +177,11 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
         return _LOADED[key]
     recipe = folder.recipe
     src, tgt = load_tokenizers(folder.tokenizer)
+    with torch.device("meta"):  # sized without allocating: a hostile recipe cannot take the memory
+        parameters = sum(p.numel() for p in build_model(recipe, src.vocab_size, tgt.vocab_size).parameters())
+    if parameters > MAX_PARAMETERS:
+        raise Seq2TextError(f"{folder.weights / 'recipe.yaml'}: asks for {parameters:,} parameters, over the "
+                            f"{MAX_PARAMETERS:,} a seq2text model may have")
     model = build_model(recipe, src.vocab_size, tgt.vocab_size)
     load_weights(folder.weights, model)
     try:

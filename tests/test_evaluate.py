@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import DATA, head, run
 
@@ -85,6 +86,31 @@ def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:
     assert all(rates["form"] == 100.0 for rates in summary["verse"].values())
     rendered = render_in_chromium(report / "report.html", tmp_path)
     assert rendered["images"] == 1 and rendered["broken"] == 0 and rendered["tables"] == 3
+    assert rendered["lang"] == "zh"  # the page says it is Chinese, so the browser picks Chinese fonts
+
+
+def test_plots_draw_chinese_characters(tmp_path: Path) -> None:
+    import warnings
+
+    from seq2text.plots import attention_figure, has_cjk_font, plot_bars
+
+    assert has_cjk_font(), "no CJK font: install Debian's fonts-noto-cjk (.ci/run does)"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = attention_figure(list("海阔凭鱼跃"), list("天高任鸟飞"), torch.eye(5), "上联 → 下联")
+        figure.canvas.draw()
+        plot_bars(["五绝", "七律"], [1.0, 2.0], "诗体", "数量", tmp_path / "bars.png")
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_evaluate_shows_its_progress(tmp_path: Path) -> None:
+    src = tmp_path / "test.de"
+    src.write_text(head(DATA / "multi30k" / "test_2016_flickr.de", 5), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", "multi30k-de-en", "--src", str(src),
+                             "--ref", str(src)], capture_output=True, text=True,
+                            env={**os.environ, "SEQ2TEXT_PROGRESS": "1"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "greedy: 100%" in result.stderr and "beam 5: 100%" in result.stderr
 
 
 def test_evaluate_rejects_bad_requests(tmp_path: Path) -> None:
@@ -104,7 +130,7 @@ window.addEventListener("load", () => {
   const images = [...document.images];
   const summary = {images: images.length, broken: images.filter(i => !i.complete || i.naturalWidth === 0).length,
                    tables: document.querySelectorAll("table").length,
-                   rows: document.querySelectorAll("tr").length};
+                   rows: document.querySelectorAll("tr").length, lang: document.documentElement.lang};
   document.body.setAttribute("data-rendered", JSON.stringify(summary));
 });
 </script>"""

@@ -190,3 +190,15 @@ def test_notes_in_the_rhyme_table_do_not_make_a_rhyme() -> None:
     tones = ToneTable({})
     poem = "白日依山尽，黄河入海人。欲穷千里目，更上一层深。"
     assert check_poem(poem, get_form("wuyan-jueju"), tones, rhymes)["rhyme"] is False
+
+
+def test_a_model_folder_cannot_ask_for_terabytes(tmp_path: Path) -> None:
+    import yaml
+
+    folder = model_folder("shakespeare-char", tmp_path)
+    recipe = yaml.safe_load((folder / "recipe.yaml").read_text(encoding="utf-8"))
+    recipe["model"].update(hidden_size=8192, embed_size=8192, decoder_layers=16)
+    (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    started = time.perf_counter()
+    one_line_error(run("generate", "-m", str(folder), "--length", "5"), "parameters, over the")
+    assert time.perf_counter() - started < 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from seq2text.errors import Seq2TextError
 
@@ -39,13 +39,18 @@ def decode_utf8(data: bytes, where: str, first_line: int = 1) -> str:
                             f"column {column})") from None
 
 
-def read_json(path: Path) -> Any:
-    """A JSON document; errors name the file and line."""
+def read_json(path: Path, max_bytes: Optional[int] = None) -> Any:
+    """A JSON document (of at most ``max_bytes``); errors name the file and line."""
+    path = Path(path)
+    if max_bytes is not None and path.is_file() and path.stat().st_size > max_bytes:
+        raise Seq2TextError(f"{path}: over {max_bytes:,} bytes, too large for what it should hold")
     text = "\n".join(read_lines(path))
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise Seq2TextError(f"{path}:{err.lineno}: invalid JSON ({err.msg})") from None
+    except RecursionError:
+        raise Seq2TextError(f"{path}: JSON nested too deeply") from None
 
 
 def read_jsonl(path: Path) -> list[tuple[int, Any]]:

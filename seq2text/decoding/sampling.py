@@ -18,8 +18,8 @@ from seq2text.tokenizers import BOS, EOS
 
 
 @torch.no_grad()
-def greedy_search(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor] = (),
-                  start: Optional[torch.Tensor] = None) -> list[Hypothesis]:
+def greedy_search(model: SearchModel, state: SearchState, max_length: int | torch.Tensor,
+                  processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None) -> list[Hypothesis]:
     """The greedy output for each of the ``B`` rows of ``state``.
 
     ``max_length``: an int or ``(B,)`` per-row limit in tokens (``</s>`` is forced there);
@@ -30,8 +30,8 @@ def greedy_search(model: SearchModel, state: SearchState, max_length: int | torc
 
 
 @torch.no_grad()
-def sample(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, temperature: float = 1.0, top_k: int = 0,
-           top_p: float = 1.0, generator: Optional[torch.Generator] = None,
+def sample(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, temperature: float = 1.0,
+           top_k: int = 0, top_p: float = 1.0, generator: Optional[torch.Generator] = None,
            processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None,
            stop_at_eos: bool = True) -> list[Hypothesis]:
     """One sampled output per row: tokens drawn from ``softmax(log_probs / temperature)``
@@ -63,9 +63,9 @@ def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.
     return logits
 
 
-def _extend(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, processors: Sequence[LogitProcessor],
-            choose: Callable[[torch.Tensor], torch.Tensor], start: Optional[torch.Tensor],
-            stop_at_eos: bool = True) -> list[Hypothesis]:
+def _extend(model: SearchModel, state: SearchState, max_length: int | torch.Tensor,
+            processors: Sequence[LogitProcessor], choose: Callable[[torch.Tensor], torch.Tensor],
+            start: Optional[torch.Tensor], stop_at_eos: bool = True) -> list[Hypothesis]:
     batch, device = state.batch_size, state.device
     limits = torch.as_tensor(max_length, device=device).expand(batch).clamp(min=0)
     rows = torch.arange(batch, device=device)  # the inputs still being extended

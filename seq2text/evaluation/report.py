@@ -13,7 +13,8 @@ from seq2text.atomic import write_text_atomic
 from seq2text.evaluation.sections import Evaluation, Section
 
 STYLE = """
-body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", sans-serif;
+        max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }

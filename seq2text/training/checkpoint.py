@@ -30,6 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from seq2text.atomic import write_text_atomic
+from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.training.schedule import score
 
@@ -174,23 +175,16 @@ def all_finite(model: torch.nn.Module) -> bool:
 def load_resume_state(folder: Path) -> tuple[TrainerState, dict]:
     """The :class:`TrainerState` saved in a checkpoint and the rest of its resume state
     (``optimizer``, ``rng``, ``scaler``, ``feed``); one line for any damage."""
-    path = Path(folder) / STATE_FILE
+    path, tensors = Path(folder) / STATE_FILE, Path(folder) / STATE_TENSORS
+    rest = read_json(path)
     try:
-        rest = json.loads(path.read_bytes().decode("utf-8"))
-        saved = unflatten(rest, load_file(str(Path(folder) / STATE_TENSORS)))
-    except FileNotFoundError as err:
-        raise Seq2TextError(f"{err.filename}: missing: cannot resume from this checkpoint") from None
-    except UnicodeDecodeError as err:
-        raise Seq2TextError(f"{path}: cannot resume: not UTF-8 (byte {err.start})") from None
-    except json.JSONDecodeError as err:
-        raise Seq2TextError(f"{path}:{err.lineno}: cannot resume: invalid JSON ({err.msg})") from None
-    except RecursionError:
-        raise Seq2TextError(f"{path}: cannot resume: JSON nested too deeply") from None
+        saved = unflatten(rest, load_file(str(tensors)))
+    except FileNotFoundError:
+        raise Seq2TextError(f"{tensors}: missing: cannot resume from this checkpoint") from None
     except (SafetensorError, OSError) as err:
-        raise Seq2TextError(f"{Path(folder) / STATE_TENSORS}: cannot resume: not a readable safetensors "
-                            f"file ({err})") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise Seq2TextError(f"{path}: cannot resume: malformed state ({type(err).__name__}: {err})") from None
+        raise Seq2TextError(f"{tensors}: cannot resume: not a readable safetensors file ({err})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as err:
+        raise Seq2TextError(f"{path}: cannot resume: malformed state ({type(err).__name__})") from None
     state = TrainerState.from_json(saved, path)  # refuses anything but a mapping
     return state, {key: saved.get(key) for key in ("optimizer", "rng", "scaler", "feed")}
 

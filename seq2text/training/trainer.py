@@ -238,33 +238,38 @@ class Trainer:
             batches = self.feed.batches(epoch)
             if state.batch == 0:
                 self.feed.start_epoch()
-            every = config.validate_every or len(batches)
-            progress = tqdm(total=len(batches), initial=state.batch, desc=f"epoch {epoch + 1}/{config.epochs}",
-                            unit="batch", dynamic_ncols=True, disable=not self.process.is_main, file=sys.stderr)
-            started, tokens_seen = time.perf_counter(), 0
-            for index in range(state.batch, len(batches)):
-                batch = self.feed.collate(batches[index], self.device)
-                rate = learning_rate(config, state.step + 1, epoch, state.plateau_scale)
-                loss, tokens, total_tokens = train_step(trained, self.optimizer, batch, config, rate, self.precision,
-                                                        self.process, self.feed.loss)
-                state.step, state.batch, state.lr = state.step + 1, index + 1, rate
-                self.losses = [self.losses[0] + loss, self.losses[1] + tokens]
-                tokens_seen += total_tokens
-                progress.update(1)
-                progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
-                                     tok_s=f"{tokens_seen / (time.perf_counter() - started):.0f}")
-                last = state.batch == len(batches)
-                if state.batch % every == 0 or last:
-                    if last:
-                        state.epoch, state.batch = epoch + 1, 0
-                    if self._validate(epoch + 1):
-                        self.log(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
-                        progress.close()
-                        return
-                elif config.checkpoint_every and state.step % config.checkpoint_every == 0:
-                    self._save(validated=False)
-            progress.close()
+            with tqdm(total=len(batches), initial=state.batch, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                      dynamic_ncols=True, disable=not self.process.is_main, file=sys.stderr) as progress:
+                if self._epoch(trained, epoch, batches, progress):
+                    self.log(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
+                    return
             state.batch = 0
+
+    def _epoch(self, trained: torch.nn.Module, epoch: int, batches: list, progress: tqdm) -> bool:
+        """Train on the rest of ``epoch``'s ``batches``; True to stop early."""
+        state, config = self.state, self.config
+        every = config.validate_every or len(batches)
+        started, tokens_seen = time.perf_counter(), 0
+        for index in range(state.batch, len(batches)):
+            batch = self.feed.collate(batches[index], self.device)
+            rate = learning_rate(config, state.step + 1, epoch, state.plateau_scale)
+            loss, tokens, total_tokens = train_step(trained, self.optimizer, batch, config, rate, self.precision,
+                                                    self.process, self.feed.loss)
+            state.step, state.batch, state.lr = state.step + 1, index + 1, rate
+            self.losses = [self.losses[0] + loss, self.losses[1] + tokens]
+            tokens_seen += total_tokens
+            progress.update(1)
+            progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
+                                 tok_s=f"{tokens_seen / (time.perf_counter() - started):.0f}")
+            last = state.batch == len(batches)
+            if state.batch % every == 0 or last:
+                if last:
+                    state.epoch, state.batch = epoch + 1, 0
+                if self._validate(epoch + 1):
+                    return True
+            elif config.checkpoint_every and state.step % config.checkpoint_every == 0:
+                self._save(validated=False)
+        return False
 
     def _validate(self, epoch: int) -> bool:
         """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
