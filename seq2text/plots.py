@@ -39,14 +39,21 @@ def _save(figure, path: Path) -> None:
 
 
 def plot_learning_curves(history: list[dict], path: Path) -> None:
+    """Write :func:`learning_curves_figure` to ``path`` (nothing if the history has no scores)."""
+    figure = learning_curves_figure(history)
+    if figure is not None:
+        _save(figure, path)
+
+
+def learning_curves_figure(history: list[dict]):
     """Training and validation loss, validation perplexity and BLEU against training steps,
-    side by side."""
+    side by side (None when the history holds none of them)."""
     plt = _pyplot()
     steps = [h["step"] for h in history]
     panels = [(key, label) for key, label in (("loss", "loss (nats per token)"), ("ppl", "validation perplexity"),
                                               ("bleu", "validation greedy BLEU")) if key in history[0]]
     if not panels:
-        return
+        return None
     figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False)
     for axis, (key, label) in zip(axes[0], panels):
         axis.plot(steps, [h[key] for h in history], marker="o", markersize=3, label="validation")
@@ -59,7 +66,7 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
         axis.set_title(label)
         axis.grid(alpha=0.3)
     figure.tight_layout()
-    _save(figure, path)
+    return figure
 
 
 def plot_attention(source: list[str], target: list[str], weights, path: Path, title: str = "Attention") -> None:

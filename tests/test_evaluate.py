@@ -110,7 +110,7 @@ def test_evaluate_shows_its_progress(tmp_path: Path) -> None:
                              "--ref", str(src)], capture_output=True, text=True,
                             env={**os.environ, "SEQ2TEXT_PROGRESS": "1"}, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "greedy: 100%" in result.stderr and "beam 5: 100%" in result.stderr
+    assert "greedy:   0%|" in result.stderr and "beam 5:   0%|" in result.stderr and "batch/s" in result.stderr
 
 
 def test_evaluate_rejects_bad_requests(tmp_path: Path) -> None:
@@ -151,3 +151,29 @@ def render_in_chromium(page: Path, tmp_path: Path) -> dict:
     assert marker in result.stdout, result.stderr[-2000:]
     value = result.stdout.split(marker, 1)[1].split('"', 1)[0]
     return json.loads(value.replace("&quot;", '"'))
+
+
+def test_evaluate_loads_the_model_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import seq2text.pretrained as pretrained
+    import seq2text.training.checkpoint as checkpoint
+    from seq2text import recipe as recipes
+    from seq2text.evaluation import evaluate
+
+    calls = {"weights": 0, "recipe": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(pretrained, "_LOADED", {})
+    monkeypatch.setattr(checkpoint, "load_weights", counted("weights", checkpoint.load_weights))
+    monkeypatch.setattr(pretrained, "load_recipe", counted("recipe", recipes.load_recipe))
+    pairs = [json.loads(line) for line in head(DATA / "couplet" / "classical_pairs.jsonl", 20).splitlines()]
+    src, ref = tmp_path / "first.txt", tmp_path / "second.txt"
+    src.write_text("".join(p["first"] + "\n" for p in pairs), encoding="utf-8")
+    ref.write_text("".join(p["second"] + "\n" for p in pairs), encoding="utf-8")
+    evaluation = evaluate("couplet-aligned", src, ref, beam_size=2, figures=tmp_path)
+    assert evaluation.summary["sentences"] == 20
+    assert calls == {"weights": 1, "recipe": 1}

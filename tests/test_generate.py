@@ -50,3 +50,19 @@ def test_forms_prompts_seeds_and_beam_search(generator: Generator) -> None:
 def test_bad_requests_are_one_line_and_exit_code_2(args: list[str], message: str) -> None:
     result = run("generate", *args)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_free_text_from_the_other_language_models() -> None:
+    result = run("generate", "-m", "shakespeare-char", "--prompt", "ROMEO:", "--length", "80", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ROMEO:") and len(result.stdout) > 60
+    assert "\n" in result.stdout.strip() and "<unk>" not in result.stdout  # runs on across lines
+    assert run("generate", "-m", "shakespeare-char", "--prompt", "ROMEO:", "--length", "80",
+               "--seed", "1").stdout == result.stdout
+    words = Generator.load("ptb-word-lm").text("the market", length=20, count=2, seed=3, temperature=0.7)
+    assert len(words) == 2 and all(p.text.startswith("the market") and p.seed == 3 for p in words)
+    assert all(len(p.text.split()) >= 10 for p in words) and words[0].text != words[1].text
+    refused = run("generate", "-m", "shakespeare-char", "--form", "五绝")
+    assert refused.returncode == 2 and "need a Tang poetry model" in refused.stderr, refused.stderr
+    unknown = run("generate", "-m", "shakespeare-char", "--prompt", "秋风")
+    assert unknown.returncode == 2 and "characters the model does not know" in unknown.stderr

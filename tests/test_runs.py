@@ -50,6 +50,10 @@ def test_train_log_reads_like_a_log(trained) -> None:
     assert history[0]["epoch"] == 1 and history[-1]["epoch"] == 2
     assert all(h["train_loss"] > 0 for h in history)
     assert history[-1]["train_loss"] < history[0]["train_loss"]
+    from seq2text.plots import learning_curves_figure
+
+    loss_panel = learning_curves_figure(history).axes[0]
+    assert [line.get_label() for line in loss_panel.get_lines()] == ["validation", "training"]
 
 
 def test_run_folder_and_latest_pointer_work_as_models(trained) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import head
+from conftest import ROOT, head
 from seq2text.data.tang import CleaningReport, read_tang
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import TokenizerConfig
@@ -115,3 +115,14 @@ def test_broken_tokenizer_files_give_one_line(data_root: Path, tmp_path: Path) -
 def test_sentencepiece_vocabulary_too_large_is_a_clear_error(data_root: Path) -> None:
     with pytest.raises(Seq2TextError, match="tokenizer.vocab_size: .*too high"):
         SentencePieceTokenizer.train(lines(data_root / "multi30k" / "train.en", 50), 8000)
+
+
+def test_lone_surrogates_and_literal_specials(data_root: Path) -> None:
+    subwords = load_tokenizers(ROOT / "vocab" / "multi30k-de-en")[0]
+    broken = "Ein \ud800 Hund \udcff."
+    assert subwords.decode(subwords.encode(broken)) == subwords.normalize(broken) == "Ein Hund ."  # NFKC drops U+FFFD
+    chars = load_tokenizers(ROOT / "vocab" / "tang-poetry")[0]  # OpenCC traditional -> simplified
+    assert chars.normalize("風\ud800") == "风\ufffd" and len(chars.encode("風\ud800")) == 2
+    words = WordTokenizer.train(["the cat sat"])
+    text = "the <s> cat </s> sat <pad> <sep> <unk>"
+    assert words.decode(words.encode(text)) == "the <unk> cat <unk> sat <unk> <unk> <unk>"  # none dropped

@@ -311,14 +311,10 @@ class Trainer:
 
 
 def _scores_text(scores: dict) -> str:
-    """``loss 4.123  ppl 61.8  bleu 12.34``: four significant figures at most."""
-    shown = {"loss": "valid loss", "ppl": "ppl", "bleu": "BLEU", "train_loss": "train loss", "lr": "lr"}
-    parts = []
-    for key, label in shown.items():
-        if key in scores:
-            value = scores[key]
-            parts.append(f"{label} {value:.2e}" if key == "lr" else f"{label} {value:.4g}")
-    return ", ".join(parts)
+    """``valid loss 4.123, ppl 61.8, BLEU 12.34, ...``: four significant figures, BLEU in hundredths."""
+    shown = {"loss": ("valid loss", "{:.4g}"), "ppl": ("ppl", "{:.4g}"), "bleu": ("BLEU", "{:.2f}"),
+             "train_loss": ("train loss", "{:.4g}"), "lr": ("lr", "{:.2e}")}
+    return ", ".join(f"{label} {form.format(scores[key])}" for key, (label, form) in shown.items() if key in scores)
 
 
 def _duration(seconds: float) -> str:
