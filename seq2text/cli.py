@@ -34,6 +34,9 @@ class Seq2TextGroup(click.Group):
             return super().main(args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
+        except click.exceptions.NoArgsIsHelpError as err:  # a bare `seq2text`: the help, as --help gives it
+            click.echo(err.ctx.get_help())
+            sys.exit(0)
         except click.ClickException as err:  # usage errors: one line, not click's three
             _error(err.format_message())
             sys.exit(2 if isinstance(err, click.UsageError) else err.exit_code)
@@ -112,10 +115,12 @@ def recipe_options(command: Callable) -> Callable:
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seq2text")
 def main() -> None:
-    """Recurrent sequence models: translation, poems and couplets.
+    """Recurrent sequence models: translation, poems, couplets and free text.
 
-    Typical use: `seq2text prepare RECIPE` (tokenizers), `seq2text train RECIPE`,
-    then `seq2text translate` / `seq2text generate` with the trained or a bundled model.
+    The bundled models work at once: `seq2text translate "Ein Hund."`, `seq2text generate
+    --form 七言绝句`, `seq2text generate --form couplet --first-line 海阔凭鱼跃`.  Your own:
+    `seq2text train RECIPE`, then `-m runs/NAME` with translate, generate or evaluate.
+    Errors are one line on stderr with exit code 2; Ctrl-C exits with 130.
     """
 
 
@@ -298,16 +303,17 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
     """
     from seq2text.generator import Generator
 
-    if form == "couplet" or first_line is not None:
+    couplets = form == "couplet" or first_line is not None
+    generator = Generator.load(model or ("couplet" if couplets else "tang-poetry"), device, rhyme_table)
+    if couplets or generator.task == "couplet":
         if form not in (None, "couplet"):
-            raise Seq2TextError(f"--first-line answers a couplet; it does not go with --form {form}")
+            raise Seq2TextError(f"--form {form}: a couplet (--first-line, or the couplet model {generator.name}) "
+                                f"takes --form couplet")
         if acrostic or prompt:
             raise Seq2TextError("--acrostic and --prompt are for poems, not couplets")
-        generator = Generator.load(model or "couplet", device)
         sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
                            output_format))
-    generator = Generator.load(model or "tang-poetry", device, rhyme_table)
-    if generator.task == "lm" and not generator.is_poetry_model:
+    if not generator.is_poetry_model:
         if form or acrostic:
             raise Seq2TextError(f"{generator.name}: --form and --acrostic need a Tang poetry model; this one "
                                 f"writes free text (--prompt, --length)")

@@ -46,7 +46,8 @@ class TrainerState:
     ``epoch`` counts finished epochs and ``batch`` the batches done in the next one; ``history``
     holds one entry per validation (``step``, the 1-based ``epoch`` it ran in, ``lr``, the
     validation scores and ``train_loss``, the mean training loss since the previous one);
-    ``plateau_scale`` and ``bad_validations`` are the schedule's counters.
+    ``plateau_scale`` and ``bad_validations`` are the schedule's counters; ``loss_sum`` and
+    ``loss_tokens`` add up the training loss since the last validation.
     """
 
     step: int = 0
@@ -56,6 +57,8 @@ class TrainerState:
     history: list[dict] = field(default_factory=list)
     plateau_scale: float = 1.0
     bad_validations: int = 0
+    loss_sum: float = 0.0
+    loss_tokens: int = 0
 
     @classmethod
     def from_json(cls, data: Any, where: Path) -> "TrainerState":
@@ -69,7 +72,8 @@ class TrainerState:
             if item.name not in data:
                 continue
             value, kind = data[item.name], {"step": int, "epoch": int, "batch": int, "bad_validations": int,
-                                            "lr": float, "plateau_scale": float}.get(item.name)
+                                            "loss_tokens": int, "lr": float, "plateau_scale": float,
+                                            "loss_sum": float}.get(item.name)
             if kind is int and (type(value) is not int or value < 0):
                 raise Seq2TextError(f"{where}: cannot resume: {item.name} is {value!r}, not a count")
             if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))):

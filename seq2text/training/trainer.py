@@ -173,7 +173,6 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, self.config)
         self.precision = MixedPrecision(self.config.precision, device)
         self.state = TrainerState()
-        self.losses = [0.0, 0]  # summed training loss and tokens since the last validation
 
     def log(self, line: str) -> None:
         """A line on stderr (not breaking the progress bar) and, with its time, in ``train.log``."""
@@ -256,7 +255,7 @@ class Trainer:
             loss, tokens, total_tokens = train_step(trained, self.optimizer, batch, config, rate, self.precision,
                                                     self.process, self.feed.loss)
             state.step, state.batch, state.lr = state.step + 1, index + 1, rate
-            self.losses = [self.losses[0] + loss, self.losses[1] + tokens]
+            state.loss_sum, state.loss_tokens = state.loss_sum + loss, state.loss_tokens + tokens
             tokens_seen += total_tokens
             progress.update(1)
             progress.set_postfix(loss=f"{loss / tokens:.3f}", lr=f"{rate:.2e}",
@@ -275,8 +274,8 @@ class Trainer:
         """Validate (every process, so schedules agree), checkpoint (rank 0); True to stop early."""
         started = time.perf_counter()
         scores = self.feed.validate(self.model, "valid", self.device)
-        train_loss = self.losses[0] / max(1, self.losses[1])
-        self.losses = [0.0, 0]
+        train_loss = self.state.loss_sum / max(1, self.state.loss_tokens)
+        self.state.loss_sum, self.state.loss_tokens = 0.0, 0
         entry = {"step": self.state.step, "epoch": epoch, "lr": self.state.lr, "train_loss": train_loss,
                  **scores.as_dict()}
         self.state.history.append(entry)
