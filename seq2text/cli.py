@@ -260,7 +260,7 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 @click.option("--rhyme/--no-rhyme", default=True, show_default=True,
               help="Even lines end in one level-tone rhyme group (regulated forms).")
 @click.option("--tones/--no-tones", default=True, show_default=True,
-              help="The 平仄 rules of regulated verse.")
+              help="The 平仄 rules of regulated verse; for couplets 平仄相对 at the rhythm points.")
 @click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
               help="The 平水韵 table [default: rhyme/pingshuiyun.txt under the data root if there, "
                    "else modern readings].")
@@ -312,7 +312,7 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
         if acrostic or prompt:
             raise Seq2TextError("--acrostic and --prompt are for poems, not couplets")
         sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
-                           output_format))
+                           output_format, tones))
     if not generator.is_poetry_model:
         if form or acrostic:
             raise Seq2TextError(f"{generator.name}: --form and --acrostic need a Tang poetry model; this one "
@@ -337,7 +337,7 @@ def _title(where: str, text: str, width: int = 60) -> str:
 
 
 def _couplets(generator, first_line: str | None, count: int, beam_size: int, temperature: float, top_k: int,
-              top_p: float, seed: int | None, output_format: str) -> int:
+              top_p: float, seed: int | None, output_format: str, tones: bool) -> int:
     """Answer ``--first-line`` or every stdin line; the exit code (1 if some lines had to be skipped)."""
     from seq2text.textio import Output, input_chunks
 
@@ -349,7 +349,7 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
         good = [line for line, problem in zip(chunk, problems) if not problem]
         answers = dict(zip((line.number for line in good),
                            generator.couplets([line.text for line in good], count, beam_size, temperature,
-                                              top_k, top_p, seed)))
+                                              top_k, top_p, seed, tones=tones)))
         for line, problem in zip(chunk, problems):
             if problem:
                 skipped += 1

@@ -103,14 +103,16 @@ class Generator:
 
     def couplets(self, first_lines: str | Sequence[str], count: int = 1, beam_size: int = 5,
                  temperature: float = 0.8, top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None,
-                 batch_size: int = 64) -> list[list[Couplet]] | list[Couplet]:
+                 batch_size: int = 64, tones: bool = True) -> list[list[Couplet]] | list[Couplet]:
         """``count`` 下联 for each 上联 (spaces ignored), best first: by beam search of
         ``max(beam_size, count)``, or with ``beam_size`` 1 sampled as in :meth:`poems`
-        (greedy with ``temperature`` 0).  A string is one 上联, answered by one list.  A line the
+        (greedy with ``temperature`` 0); ``tones``: 平仄相对 at the rhythm points (the other rules
+        always hold).  A string is one 上联, answered by one list.  A line the
         model cannot answer (see :meth:`first_line_problem`) raises
         :class:`~seq2text.errors.Seq2TextError` naming it."""
         lines = [first_lines] if isinstance(first_lines, str) else list(first_lines)
-        found = self._couplet_writer.couplets(lines, count, beam_size, temperature, top_k, top_p, seed, batch_size)
+        found = self._couplet_writer.couplets(lines, count, beam_size, temperature, top_k, top_p, seed, batch_size,
+                                              tones)
         return found[0] if isinstance(first_lines, str) else found
 
     def first_line_problem(self, line: str) -> Optional[str]:

@@ -60,8 +60,9 @@ class DataConfig(Section):
 
     - ``parallel``: ``train``/``valid``/``test`` are file prefixes, ``src_lang``/``tgt_lang`` their
       suffixes (``multi30k/train`` + ``de`` -> ``multi30k/train.de``).
-    - ``tang``: ``train`` is the folder of ``poet.tang.*.json``; ``valid_fraction`` of the poems
-      (by a hash of their ``id``) is held out for validation.
+    - ``tang``: ``train`` is the folder of ``poet.tang.*.json``, and ``extra_poems`` a second
+      folder in the same schema (``song``); ``valid_fraction`` of the poems (by a hash of their
+      ``id``) is held out for validation.
     - ``couplet``: ``train`` (``valid``, ``test``) are JSONL files of ``{"first", "second"}``.
     - ``verse_pairs``: ``train`` is the Tang folder; the 上句/下句 pairs of its poems, plus the
       ``extra_pairs`` JSONL of ``{"first", "second"}`` pairs if given.  The strictly parallel
@@ -79,6 +80,8 @@ class DataConfig(Section):
     tgt_lang: Optional[str] = None
     max_length: int = Field(100, gt=0, le=MAX_TOKENS, description="longest example kept, in tokens")
     valid_fraction: Float = Field(0.0, ge=0.0, lt=1.0)
+    extra_poems: Optional[str] = Field(None, description="tang, verse_pairs: a second folder of poems "
+                                       "in the same schema (song: the Song poems), held out the same way")
     extra_pairs: Optional[str] = Field(None, description="verse_pairs: a JSONL file of "
                                        "{\"first\", \"second\"} couplets added to the Tang line pairs")
     parallel_repeat: int = Field(1, ge=1, description="verse_pairs: times the strictly parallel "
@@ -324,6 +327,8 @@ def data_files(recipe: Recipe) -> list[tuple[str, Path]]:
                       for lang in (data.src_lang, data.tgt_lang)]
         else:
             files.append((f"data.{split}", recipe.data_path(value)))
+    if data.extra_poems:
+        files.append(("data.extra_poems", recipe.data_path(data.extra_poems)))
     if data.extra_pairs:
         files.append(("data.extra_pairs", recipe.data_path(data.extra_pairs)))
     return files

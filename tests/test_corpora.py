@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import SLICE_RECIPE, write_recipe
+from conftest import DATA, SLICE_RECIPE, write_recipe
 from seq2text.data.corpora import load_corpus
 from seq2text.data.encode import encode_split
 from seq2text.data.tang import clean_paragraph
@@ -159,3 +161,25 @@ def test_missing_or_malformed_files(data_root: Path, tmp_path: Path) -> None:
     (bad / "pairs.jsonl").write_text('{"first": "云", "second": "雨"}\n{"first": 3}\n')
     with pytest.raises(Seq2TextError, match=r"pairs.jsonl:2: expected"):
         load_corpus(recipe_for(tmp_path, "data: {kind: couplet, train: pairs.jsonl}\n", bad))
+
+
+def test_song_poems_join_the_tang_poems(tmp_path: Path) -> None:
+    """``data.extra_poems: song`` reads the Song poems (same schema, no tone marks) beside the Tang."""
+    root = tmp_path / "data"
+    for dynasty, number in (("tang", 0), ("song", 0), ("song", 1000)):
+        (root / dynasty).mkdir(parents=True, exist_ok=True)
+        shutil.copy(DATA / dynasty / f"poet.{dynasty}.{number}.json", root / dynasty)
+    (root / "tang" / "strains").mkdir()
+    shutil.copy(DATA / "tang" / "strains" / "poet.tang.0.json", root / "tang" / "strains")
+    tang = load_corpus(recipe_for(tmp_path, "data: {kind: tang, train: tang, valid_fraction: 0.1}\n", root))
+    both = load_corpus(recipe_for(tmp_path, "data: {kind: tang, train: tang, extra_poems: song, "
+                                            "valid_fraction: 0.1}\n", root))
+    song_count = sum(len(json.loads((root / "song" / f"poet.song.{n}.json").read_text(encoding="utf-8")))
+                     for n in (0, 1000))
+    added = len(both["train"]) + len(both["valid"]) - len(tang["train"]) - len(tang["valid"])
+    assert 0.8 * song_count < added <= song_count  # some are dropped for lost characters
+    assert set(tang["train"]["id"]) < set(both["train"]["id"])
+    song_ids = set(both["train"]["id"]) - set(tang["train"]["id"])
+    assert all(tones == "" for i, tones in zip(both["train"]["id"], both["train"]["tones"]) if i in song_ids)
+    assert any(line.startswith("song: ") for line in both.report)
+    assert tang.fingerprints["train"] != both.fingerprints["train"]

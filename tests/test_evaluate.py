@@ -70,7 +70,10 @@ def test_couplet_scores_use_characters(tmp_path: Path) -> None:
     assert_matches_cli(summary, report, ref, ["greedy", "beam5"], "--tokenize", "char", "--ter-normalized",
                        "--ter-asian-support")
     assert summary["rules"] == {"length": 100.0, "punctuation": 100.0, "no_copy": 100.0, "mirrored": 100.0,
-                                "level_ending": pytest.approx(100.0, abs=3.0)}
+                                "level_ending": pytest.approx(100.0, abs=3.0),
+                                "opposed_tones": pytest.approx(100.0, abs=5.0)}
+    assert summary["tone_points"] >= 98.0 and 0 < summary["top_ending_share"] <= 100.0
+    assert 0 < summary["distinct"] <= 100.0
 
 
 def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:

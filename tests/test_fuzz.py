@@ -21,7 +21,8 @@ from seq2text.tokenizers import CharTokenizer, WordTokenizer, load_tokenizers
 
 # Any code point, lone surrogates included (Python strings can hold them; no library wants them).
 ANY_TEXT = st.text(st.characters(blacklist_categories=()), max_size=60)
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Sized so that the whole file runs in about a minute on two cores.
+MANY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +30,13 @@ def subwords():
     return load_tokenizers(ROOT / "vocab" / "multi30k-de-en")[0]
 
 
-@FAST
+@MANY
 @given(text=ANY_TEXT)
 def test_sentencepiece_round_trip(subwords, text: str) -> None:
     assert subwords.decode(subwords.encode(text)) == subwords.normalize(text)
 
 
-@FAST
+@MANY
 @given(text=ANY_TEXT)
 def test_char_round_trip(text: str) -> None:
     for simplified in (False, True):
@@ -44,7 +45,7 @@ def test_char_round_trip(text: str) -> None:
         assert len(tokenizer.encode(text)) == len(tokenizer.normalize(text))
 
 
-@FAST
+@MANY
 @given(words=st.lists(st.one_of(st.sampled_from(["<s>", "</s>", "<pad>", "<sep>", "<unk>"]),
                                 st.text(st.characters(blacklist_categories=("Zs", "Cc", "Zl", "Zp")), min_size=1,
                                         max_size=8)), max_size=12))
@@ -65,7 +66,7 @@ TREES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4
                                                       st.dictionaries(KEYS, inner, max_size=4)), max_leaves=20)
 
 
-@FAST
+@MANY
 @given(tree=TREES, shared=TREES, text=st.text(string.printable, max_size=200))
 def test_recipe_loader_takes_any_yaml(tmp_path: Path, tree, shared, text: str) -> None:
     # The same object twice makes yaml.dump write an anchor and an alias.
@@ -78,7 +79,7 @@ def test_recipe_loader_takes_any_yaml(tmp_path: Path, tree, shared, text: str) -
             assert "\n" not in str(err) and len(str(err)) < 600
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.binary(max_size=200), command=st.sampled_from(["translate", "couplet", "classic"]))
 def test_command_line_on_random_bytes(data: bytes, command: str) -> None:
     args = {"translate": ["translate", "--greedy", "--max-length", "8"],
@@ -92,7 +93,7 @@ def test_command_line_on_random_bytes(data: bytes, command: str) -> None:
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(argument=st.binary(min_size=1, max_size=30))
 def test_arguments_of_random_bytes(argument: bytes) -> None:
     text = argument.decode("utf-8", "surrogateescape")  # what Python makes of a raw argv entry

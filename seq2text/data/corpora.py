@@ -141,10 +141,12 @@ def _cut_by_characters(lines: list[str], fraction: float) -> int:
 
 
 def _load_tang(recipe: Recipe) -> Corpus:
-    builder, report = _Builder(recipe), CleaningReport()
-    folder = recipe.data_path(recipe.data.train)
-    poems = list(read_tang(folder, report))
-    builder.note(f"{recipe.data.train}: " + "; ".join(report.lines()))
+    builder, poems, folders = _Builder(recipe), [], []
+    for name in filter(None, (recipe.data.train, recipe.data.extra_poems)):
+        report = CleaningReport()
+        folders.append(recipe.data_path(name))
+        poems += read_tang(folders[-1], report)
+        builder.note(f"{name}: " + "; ".join(report.lines()))
     held_out = [_hash_fraction(poem["id"]) < recipe.data.valid_fraction for poem in poems]
     for split, wanted in (("train", False), ("valid", True)):
         chosen = [poem for poem, out in zip(poems, held_out) if out == wanted]
@@ -152,7 +154,7 @@ def _load_tang(recipe: Recipe) -> Corpus:
             columns = {key: [poem[key] for poem in chosen] for key in chosen[0]}
             if recipe.task == "lm":
                 columns["text"] = [labelled(poem["text"], poem["form"]) for poem in chosen]
-            builder.add(split, columns, [folder], f"held out {recipe.data.valid_fraction}, task {recipe.task}")
+            builder.add(split, columns, folders, f"held out {recipe.data.valid_fraction}, task {recipe.task}")
     return builder.corpus
 
 

@@ -71,11 +71,14 @@ def clean_paragraph(paragraph: str) -> Optional[str]:
 def read_tang(folder: Path, report: CleaningReport) -> Iterator[dict]:
     """Clean poems of ``folder`` as ``{"id", "title", "author", "text", "form", "tones"}``.
 
+    The folder holds ``poet.<dynasty>.N.json`` files: the Tang poems (``poet.tang.N.json``) or
+    the Song poems (``poet.song.N.json``), which share the schema but have no tone marks.
     ``tones`` is a string as long as ``text`` (平, 仄, ○, ？ and the same punctuation), or ``""``.
     """
-    files = sorted(folder.glob("poet.tang.*.json"), key=lambda p: int(p.name.split(".")[2]))
+    files = sorted((p for p in folder.glob("poet.*.*.json") if p.name.split(".")[2].isdigit()),
+                   key=lambda p: (p.name.split(".")[1], int(p.name.split(".")[2])))
     if not files:
-        raise Seq2TextError(f"{folder}: no poet.tang.*.json files (is this the tang folder?)")
+        raise Seq2TextError(f"{folder}: no poet.<dynasty>.N.json files (is this the tang or song folder?)")
     for path in files:
         poems = read_json(path)
         strains_path = folder / "strains" / path.name

@@ -119,28 +119,42 @@ class _Translations:
 
 class _Couplets:
     """Decodes with :meth:`~seq2text.generator.Generator.couplets` (greedy or beam, under the
-    rules); reports the rates of the couplet rules."""
+    rules); reports the rates of the couplet rules, the 平仄相对 rate over rhythm points, and
+    how varied the answers are."""
 
     def __init__(self, loaded: Pretrained):
         from seq2text.generator import Generator
 
         self.generator = Generator(loaded)
-        self.kept: dict[int, list[dict]] = {}  # beam size -> rule checks of each output
+        self.kept: dict[int, list] = {}  # beam size -> the Couplet of each output
 
     def decode(self, firsts: list[str], beam_size: int) -> list[str]:
         answers = [found[0] for found in self.generator.couplets(firsts, 1, beam_size, temperature=0.0)]
-        self.kept.setdefault(beam_size, []).extend(answer.checks for answer in answers)
+        self.kept.setdefault(beam_size, []).extend(answers)
         return [answer.second for answer in answers]
 
     def checks(self, summary: dict) -> list[Section]:
-        """The rule rates of the widest search's outputs (also added to ``summary``)."""
-        from seq2text.verse.couplet import RULES
+        """The rates of the widest search's outputs (also added to ``summary``)."""
+        from collections import Counter
+
+        from seq2text.verse.couplet import RULES, tone_agreement
+        from seq2text.verse.forms import is_han
 
         kept = self.kept[max(self.kept)]
-        summary["rules"] = {rule: percent(sum(c[rule] for c in kept), len(kept)) for rule in RULES}
+        summary["rules"] = {rule: percent(sum(c.checks[rule] for c in kept), len(kept)) for rule in RULES}
+        agreement = [tone_agreement(c.first, c.second, self.generator.loaded.tones) for c in kept]
+        endings = Counter("".join(ch for ch in c.second if is_han(ch))[-4:] for c in kept)
+        ending, times = endings.most_common(1)[0]
+        summary["tone_points"] = percent(sum(a for a, _ in agreement), sum(n for _, n in agreement))
+        summary["top_ending_share"] = percent(times, len(kept))
+        summary["distinct"] = percent(len({c.second for c in kept}), len(kept))
+        rows = [[rule, rate] for rule, rate in summary["rules"].items()]
+        rows += [["平仄相对 at rhythm points (of the points with known tones)", summary["tone_points"]],
+                 [f"most common 4-character ending ({ending})", summary["top_ending_share"]],
+                 ["distinct 下联", summary["distinct"]]]
         return [Section("Couplet rules", "Share of the 下联 (of the search above with the largest beam) "
-                        "that keep each rule; the decoder enforces them, this checks it.", ["rule", "kept (%)"],
-                        [[rule, rate] for rule, rate in summary["rules"].items()])]
+                        "that keep each rule; the decoder enforces them, this checks it.  Rhythm points: "
+                        "a clause's 2nd, 4th, 6th and last characters.", ["measure", "%"], rows)]
 
     def pictures(self, sources: list[str], beam_size: int, figures: Path) -> list[Section]:
         return []

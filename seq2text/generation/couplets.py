@@ -38,8 +38,8 @@ class CoupletWriter:
         self.model, self.tokenizer, self.tones = model, tokenizer, tones
 
     def couplets(self, first_lines: Sequence[str], count: int = 1, beam_size: int = 5, temperature: float = 0.8,
-                 top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, batch_size: int = 64
-                 ) -> list[list[Couplet]]:
+                 top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, batch_size: int = 64,
+                 tones: bool = True) -> list[list[Couplet]]:
         """``count`` 下联 for each 上联 (see :meth:`seq2text.generator.Generator.couplets`)."""
         firsts = [self.tokenizer.normalize(clean_first_line(line)) for line in first_lines]
         for number, (line, first) in enumerate(zip(first_lines, firsts), start=1):
@@ -51,22 +51,22 @@ class CoupletWriter:
         found = []
         for start in range(0, len(firsts), batch_size):
             found += self._answer(firsts[start:start + batch_size], count, beam_size, temperature, top_k, top_p,
-                                  generator)
+                                  generator, tones)
         return [[self._couplet(first, h) for h in hypotheses] for first, hypotheses in zip(firsts, found)]
 
     @torch.no_grad()
     def _answer(self, firsts: list[str], count: int, beam_size: int, temperature: float, top_k: int, top_p: float,
-                generator: torch.Generator) -> list[list[Hypothesis]]:
+                generator: torch.Generator, tones: bool) -> list[list[Hypothesis]]:
         firsts = [as_read(first, self.tokenizer) for first in firsts]
         limits = torch.tensor([len(first) for first in firsts])
         sources = [self.tokenizer.encode(first) for first in firsts]
         if beam_size > 1 or temperature == 0:  # greedy: the same answer count times
             beam = max(beam_size, count) if beam_size > 1 else 1
             found = decode_sources(self.model, sources, limits, beam, alpha=0.0, nbest=count if beam > 1 else 1,
-                                   processors=[CoupletRules(self.tokenizer, self.tones, firsts)])
+                                   processors=[CoupletRules(self.tokenizer, self.tones, firsts, tones)])
             return found if beam > 1 else [hypotheses * count for hypotheses in found]
         rows = torch.arange(len(firsts)).repeat_interleave(count)
-        rules = CoupletRules(self.tokenizer, self.tones, [firsts[i] for i in rows.tolist()])
+        rules = CoupletRules(self.tokenizer, self.tones, [firsts[i] for i in rows.tolist()], tones)
         device = next(self.model.parameters()).device
         src = pad(sources).to(device)
         state = self.model.encode(src, src != PAD).select(rows.to(device))

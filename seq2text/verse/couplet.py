@@ -5,7 +5,11 @@
 - no copy: no position holds the 上联's character at that position;
 - mirrored repetition: two positions hold the same character in the 下联 exactly when they do
   in the 上联;
-- level ending: the last character is of the level tone (平), as a 下联 must end.
+- level ending: the last character is of the level tone (平), as a 下联 must end;
+- opposed tones (平仄相对): at every rhythm point of a clause (its 2nd, 4th and 6th characters
+  and its last) the 下联 has the tone opposite to the 上联's, wherever the tone table knows both.
+  The very last character is the level ending's: it counts here only when the 上联 ends on an
+  oblique tone, as a 上联 should.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from seq2text.decoding.processors import relax
 from seq2text.tokenizers import EOS
 from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.constraints import CharRules
-from seq2text.verse.tones import PING, ToneTable
+from seq2text.verse.rules import opposite
+from seq2text.verse.tones import PING, ZE, ToneTable
 
 MAX_CHARS = 50
 STAND_IN = "，"  # the model's reading of a punctuation mark it does not know
-RULES = ("length", "punctuation", "no_copy", "mirrored", "level_ending")
+RULES = ("length", "punctuation", "no_copy", "mirrored", "level_ending", "opposed_tones")
 
 
 def clean_first_line(line: str) -> str:
@@ -62,6 +67,43 @@ def _last_han(text: str) -> int:
     return max(i for i, c in enumerate(text) if is_han(c))
 
 
+def rhythm_points(first: str) -> list[int]:
+    """The rhythm points of ``first``: in every clause (run of Han characters) its 2nd, 4th and
+    6th characters and its last."""
+    points, start = [], None
+    for i, char in enumerate(first + "，"):
+        if is_han(char) and start is None:
+            start = i
+        elif not is_han(char) and start is not None:
+            points += [p for p in range(start + 1, i, 2) if p - start < 6] + [i - 1]
+            start = None
+    return sorted(set(points))
+
+
+def opposed_points(first: str, tones: ToneTable) -> dict[int, str]:
+    """``position -> tone the 下联 needs there`` for the rhythm points of ``first`` whose tone is
+    known; the last character only when ``first`` ends oblique (the level ending decides it)."""
+    last = _last_han(first) if any(is_han(c) for c in first) else -1
+    needs = {}
+    for point in rhythm_points(first):
+        tone = tones.tone(first[point])
+        if tone is not None and (point != last or tone == ZE):
+            needs[point] = opposite(tone)
+    return needs
+
+
+def tone_agreement(first: str, second: str, tones: ToneTable) -> tuple[int, int]:
+    """``(opposed, counted)``: of the rhythm points where the tone table knows both characters,
+    how many have opposite tones (the 平仄相对 rate of a couplet)."""
+    opposed = counted = 0
+    for point, need in opposed_points(first, tones).items():
+        have = tones.tone(second[point]) if point < len(second) else None
+        if have is not None:
+            counted += 1
+            opposed += have == need
+    return opposed, counted
+
+
 def check_couplet(first: str, second: str, tones: ToneTable) -> dict[str, bool]:
     """Which of :data:`RULES` ``second`` keeps as the answer to ``first``."""
     same_length = len(first) == len(second)
@@ -74,6 +116,7 @@ def check_couplet(first: str, second: str, tones: ToneTable) -> dict[str, bool]:
         "mirrored": same_length and all((first[i] == first[j]) == (second[i] == second[j])
                                         for i in han for j in han if i < j),
         "level_ending": any(is_han(c) for c in second) and tones.tone(second[_last_han(second)]) == PING,
+        "opposed_tones": same_length and len(set(tone_agreement(first, second, tones))) == 1,
     }
 
 
@@ -82,20 +125,27 @@ class CoupletRules(CharRules):
 
     Where a 上联 character recurs, the 下联 repeats what it wrote at the first occurrence; a
     new 上联 character gets a Han character not yet used (and not the 上联's own).  The last
-    character, and the earlier ones it must repeat, are level-toned.  Should the rules leave
-    nothing (a tiny vocabulary), the tone rule gives way, then the no-reuse rule.
+    character, and the earlier ones it must repeat, are level-toned; at the rhythm points the
+    tone is the 上联's opposite (decided at a character's first occurrence, for all its
+    repeats).  Should the rules leave nothing (a tiny vocabulary), the opposed tones give way
+    first, then the level ending, then the no-reuse rule.
     """
 
-    def __init__(self, tokenizer: VocabTokenizer, tones: ToneTable, first_lines: Sequence[str]):
+    def __init__(self, tokenizer: VocabTokenizer, tones: ToneTable, first_lines: Sequence[str],
+                 opposed_tones: bool = True):
         super().__init__(tokenizer)
         self.first_lines = list(first_lines)
-        self.level = self.han & torch.tensor([len(t) == 1 and tones.tone(t) == PING for t in self.chars])
+        tone_of = [tones.tone(t) if len(t) == 1 else None for t in self.chars]
+        self.tone_mask = {tone: self.han & torch.tensor([t == tone for t in tone_of]) for tone in (PING, ZE)}
+        self.level = self.tone_mask[PING]
+        self.needs = [opposed_points(first, tones) if opposed_tones else {} for first in self.first_lines]
 
     def row_allowed(self, sentence: int, written: str) -> torch.Tensor:
-        return self.allowed(self.first_lines[sentence], written)
+        return self.allowed(self.first_lines[sentence], written, self.needs[sentence])
 
-    def allowed(self, first: str, text: str) -> torch.Tensor:
-        """Which tokens may follow ``text`` in the answer to ``first`` ``(V,)``."""
+    def allowed(self, first: str, text: str, needs: dict[int, str]) -> torch.Tensor:
+        """Which tokens may follow ``text`` in the answer to ``first`` ``(V,)``, ``needs`` the
+        tones :func:`opposed_points` asks for."""
         only = torch.zeros(len(self.chars), dtype=torch.bool)
         position = len(text)
         if position >= len(first):
@@ -110,7 +160,10 @@ class CoupletRules(CharRules):
             only[self.index[text[earlier]]] = True
             return only
         last = _last_han(first)
-        rules = [~self._ids(set(text) | {char})]
+        rules = [~self._ids(set(text) | {char})]  # strongest first, the weakest give way first
         if char == first[last]:
-            rules.append(self.level)  # weakest last: dropped first when nothing is left
+            rules.append(self.level)
+        wanted = {needs[p] for p, c in enumerate(first) if c == char and p in needs}
+        if len(wanted) == 1:
+            rules.append(self.tone_mask[wanted.pop()])
         return relax(self.han, rules)
