@@ -89,11 +89,14 @@ def test_resume_uses_the_saved_recipe(trained, tmp_path: Path) -> None:
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(trained, tmp_path: Path) -> None:
     recipe, data, _ = trained
     folder = tmp_path / "interrupted"
-    process = subprocess.Popen(train_command(recipe, data, folder, "--set", "training.checkpoint_every=4"),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Twenty epochs: far longer than it takes to interrupt, however loaded the machine.  SIGINT is
+    # restored to its default in the child: a shell starts background jobs with it ignored.
+    process = subprocess.Popen(train_command(recipe, data, folder, "--set", "training.checkpoint_every=4",
+                                             "--set", "training.epochs=20"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while process.poll() is None and latest_checkpoint(folder) is None:
         time.sleep(0.05)
-    time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-3000:]
@@ -101,7 +104,8 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(trained, tmp_path: Pat
     said = re.search(r"interrupted at step (\d+): saved (\S+); continue with `seq2text train .* --resume", stderr)
     assert said, stderr[-3000:]
     assert latest_checkpoint(folder).name == f"step-{int(said.group(1)):07d}"
-    resumed = subprocess.run(train_command(recipe, data, folder, "--resume"), capture_output=True, text=True)
+    resumed = subprocess.run(train_command(recipe, data, folder, "--resume", "--set", "training.epochs=2"),
+                             capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
 
 
