@@ -45,7 +45,8 @@ def tables(summaries: dict[str, dict]) -> str:
     rows = {"translation": ["| model | data | greedy BLEU | beam 5 BLEU | chrF | TER | sent/s greedy / beam 5 "
                             "(fp32; bf16) |", "|---|---|---|---|---|---|---|"],
             "couplet": ["| model | data | greedy char BLEU | beam 5 char BLEU | length | punctuation | no copy | "
-                        "mirrored | level ending |", "|---|---|---|---|---|---|---|---|---|"],
+                        "mirrored | level ending | opposed tones | 平仄相对 at rhythm points | most common "
+                        "4-char ending |", "|---|---|---|---|---|---|---|---|---|---|---|---|"],
             "lm": ["| model | data | tokens | perplexity | bits/char |", "|---|---|---|---|---|"],
             "verse": ["| model | form | form | acrostic | rhyme | 平仄 | no char 3× | lines copied | poems/s |",
                       "|---|---|---|---|---|---|---|---|---|"]}
@@ -61,7 +62,8 @@ def tables(summaries: dict[str, dict]) -> str:
             rules = s["rules"]
             rows["couplet"].append(f"| {name} | {s['data']} | {s['greedy']['bleu']:.2f} | {s['beam5']['bleu']:.2f} | "
                                    + " | ".join(f"{rules[r]}%" for r in ("length", "punctuation", "no_copy",
-                                                                          "mirrored", "level_ending")) + " |")
+                                                                          "mirrored", "level_ending", "opposed_tones"))
+                                   + f" | {s['tone_points']}% | {s['top_ending_share']}% |")
         else:
             rows["lm"].append(f"| {name} | {s['data']} | {s['tokens']} | {s['ppl']:.2f} | "
                               f"{s.get('bits_per_char', '')} |")
