@@ -64,10 +64,11 @@ class DataConfig(Section):
       folder in the same schema (``song``); ``valid_fraction`` of the poems (by a hash of their
       ``id``) is held out for validation.
     - ``couplet``: ``train`` (``valid``, ``test``) are JSONL files of ``{"first", "second"}``.
-    - ``verse_pairs``: ``train`` is the Tang folder; the 上句/下句 pairs of its poems, plus the
-      ``extra_pairs`` JSONL of ``{"first", "second"}`` pairs if given.  The strictly parallel
-      pairs (middle couplets of regulated verse, extra pairs) are read ``parallel_repeat`` times
-      per epoch; ``valid_fraction`` of the poems and of the extra pairs is held out.
+    - ``verse_pairs``: ``train`` is the Tang folder (and ``extra_poems`` the Song folder); the
+      上句/下句 pairs of its poems, plus the ``extra_pairs`` JSONL of ``{"first", "second"}``
+      pairs if given.  The strictly parallel pairs (middle couplets of regulated verse, extra
+      pairs) are read ``parallel_repeat`` times per epoch, and with ``parallel_only`` they are
+      the only ones; ``valid_fraction`` of the poems and of the extra pairs is held out.
     - ``text``: plain text files, one sentence per line; with ``valid_fraction`` and no ``valid``
       file, the last part of ``train`` is held out (tiny-shakespeare's usual 90/10 split).
     """
@@ -86,6 +87,8 @@ class DataConfig(Section):
                                        "{\"first\", \"second\"} couplets added to the Tang line pairs")
     parallel_repeat: int = Field(1, ge=1, description="verse_pairs: times the strictly parallel "
                                  "pairs are read per epoch (the other line pairs: once)")
+    parallel_only: bool = Field(False, description="verse_pairs: only the strictly parallel pairs "
+                                "(middle couplets of regulated verse, extra pairs), not every 上句/下句")
 
     @model_validator(mode="after")
     def _languages_for_parallel(self) -> "DataConfig":

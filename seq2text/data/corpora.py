@@ -184,12 +184,15 @@ def _load_verse_pairs(recipe: Recipe) -> Corpus:
                 for text, form in zip(poems["text"], poems["form"])
                 for first, second, middle in couplet_pairs(text, form)]
         rows += [(first, second, True) for first, second in extra.get(split, [])]
+        if data.parallel_only:
+            rows = [row for row in rows if row[2]]
         if split == "train":
             rows += [row for row in rows if row[2]] * (data.parallel_repeat - 1)
         sources = [recipe.data_path(data.extra_pairs)] if data.extra_pairs else []
         builder.add(split, {"src": [r[0] for r in rows], "tgt": [r[1] for r in rows],
                             "parallel": [r[2] for r in rows]}, sources,
-                    f"{corpus.fingerprints[split]}|{data.parallel_repeat}|{data.valid_fraction}")
+                    f"{corpus.fingerprints[split]}|{data.parallel_repeat}|{data.valid_fraction}|"
+                    f"{data.parallel_only}")
         builder.note(f"{split}: {len(rows)} 上句/下句 pairs, {sum(r[2] for r in rows)} of them strictly "
                      f"parallel (middle couplets of regulated verse, {len(extra.get(split, []))} extra pairs)"
                      + (f", those read {data.parallel_repeat}x" if split == "train" and data.parallel_repeat > 1
