@@ -37,10 +37,13 @@ class TextWriter:
 
     def text(self, prompt: str = "", length: int = 200, count: int = 1, temperature: float = 0.8, top_k: int = 0,
              top_p: float = 0.9, seed: Optional[int] = None) -> list[Passage]:
-        """``count`` continuations of ``prompt``, each up to ``length`` tokens after it."""
-        ids = self.tokenizer.encode(prompt) if prompt else []
+        """``count`` continuations of ``prompt``, each up to ``length`` tokens after it (the line
+        ends of a prompt are the model's ``</s>``)."""
+        ids = [token for number, line in enumerate(prompt.split("\n") if prompt else [])
+               for token in ([EOS] if number else []) + self.tokenizer.encode(line)]
         if UNK in ids and self.tokenizer.kind == "char":  # word models read unknown words as <unk>
-            unknown = sorted({c for c, i in zip(self.tokenizer.pieces(prompt), ids) if i == UNK})
+            pieces = self.tokenizer.pieces(prompt.replace("\n", ""))
+            unknown = sorted({c for c in pieces if c not in self.tokenizer.index})
             raise Seq2TextError(f"--prompt: characters the model does not know: {''.join(unknown)[:20]!r}")
         seed = random.randrange(2**31) if seed is None else seed
         # A stream model read every line after the previous line's </s>, never after <s>.

@@ -105,10 +105,13 @@ class PairFeed(_BucketedFeed):
             found = decode_sources(model, rows["src_ids"], limits)
             hypotheses += [self.data.tgt.decode(best[0].tokens) for best in found]
         model.train(was_training)
-        bleu = sacrebleu.corpus_bleu(hypotheses, [dataset["tgt"]], tokenize=self.bleu_tokenize)
+        references = dataset["tgt"]
+        if self.bleu_tokenize == "char":  # couplets: the Tang poems are traditional, the model writes simplified
+            references = [self.data.tgt.normalize(reference) for reference in references]
+        bleu = sacrebleu.corpus_bleu(hypotheses, [references], tokenize=self.bleu_tokenize)
         scores = mean_loss(total_loss, total_tokens, bleu.score)
         scores.samples = tuple(f"{src} => {hyp} (reference: {ref})" for src, hyp, ref in
-                               zip(dataset["src"][:SAMPLES], hypotheses, dataset["tgt"][:SAMPLES]))
+                               zip(dataset["src"][:SAMPLES], hypotheses, references[:SAMPLES]))
         return scores
 
 
