@@ -48,7 +48,8 @@ Float = Annotated[float, BeforeValidator(_number)]
 
 class Section(BaseModel):
     """A recipe section: unknown keys are errors, not silently ignored, and values keep their
-    YAML types (``hidden_size: true`` is not 1, ``"5"`` is not 5; an integer is a float)."""
+    YAML types (``hidden_size: true`` is not 1, ``"5"`` is not 5; an integer is a float, and so
+    is ``5e-4``, which YAML reads as a string)."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=(), strict=True, allow_inf_nan=False)
 
