@@ -15,7 +15,7 @@ from seq2text.data.batching import pad
 from seq2text.decoding.beam import beam_search
 from seq2text.decoding.hypothesis import Hypothesis
 from seq2text.decoding.processors import LogitProcessor
-from seq2text.decoding.protocols import EncoderDecoder
+from seq2text.decoding.protocols import EncoderDecoder, SearchState
 from seq2text.decoding.sampling import greedy_search
 from seq2text.tokenizers import PAD
 
@@ -29,6 +29,13 @@ def output_limits(source_lengths: torch.Tensor, max_length: int, ratio: Optional
     return (source_lengths.double() * ratio + LENGTH_SLACK).long().clamp(max=max_length)
 
 
+def encode_sources(model: EncoderDecoder, sources: Sequence[Sequence[int]]) -> SearchState:
+    """The decoder's first state for each source (token ids, no ``<s>``/``</s>``), padded on
+    the model's device."""
+    src = pad([list(ids) for ids in sources]).to(next(model.parameters()).device)
+    return model.encode(src, src != PAD)
+
+
 @torch.no_grad()
 def decode_sources(model: EncoderDecoder, sources: Sequence[Sequence[int]], limits: torch.Tensor, beam_size: int = 1,
                    alpha: float = 1.0, penalty: str = "gnmt", coverage: float = 0.0, nbest: int = 1,
@@ -36,10 +43,8 @@ def decode_sources(model: EncoderDecoder, sources: Sequence[Sequence[int]], limi
     """The ``nbest`` hypotheses of each source (token ids, no ``<s>``/``</s>``), best first:
     greedy search for ``beam_size`` 1, else beam search; ``limits`` ``(B,)`` as from
     :func:`output_limits`."""
-    device = next(model.parameters()).device
-    src = pad([list(ids) for ids in sources]).to(device)
-    state = model.encode(src, src != PAD)
-    limits = limits.to(device)
+    state = encode_sources(model, sources)
+    limits = limits.to(state.device)
     if beam_size == 1:
         return [[hypothesis] for hypothesis in greedy_search(model, state, limits, processors)]
     return beam_search(model, state, beam_size, limits, alpha, penalty, coverage, nbest, processors)

@@ -12,10 +12,8 @@ from typing import Optional, Sequence
 
 import torch
 
-from seq2text.decoding import EncoderDecoder, Hypothesis, decode_sources, sample
-from seq2text.data.batching import pad
+from seq2text.decoding import EncoderDecoder, Hypothesis, decode_sources, encode_sources, sample
 from seq2text.errors import Seq2TextError
-from seq2text.tokenizers import PAD
 from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.couplet import (CoupletRules, as_read, check_couplet, clean_first_line, first_line_problem,
                                     with_marks_of)
@@ -67,9 +65,8 @@ class CoupletWriter:
             return found if beam > 1 else [hypotheses * count for hypotheses in found]
         rows = torch.arange(len(firsts)).repeat_interleave(count)
         rules = CoupletRules(self.tokenizer, self.tones, [firsts[i] for i in rows.tolist()], tones)
-        device = next(self.model.parameters()).device
-        src = pad(sources).to(device)
-        state = self.model.encode(src, src != PAD).select(rows.to(device))
+        state = encode_sources(self.model, sources)
+        state = state.select(rows.to(state.device))
         found = sample(self.model, state, limits[rows], temperature, top_k, top_p, generator, [rules])
         return [found[i * count:(i + 1) * count] for i in range(len(firsts))]
 
