@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -247,7 +248,9 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
 
 @main.command()
 @click.option("-m", "--model", help="Bundled model name (see `seq2text models`), or a trained model or run "
-                                    "folder [default: tang-poetry, for couplets: couplet].")
+                                    "folder [default: poems, for couplets: couplet].")
+@click.option("--title", help="What the poem is about: a title or a few characters (秋夜, 送别, 边塞, 黄鹤楼).")
+@click.option("--keywords", help="Words the poem should use, separated by commas: 明月,故乡.")
 @click.option("--form", help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
                            "五言律诗, 七言律诗), or couplet [default: qiyan-jueju; couplet with --first-line].")
 @click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
@@ -278,13 +281,15 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
               show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
                                       "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-def generate(model: str | None, form: str | None, acrostic: str | None, prompt: str | None, length: int,
+def generate(model: str | None, title: str | None, keywords: str | None, form: str | None, acrostic: str | None,
+             prompt: str | None, length: int,
              first_line: str | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
              top_k: int, top_p: float, seed: int | None, beam_size: int | None, count: int, output_format: str,
              device: str) -> None:
     """Write classical poems, 下联 for 上联 (--form couplet), or free text from any language model.
 
-    Poems are sampled (or found by --beam-size N) under the rules of the form.  A 下联 has the
+    Poems are sampled (or found by --beam-size N) under the rules of the form, on the subject
+    that --title (and --keywords) give.  A 下联 has the
     上联's length and punctuation, mirrors its repeated characters, never repeats its character
     at the same position and ends on a level tone.  A 上联 the model cannot answer (empty, only
     punctuation, over 50 characters, Latin letters) gets a message on stderr
@@ -295,37 +300,42 @@ def generate(model: str | None, form: str | None, acrostic: str | None, prompt: 
     \b
     Examples:
       seq2text generate --form 七言绝句
-      seq2text generate --form 五言绝句 --acrostic 春夏秋冬 --seed 7
+      seq2text generate --title 秋夜 --form 七言律诗
+      seq2text generate --title 送别 --keywords 明月,故乡 --form 五言绝句 --acrostic 春夏秋冬 --seed 7
       seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
       seq2text generate --form couplet --first-line 海阔凭鱼跃 -n 3
       seq2text generate --form couplet < first_lines.txt > second_lines.txt
       seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
-    from seq2text.generator import Generator
+    from seq2text.generator import DEFAULT_POEMS, Generator
 
     couplets = form == "couplet" or first_line is not None
-    generator = Generator.load(model or ("couplet" if couplets else "tang-poetry"), device, rhyme_table)
+    generator = Generator.load(model or ("couplet" if couplets else DEFAULT_POEMS), device, rhyme_table)
+    subject_options = title is not None or keywords is not None
     if couplets or generator.task == "couplet":
         if form not in (None, "couplet"):
             raise Seq2TextError(f"--form {form}: a couplet (--first-line, or the couplet model {generator.name}) "
                                 f"takes --form couplet")
-        if acrostic or prompt:
-            raise Seq2TextError("--acrostic and --prompt are for poems, not couplets")
+        if acrostic or prompt or subject_options:
+            raise Seq2TextError("--acrostic, --prompt, --title and --keywords are for poems, not couplets")
         sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
                            output_format, tones))
     if not generator.is_poetry_model:
-        if form or acrostic:
-            raise Seq2TextError(f"{generator.name}: --form and --acrostic need a Tang poetry model; this one "
-                                f"writes free text (--prompt, --length)")
+        if form or acrostic or subject_options:
+            raise Seq2TextError(f"{generator.name}: --form, --acrostic, --title and --keywords need a poetry "
+                                f"model; this one writes free text (--prompt, --length)")
         for passage in generator.text(prompt or "", length, count, temperature, top_k, top_p, seed):
             click.echo(json.dumps({"text": passage.text, "seed": passage.seed, "log_prob": round(passage.log_prob, 3)},
                                   ensure_ascii=False) if output_format == "jsonl" else passage.text + "\n")
         return
+    words = [word for word in re.split(r"[,，、\s]+", keywords) if word] if keywords is not None else []
+    if keywords is not None and not words:
+        raise Seq2TextError("--keywords: no keyword given (separate them with commas: 明月,故乡)")
     poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p,
-                            seed, beam_size or 1)
+                            seed, beam_size or 1, title=title, keywords=words)
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
-            click.echo(json.dumps({"text": poem.text, "form": poem.form, "seed": poem.seed,
+            click.echo(json.dumps({"text": poem.text, "form": poem.form, "subject": poem.subject, "seed": poem.seed,
                                    "log_prob": round(poem.log_prob, 3), "checks": poem.checks}, ensure_ascii=False))
         else:
             click.echo(("\n" if number else "") + "\n".join(poem.lines()))
@@ -376,7 +386,8 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
 @click.option("--bootstrap", type=click.IntRange(0, MAX_BOOTSTRAP), default=0, show_default=True,
               help="Resamples for 95% confidence intervals, as sacrebleu --confidence-n (0 = off).")
 @click.option("--poems", type=click.IntRange(0, MAX_COUNT), default=200, show_default=True,
-              help="Tang models: poems generated per form for the verse rule rates (0 = skip).")
+              help="Poetry models: poems generated per form for the verse rule rates, and per 20 "
+                   "subjects for the on-subject rates (0 = skip).")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, report.html (self-contained), metrics.json and the plots to DIR.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")

@@ -1,8 +1,9 @@
 """The Python API for poems, couplets and free text.
 
     from seq2text import Generator
-    generator = Generator.load("tang-poetry")                # or a trained model or run folder
-    generator.poems("七言绝句", acrostic="春夏秋冬", seed=1)
+    generator = Generator.load("poems")                      # or a trained model or run folder
+    generator.poems("七言律诗", title="秋夜", seed=1)
+    generator.poems("七言绝句", title="送别", acrostic="春夏秋冬", seed=1)
     Generator.load("couplet").couplets(["海阔凭鱼跃"], count=3)
     Generator.load("shakespeare-char").text("ROMEO:", length=200, seed=1)
 
@@ -27,6 +28,7 @@ from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.verse.rhymes import RhymeTable
 
 RHYME_TABLE = "rhyme/pingshuiyun.txt"
+DEFAULT_POEMS = "poems"  # the bundled title-conditioned model of the Tang and Song poems
 
 __all__ = ["Couplet", "Generator", "Passage", "Poem"]
 
@@ -41,7 +43,7 @@ class Generator:
             raise Seq2TextError(f"{self.name}: neither a language model nor a couplet model (task {self.task})")
 
     @classmethod
-    def load(cls, model: str | Path | Pretrained = "tang-poetry", device: str | torch.device = "cpu",
+    def load(cls, model: str | Path | Pretrained = DEFAULT_POEMS, device: str | torch.device = "cpu",
              rhyme_table: Optional[Path] = None) -> "Generator":
         """A bundled model by name, a trained model or run folder, or a loaded
         :class:`~seq2text.pretrained.Pretrained`: a language model or a couplet model.
@@ -73,7 +75,8 @@ class Generator:
         if not self.is_poetry_model:
             raise Seq2TextError(f"{self.name}: poems need a Tang poetry language model; for free text "
                                 f"use --prompt and --length")
-        return PoemWriter(self.loaded.model, self.tokenizer, self.loaded.tones, self.rhymes)
+        return PoemWriter(self.loaded.model, self.tokenizer, self.loaded.tones, self.rhymes,
+                          self.loaded.recipe.data.subjects, self.name)
 
     @cached_property
     def _couplet_writer(self) -> CoupletWriter:
@@ -89,9 +92,12 @@ class Generator:
 
     def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
               prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
-              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1) -> list[Poem]:
+              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1, *,
+              title: Optional[str] = None, keywords: Sequence[str] = ()) -> list[Poem]:
         """``count`` poems of ``form`` (English or Chinese name).
 
+        ``title``: what the poem is about (秋夜, 送别, 黄鹤楼), and ``keywords`` (``["明月",
+        "故乡"]``) words it should use, for a model trained with subjects (``poems``);
         ``acrostic``: the first character of every line (as many characters as lines);
         ``prompt``: the poem's first characters; ``rhyme``/``tones``: the rules of regulated
         verse (ignored for free verse); sampling with ``temperature``, ``top_k``, ``top_p``
@@ -99,7 +105,7 @@ class Generator:
         (its best ``min(count, beam_size)`` poems).
         """
         return self._poet.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
-                                beam_size)
+                                beam_size, title=title, keywords=keywords)
 
     def couplets(self, first_lines: str | Sequence[str], count: int = 1, beam_size: int = 5,
                  temperature: float = 0.8, top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None,

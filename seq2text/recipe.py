@@ -90,6 +90,12 @@ class DataConfig(Section):
                                  "pairs are read per epoch (the other line pairs: once)")
     parallel_only: bool = Field(False, description="verse_pairs: only the strictly parallel pairs "
                                 "(middle couplets of regulated verse, extra pairs), not every 上句/下句")
+    subjects: bool = Field(False, description="tang, lm: read each poem after its subject (its cleaned "
+                           "title, keywords from the poem, or both; see seq2text.verse.subjects)")
+    untitled_fraction: Float = Field(0.25, ge=0.0, le=1.0, description="subjects: poems read without "
+                                     "a subject, so that the model also writes without one")
+    keywords_fraction: Float = Field(0.2, ge=0.0, le=1.0, description="subjects: of the other poems, "
+                                     "those read after two keywords (half of them with the title too)")
 
     @model_validator(mode="after")
     def _languages_for_parallel(self) -> "DataConfig":
@@ -189,6 +195,9 @@ class TrainingConfig(Section):
                                           "validations without a better score")
     average_checkpoints: int = Field(0, ge=0, description="at the end, average the best N "
                                      "checkpoints into runs/<name>/averaged")
+    init_from: Optional[str] = Field(None, description="start from the weights of this model (a "
+                                     "bundled name or a model or run folder) of the same shape: "
+                                     "embedding and output rows matched by token, new tokens drawn fresh")
     precision: Literal["fp32", "bf16", "fp16"] = Field(
         "fp32", description="autocast dtype for matrix products (bf16 on CPUs with AVX512-BF16/AMX)")
 

@@ -87,8 +87,12 @@ def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:
     assert 1 < summary["ppl"] < 500 and summary["bits_per_char"] > 0
     assert set(summary["verse"]) == {"wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi"}
     assert all(rates["form"] == 100.0 for rates in summary["verse"].values())
+    subjects = summary["subjects"]  # the old model has no titles: the subject as its prompt, or unused
+    assert subjects["perplexity"]["tang"]["poems"] == 1124 and "titled" not in subjects["perplexity"]["tang"]
+    assert set(subjects["poems"]) == {"prompt", "none"} and subjects["poems"]["none"]["poems"] == 20
+    assert subjects["poems"]["prompt"]["rules_kept"] == 100.0 and subjects["reader_accuracy"] > 20.0
     rendered = render_in_chromium(report / "report.html", tmp_path)
-    assert rendered["images"] == 1 and rendered["broken"] == 0 and rendered["tables"] == 3
+    assert rendered["images"] == 1 and rendered["broken"] == 0 and rendered["tables"] == 5
     assert rendered["lang"] == "zh"  # the page says it is Chinese, so the browser picks Chinese fonts
 
 

@@ -6,7 +6,9 @@ what cannot be used (empty lines, uncleanable poems), and returns a :class:`Corp
 
 - ``src``, ``tgt`` for parallel text and couplets (``verse_pairs`` adds ``parallel``: the pair
   is a middle couplet of regulated verse or an extra couplet);
-- ``text`` for language-model text (``tang`` adds ``id``, ``title``, ``author``, ``form``, ``tones``).
+- ``text`` for language-model text (``tang`` adds ``id``, ``title``, ``author``, ``form``, ``tones``,
+  ``corpus``: the folder it came from, and for language models ``subject``: what the poem is
+  read after, see :func:`_subject`).
 
 Nothing is ever fetched from the hub: ``datasets`` only sees in-memory lists.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +27,7 @@ import datasets  # noqa: E402
 
 from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
 from seq2text.verse.forms import labelled  # noqa: E402
+from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa: E402
 from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.recipe import Recipe  # noqa: E402
@@ -31,7 +35,7 @@ from seq2text.recipe import Recipe  # noqa: E402
 datasets.disable_progress_bars()
 datasets.logging.set_verbosity_error()
 
-LOADER_VERSION = "1"  # bump when loaders change what they produce, to invalidate caches
+LOADER_VERSION = "2"  # bump when loaders change what they produce, to invalidate caches
 
 
 @dataclass
@@ -145,7 +149,7 @@ def _load_tang(recipe: Recipe) -> Corpus:
     for name in filter(None, (recipe.data.train, recipe.data.extra_poems)):
         report = CleaningReport()
         folders.append(recipe.data_path(name))
-        poems += read_tang(folders[-1], report)
+        poems += [{**poem, "corpus": name} for poem in read_tang(folders[-1], report)]
         builder.note(f"{name}: " + "; ".join(report.lines()))
     held_out = [_hash_fraction(poem["id"]) < recipe.data.valid_fraction for poem in poems]
     for split, wanted in (("train", False), ("valid", True)):
@@ -153,9 +157,26 @@ def _load_tang(recipe: Recipe) -> Corpus:
         if chosen:
             columns = {key: [poem[key] for poem in chosen] for key in chosen[0]}
             if recipe.task == "lm":
-                columns["text"] = [labelled(poem["text"], poem["form"]) for poem in chosen]
+                subjects = [_subject(poem, recipe.data) if recipe.data.subjects else "" for poem in chosen]
+                columns["subject"] = subjects
+                columns["text"] = [labelled(poem["text"], poem["form"], subject)
+                                   for poem, subject in zip(chosen, subjects)]
             builder.add(split, columns, folders, f"held out {recipe.data.valid_fraction}, task {recipe.task}")
     return builder.corpus
+
+
+def _subject(poem: dict, data) -> str:
+    """The subject a poem is read after: none, its cleaned title, two keywords from it, or both,
+    by the fractions of the recipe and a hash of its id (the same poem, the same subject)."""
+    draw = _hash_fraction(f"{poem['id']}|subject")
+    title = clean_title(poem["title"])
+    if draw < data.untitled_fraction or not (title or draw < data.untitled_fraction + data.keywords_fraction):
+        return ""
+    if draw >= data.untitled_fraction + data.keywords_fraction:
+        return title
+    words = poem_keywords(poem["text"], 2, random.Random(poem["id"]))
+    with_title = draw < data.untitled_fraction + data.keywords_fraction / 2
+    return subject(title if with_title else "", words)
 
 
 def _hash_fraction(key: str) -> float:

@@ -18,6 +18,8 @@ from seq2text.evaluation.perplexity import score_sequences, score_stream
 from seq2text.evaluation.sections import Evaluation, Section, learning_curves
 from seq2text.pretrained import Pretrained
 
+SONG = "song"  # the Song poems' folder under the data root
+
 
 def evaluate_lm(loaded: Pretrained, text: Optional[Path], poems: int, figures: Optional[Path]) -> Evaluation:
     recipe, tokenizer, name = loaded.recipe, loaded.src, loaded.name
@@ -49,8 +51,36 @@ def evaluate_lm(loaded: Pretrained, text: Optional[Path], poems: int, figures: O
         from seq2text.evaluation.verse import verse_rates
         from seq2text.generator import Generator
 
-        rates, sections = verse_rates(Generator(loaded), corpus["train"]["text"], poems)
+        generator = Generator(loaded)
+        rates, sections = verse_rates(generator, corpus["train"]["text"], poems)
         summary["verse"] = rates
         for section in sections:
             evaluation.add(section)
+        summary["subjects"] = _subjects(generator, corpus, evaluation, max(1, poems // 20))
     return evaluation
+
+
+def _subjects(generator, corpus, evaluation: Evaluation, per_subject: int) -> dict:
+    """The sections of :mod:`seq2text.evaluation.subjects` (``per_subject`` poems on each of its
+    20 subjects), and their figures for the summary."""
+    from seq2text.evaluation.subjects import SUBJECTS, SubjectReader, subject_rates, title_perplexities
+    from seq2text.verse.forms import unlabelled, verse_lines
+    from seq2text.verse.subjects import clean_title
+
+    normalize, recipe = generator.tokenizer.normalize, generator.loaded.recipe
+    perplexities, section = title_perplexities(generator.loaded, corpus[corpus.held_out])
+    evaluation.add(section)
+    if not recipe.data.extra_poems and recipe.data_path(SONG).is_dir():
+        # The reader and the copy check read the Tang and the Song poems whatever the model was
+        # trained on, so that models trained on either are measured alike.
+        corpus = load_corpus(recipe.model_copy(update={"data": recipe.data.model_copy(update={"extra_poems": SONG})}))
+    train, held_out = corpus["train"], corpus[corpus.held_out]
+    reader = SubjectReader(SUBJECTS, [normalize(clean_title(t)) for t in train["title"]], train["text"], normalize)
+    accuracy, named = reader.accuracy([normalize(clean_title(t)) for t in held_out["title"]], held_out["text"])
+    corpus_lines = {line for split in (train, held_out) for text in split["text"]
+                    for line in verse_lines(normalize(unlabelled(text)))}
+    rates, section = subject_rates(generator, reader, corpus_lines, per_subject)
+    section.text += (f" The reader assigns {accuracy}% of the {named} held-out corpus poems whose titles name one "
+                     f"of the subjects to it.")
+    evaluation.add(section)
+    return {"perplexity": perplexities, "reader_accuracy": accuracy, "reader_poems": named, "poems": rates}

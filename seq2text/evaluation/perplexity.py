@@ -59,9 +59,13 @@ class TextBatch:
         return int((self.targets != PAD).sum())
 
 
-def sequence_batch(rows: list[list[int]], device: torch.device) -> TextBatch:
-    """``<s> ids`` predicting ``ids </s>`` for each row, padded."""
-    return TextBatch(pad([[BOS, *ids] for ids in rows]).to(device), pad([[*ids, EOS] for ids in rows]).to(device))
+def sequence_batch(rows: list[list[int]], device: torch.device, unscored: Optional[list[int]] = None) -> TextBatch:
+    """``<s> ids`` predicting ``ids </s>`` for each row, padded; the first ``unscored[i]``
+    tokens of row i are read but not predicted (a context, such as a poem's subject)."""
+    targets = [[*ids, EOS] for ids in rows]
+    if unscored is not None:
+        targets = [[PAD] * skip + row[skip:] for row, skip in zip(targets, unscored)]
+    return TextBatch(pad([[BOS, *ids] for ids in rows]).to(device), pad(targets).to(device))
 
 
 def sequence_loss(model, batch: TextBatch, label_smoothing: float = 0.0) -> tuple[torch.Tensor, int]:
@@ -71,15 +75,18 @@ def sequence_loss(model, batch: TextBatch, label_smoothing: float = 0.0) -> tupl
 
 @torch.no_grad()
 def score_sequences(model, ids: list[list[int]], device: torch.device, batch_size: int = 64,
-                    progress: bool = False) -> Validation:
-    """Loss and perplexity of token sequences ``ids``, each read from ``<s>`` to ``</s>``."""
+                    progress: bool = False, unscored: Optional[list[int]] = None) -> Validation:
+    """Loss and perplexity of token sequences ``ids``, each read from ``<s>`` to ``</s>``;
+    ``unscored``: per sequence, the leading tokens read as context but not scored."""
     was_training = model.training
     model.eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     total_loss, total_tokens = 0.0, 0
     for start in (watch(range(0, len(order), batch_size), "perplexity") if progress else
                   range(0, len(order), batch_size)):
-        loss, tokens = sequence_loss(model, sequence_batch([ids[i] for i in order[start:start + batch_size]], device))
+        chosen = order[start:start + batch_size]
+        skips = None if unscored is None else [unscored[i] for i in chosen]
+        loss, tokens = sequence_loss(model, sequence_batch([ids[i] for i in chosen], device, skips))
         total_loss, total_tokens = total_loss + loss.item(), total_tokens + tokens
     model.train(was_training)
     return mean_loss(total_loss, total_tokens)

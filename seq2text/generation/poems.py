@@ -1,6 +1,7 @@
-"""Poems from a character language model trained on Tang poems.
+"""Poems from a character language model trained on Tang (and Song) poems.
 
-The model writes after the form's label (``七绝|``); for the four regulated forms
+The model writes after the form's label (``七绝|``), and a title-conditioned model after the
+poem's subject too (``秋夜|七绝|``, see :mod:`seq2text.verse.subjects`); for the four regulated forms
 :class:`~seq2text.verse.constraints.VerseRules` fixes the shape (lines, length, ，and 。) and,
 unless switched off, the rhyme and tone rules.  Every poem comes back with the checks of
 :func:`~seq2text.verse.rules.check_poem`.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 
@@ -20,9 +21,10 @@ from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS
 from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.constraints import VerseRules
-from seq2text.verse.forms import Form, get_form, is_han
+from seq2text.verse.forms import Form, get_form, is_han, labelled
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.rules import check_poem
+from seq2text.verse.subjects import MAX_SUBJECT, subject
 from seq2text.verse.tones import ToneTable
 
 FREE_LENGTH = 96
@@ -35,6 +37,7 @@ class Poem:
     log_prob: float
     seed: Optional[int]
     checks: dict[str, bool]
+    subject: str = ""
 
     def lines(self) -> list[str]:
         """The poem cut after every 。 (one couplet per line), for printing."""
@@ -42,18 +45,23 @@ class Poem:
 
 
 class PoemWriter:
-    """A Tang poetry language model with the tone and rhyme tables its rules read."""
+    """A poetry language model with the tone and rhyme tables its rules read; ``subjects``: the
+    model was trained to read a subject before the form label."""
 
-    def __init__(self, model: RNNLM, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable):
+    def __init__(self, model: RNNLM, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable,
+                 subjects: bool = False, name: str = "this model"):
         self.model, self.tokenizer, self.tones, self.rhymes = model, tokenizer, tones, rhymes
+        self.subjects, self.name = subjects, name
 
     def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
               prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
-              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1) -> list[Poem]:
+              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1, *,
+              title: Optional[str] = None, keywords: Sequence[str] = ()) -> list[Poem]:
         """``count`` poems of ``form`` (see :meth:`seq2text.generator.Generator.poems`)."""
         shape = get_form(form)
         prompt = self._check_request(shape, acrostic, prompt or "")
-        start = [BOS, *self.tokenizer.encode(shape.label + prompt)]
+        about = self._check_subject(title or "", keywords)
+        start = [BOS, *self.tokenizer.encode(labelled(prompt, shape.name, about))]
         inputs = 1 if beam_size > 1 else count  # sampled poems are separate inputs
         processors, limit = [], FREE_LENGTH - len(prompt)
         if shape.regulated:
@@ -69,8 +77,33 @@ class PoemWriter:
             last, state = self.model.start([start] * count)
             rng = torch.Generator(device=state.device).manual_seed(seed)
             found = sample(self.model, state, limit, temperature, top_k, top_p, rng, processors, start=last)
-        return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, seed, acrostic)
+        return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, seed, acrostic, about)
                 for h in found]
+
+    def _check_subject(self, title: str, keywords: Sequence[str]) -> str:
+        """The subject the model reads for ``title`` and ``keywords`` (normalized), or a
+        one-line error naming the option at fault."""
+        if not (title or keywords):
+            return ""
+        if not self.subjects:
+            raise Seq2TextError(f"{self.name}: --title and --keywords need a model trained with subjects "
+                                f"(the bundled poems model)")
+        parts = []
+        for option, text in [("--title", title), *(("--keywords", word) for word in keywords)]:
+            text = self.tokenizer.normalize(text.strip())
+            if option == "--keywords" and not text:
+                raise Seq2TextError("--keywords: an empty keyword (separate them with commas: 明月,故乡)")
+            if text and not all(is_han(c) for c in text):
+                raise Seq2TextError(f"--{option.strip('-')} {text}: only Han characters (a title such as 秋夜 "
+                                    f"or keywords such as 明月,故乡)")
+            unknown = sorted({c for c in text if c not in self.tokenizer.index})
+            if unknown:
+                raise Seq2TextError(f"{option} {text}: characters the model does not know: {''.join(unknown)}")
+            parts.append(text)
+        about = subject(parts[0], parts[1:])
+        if len(about) > MAX_SUBJECT:
+            raise Seq2TextError(f"--title and --keywords: {len(about)} characters together, at most {MAX_SUBJECT}")
+        return about
 
     def _check_request(self, form: Form, acrostic: Optional[str], prompt: str) -> str:
         prompt = self.tokenizer.normalize(prompt.replace(" ", ""))
@@ -94,6 +127,7 @@ class PoemWriter:
                                         f"{form.name} poem{' with this acrostic' if acrostic else ''}")
         return prompt
 
-    def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str]) -> Poem:
+    def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str],
+              about: str) -> Poem:
         checks = check_poem(text, form, self.tones, self.rhymes, acrostic) if form.regulated else {}
-        return Poem(text, form.name, log_prob, seed, checks)
+        return Poem(text, form.name, log_prob, seed, checks, about)

@@ -42,6 +42,7 @@ from seq2text.training.checkpoint import (TrainerState, all_finite, average_chec
                                           load_weights, save_checkpoint)
 from seq2text.training.feeds import make_feed, pair_loss
 from seq2text.training.schedule import after_validation, learning_rate
+from seq2text.training.warm_start import warm_start
 
 AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 # What a resumed run may change: none of it alters the weights' shapes or the batches seen so far.
@@ -189,6 +190,8 @@ class Trainer:
                  f"{self.config.epochs} epochs, {self.config.optimizer} at {self.config.learning_rate:g}")
         if checkpoint:
             self._resume(checkpoint)
+        elif self.config.init_from:
+            self.log(warm_start(self.model, self.data.tgt, self.config.init_from))
         trained = DistributedDataParallel(self.model) if self.process.world_size > 1 else self.model
         self.model.train()
         try:

@@ -25,20 +25,23 @@ def is_han(char: str) -> bool:
 
 
 # Language models read every poem after its form's label and LABEL_END, so that generation can
-# ask for a form by starting with its label.
+# ask for a form by starting with its label; a title-conditioned model reads the poem's subject
+# (seq2text.verse.subjects) and LABEL_END before that.
 FORM_LABELS = {"wuyan-jueju": "五绝", "qiyan-jueju": "七绝", "wuyan-lushi": "五律", "qiyan-lushi": "七律",
                "free": "古诗"}
 LABEL_END = "|"
 
 
-def labelled(text: str, form: str) -> str:
-    """``text`` after its form label, as language models read it: ``七绝|...``."""
-    return f"{FORM_LABELS[form]}{LABEL_END}{text}"
+def labelled(text: str, form: str, subject: str = "") -> str:
+    """``text`` after its form label (and its subject), as language models read it:
+    ``七绝|...`` or ``秋夜|七绝|...``."""
+    return f"{subject}{LABEL_END if subject else ''}{FORM_LABELS[form]}{LABEL_END}{text}"
 
 
 def unlabelled(text: str) -> str:
-    """The poem of a language model's ``七绝|...`` text, without its label."""
-    return text.split(LABEL_END, 1)[-1]
+    """The poem of a language model's ``七绝|...`` or ``秋夜|七绝|...`` text, without its label
+    and subject."""
+    return text.rsplit(LABEL_END, 1)[-1]
 
 
 def verse_lines(text: str) -> list[str]:
