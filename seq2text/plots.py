@@ -3,6 +3,7 @@ the bar charts of evaluation reports."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from seq2text.atomic import atomic_path
@@ -18,18 +19,34 @@ def _pyplot():
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
+    installed = _installed_fonts()
     plt.rcParams["font.sans-serif"] = [*(f for f in CJK_FONTS if f in installed), *plt.rcParams["font.sans-serif"]]
     return plt
 
 
-def has_cjk_font() -> bool:
-    """Whether a font that draws Chinese characters is installed for the plots."""
+@functools.cache
+def _installed_fonts() -> frozenset[str]:
+    """The names of the fonts matplotlib can use, with any CJK font installed after matplotlib
+    cached its font list (it never looks again on its own: fonts from a later `apt-get install`
+    would stay unseen)."""
     from matplotlib import font_manager
 
-    return bool({font.name for font in font_manager.fontManager.ttflist} & set(CJK_FONTS))
+    manager = font_manager.fontManager
+    if not {font.name for font in manager.ttflist} & set(CJK_FONTS):
+        known = {font.fname for font in manager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    manager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: not a font for us
+                    pass
+    return frozenset(font.name for font in manager.ttflist)
+
+
+def has_cjk_font() -> bool:
+    """Whether a font that draws Chinese characters is installed for the plots."""
+    return bool(_installed_fonts() & set(CJK_FONTS))
 
 
 def _save(figure, path: Path) -> None:
