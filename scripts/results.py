@@ -49,7 +49,10 @@ def tables(summaries: dict[str, dict]) -> str:
                         "4-char ending |", "|---|---|---|---|---|---|---|---|---|---|---|---|"],
             "lm": ["| model | data | tokens | perplexity | bits/char |", "|---|---|---|---|---|"],
             "verse": ["| model | form | form | acrostic | rhyme | 平仄 | no char 3× | lines copied | poems/s |",
-                      "|---|---|---|---|---|---|---|---|---|"]}
+                      "|---|---|---|---|---|---|---|---|---|"],
+            "titles": ["| model | held-out poems | perplexity untitled | perplexity titled |", "|---|---|---|---|"],
+            "subjects": ["| model | setting | on subject | rules kept | distinct lines | most common line | "
+                         "lines copied |", "|---|---|---|---|---|---|---|"]}
     for name, s in summaries.items():
         if s["task"] == "translation":
             speed = s.get("speed", {})
@@ -71,6 +74,12 @@ def tables(summaries: dict[str, dict]) -> str:
                 rows["verse"].append(f"| {name} | {form} | " + " | ".join(
                     f"{r[k]}%" for k in ("form", "acrostic", "rhyme", "tones", "repetition", "copied_lines"))
                     + f" | {r['poems_per_s']} |")
+            subjects = s.get("subjects", {})
+            for corpus, r in subjects.get("perplexity", {}).items():
+                rows["titles"].append(f"| {name} | {corpus}: {r['poems']} | {r['untitled']} | {r.get('titled', '')} |")
+            for mode, r in subjects.get("poems", {}).items():
+                rows["subjects"].append(f"| {name} | {mode} | {r['on_subject']}% | {r['rules_kept']}% | "
+                                        f"{r['distinct_lines']}% | {r['most_common_share']}% | {r['copied_lines']}% |")
     return "\n\n".join("\n".join(table) for table in rows.values() if len(table) > 2) + "\n"
 
 

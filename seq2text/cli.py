@@ -17,6 +17,7 @@ import click
 
 from seq2text import __version__
 from seq2text.errors import Seq2TextError
+from seq2text.verse.subjects import GUIDANCE
 
 # Upper bounds of options whose size is memory: generous for real use, never a crash.
 MAX_BEAM, MAX_BATCH, MAX_OUTPUT, MAX_COUNT, MAX_BOOTSTRAP = 256, 4096, 100_000, 10_000, 100_000
@@ -251,6 +252,9 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
                                     "folder [default: poems, for couplets: couplet].")
 @click.option("--title", help="What the poem is about: a title or a few characters (秋夜, 送别, 边塞, 黄鹤楼).")
 @click.option("--keywords", help="Words the poem should use, separated by commas: 明月,故乡.")
+@click.option("--guidance", type=FiniteFloat(0.0, 20.0, min_open=False), default=GUIDANCE, show_default=True,
+              help="How strongly --title and --keywords steer the poem: each character's score under the "
+                   "subject is pushed away from its score without it by this factor (0: the model as trained).")
 @click.option("--form", help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
                            "五言律诗, 七言律诗), or couplet [default: qiyan-jueju; couplet with --first-line].")
 @click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
@@ -281,8 +285,8 @@ def translate(text: tuple[str, ...], model: str, input_file: Path | None, output
               show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
                                       "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-def generate(model: str | None, title: str | None, keywords: str | None, form: str | None, acrostic: str | None,
-             prompt: str | None, length: int,
+def generate(model: str | None, title: str | None, keywords: str | None, guidance: float, form: str | None,
+             acrostic: str | None, prompt: str | None, length: int,
              first_line: str | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
              top_k: int, top_p: float, seed: int | None, beam_size: int | None, count: int, output_format: str,
              device: str) -> None:
@@ -332,7 +336,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, form: s
     if keywords is not None and not words:
         raise Seq2TextError("--keywords: no keyword given (separate them with commas: 明月,故乡)")
     poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p,
-                            seed, beam_size or 1, title=title, keywords=words)
+                            seed, beam_size or 1, title=title, keywords=words, guidance=guidance)
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
             click.echo(json.dumps({"text": poem.text, "form": poem.form, "subject": poem.subject, "seed": poem.seed,
@@ -386,8 +390,8 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
 @click.option("--bootstrap", type=click.IntRange(0, MAX_BOOTSTRAP), default=0, show_default=True,
               help="Resamples for 95% confidence intervals, as sacrebleu --confidence-n (0 = off).")
 @click.option("--poems", type=click.IntRange(0, MAX_COUNT), default=200, show_default=True,
-              help="Poetry models: poems generated per form for the verse rule rates, and per 20 "
-                   "subjects for the on-subject rates (0 = skip).")
+              help="Poetry models: poems generated per form for the verse rule rates, and in each "
+                   "setting of the on-subject rates, spread over their 20 subjects (0 = skip).")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, report.html (self-contained), metrics.json and the plots to DIR.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
@@ -397,14 +401,16 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
 
     Translation and couplet models: greedy and beam outputs against references (couplets with
     characters as tokens), through sacrebleu, whose signatures are printed.  Language models:
-    perplexity and, for characters, bits per character.  Tang poetry models: the rule rates of
-    generated poems.  A human-readable summary goes to stderr, one JSON line to stdout.
+    perplexity and, for characters, bits per character.  Poetry models: the rule rates of
+    generated poems, held-out perplexity with and without titles, and how often poems written on
+    20 subjects stay on them, with their diversity.  A human-readable summary goes to stderr, one
+    JSON line to stdout.
 
     \b
     Examples:
       seq2text evaluate -m multi30k-de-en --bootstrap 1000
       seq2text evaluate -m runs/multi30k_de_en/averaged --src test.de --ref test.en
-      seq2text evaluate -m tang-poetry --report reports/tang-poetry
+      seq2text evaluate -m poems --report reports/poems
     """
     from seq2text.evaluation import evaluate as run_evaluation
     from seq2text.evaluation.report import write_report

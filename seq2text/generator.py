@@ -26,6 +26,7 @@ from seq2text.generation.poems import Poem, PoemWriter
 from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.verse.rhymes import RhymeTable
+from seq2text.verse.subjects import GUIDANCE
 
 RHYME_TABLE = "rhyme/pingshuiyun.txt"
 DEFAULT_POEMS = "poems"  # the bundled title-conditioned model of the Tang and Song poems
@@ -93,11 +94,12 @@ class Generator:
     def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
               prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
               top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1, *,
-              title: Optional[str] = None, keywords: Sequence[str] = ()) -> list[Poem]:
+              title: Optional[str] = None, keywords: Sequence[str] = (), guidance: float = GUIDANCE) -> list[Poem]:
         """``count`` poems of ``form`` (English or Chinese name).
 
         ``title``: what the poem is about (秋夜, 送别, 黄鹤楼), and ``keywords`` (``["明月",
-        "故乡"]``) words it should use, for a model trained with subjects (``poems``);
+        "故乡"]``) words it should use, for a model trained with subjects (``poems``), their pull
+        strengthened by classifier-free ``guidance`` (0: off; :mod:`seq2text.decoding.guidance`);
         ``acrostic``: the first character of every line (as many characters as lines);
         ``prompt``: the poem's first characters; ``rhyme``/``tones``: the rules of regulated
         verse (ignored for free verse); sampling with ``temperature``, ``top_k``, ``top_p``
@@ -105,7 +107,7 @@ class Generator:
         (its best ``min(count, beam_size)`` poems).
         """
         return self._poet.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
-                                beam_size, title=title, keywords=keywords)
+                                beam_size, title=title, keywords=keywords, guidance=guidance)
 
     def couplets(self, first_lines: str | Sequence[str], count: int = 1, beam_size: int = 5,
                  temperature: float = 0.8, top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None,

@@ -21,6 +21,7 @@ from seq2text.models import build_model
 from seq2text.pretrained import load_pretrained
 from seq2text.prepare import prepare
 from seq2text.recipe import load_recipe
+from seq2text.tokenizers import BOS
 from seq2text.training.checkpoint import latest_checkpoint
 from seq2text.training.warm_start import warm_start
 from seq2text.verse.subjects import clean_title, poem_keywords
@@ -112,6 +113,34 @@ def test_titled_poems_keep_every_rule(poems: Generator) -> None:
     assert len(beams) == 2 and all(all(p.checks.values()) for p in beams)
     untitled = poems.poems("五绝", count=2, seed=4)
     assert all(all(p.checks.values()) and p.subject == "" for p in untitled)
+
+
+def test_guidance_mixes_the_readings_with_and_without_the_subject(poems: Generator) -> None:
+    from seq2text.decoding.guidance import Guided, GuidedState
+
+    model, tokenizer = poems.loaded.model, poems.tokenizer
+    last, titled = model.start([[BOS, *tokenizer.encode("黄鹤楼|七绝|")]] * 2)
+    _, plain = model.start([[BOS, *tokenizer.encode("七绝|")]] * 2)
+    conditioned, _, _ = model.step(last, titled)
+    unconditioned, _, _ = model.step(last, plain)
+    state = GuidedState(titled, plain)
+    assert torch.allclose(Guided(model, 0.0).step(last, state)[0], conditioned, atol=1e-5)
+    guided, after, _ = Guided(model, 2.0).step(last, state)
+    assert torch.allclose(guided.exp().sum(-1), torch.ones(2), atol=1e-4)
+    assert after.select(torch.tensor([1])).batch_size == 1
+    # The characters the subject favours most gain further; what it disfavours loses.
+    gain = conditioned[0] - unconditioned[0]
+    most, least = gain.argmax(), gain.argmin()
+    assert guided[0, most] > conditioned[0, most] and guided[0, least] < conditioned[0, least]
+    # Sampling and beam search run on the mixed model, under every rule; 0 is the model as trained.
+    strong = poems.poems("七绝", count=3, title="黄鹤楼", seed=5, guidance=3.0)
+    off = poems.poems("七绝", count=3, title="黄鹤楼", seed=5, guidance=0.0)
+    assert all(all(p.checks.values()) for p in strong + off) and [p.text for p in strong] != [p.text for p in off]
+    assert all(all(p.checks.values()) for p in poems.poems("五律", count=2, title="送别", beam_size=3, guidance=2.0))
+    untitled = poems.poems("五绝", count=2, seed=4, guidance=5.0)  # nothing to steer by: the plain model
+    assert [p.text for p in untitled] == [p.text for p in poems.poems("五绝", count=2, seed=4, guidance=0.0)]
+    with pytest.raises(Seq2TextError, match="guidance -1"):
+        poems.poems("五绝", title="送别", guidance=-1.0)
 
 
 def test_a_title_makes_held_out_poems_more_probable(poems: Generator) -> None:

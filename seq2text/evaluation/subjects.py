@@ -25,7 +25,7 @@ from seq2text.evaluation.sections import Section, percent
 from seq2text.generator import Generator, Poem
 from seq2text.textio import progress
 from seq2text.verse.forms import LABEL_END, is_han, labelled, verse_lines
-from seq2text.verse.subjects import clean_title
+from seq2text.verse.subjects import GUIDANCE, clean_title
 
 SUBJECTS = ["秋夜", "送别", "边塞", "咏梅", "春日山居", "黄鹤楼", "明月", "春雨", "登高", "怀古",
             "江南", "思乡", "闺怨", "赠友", "咏柳", "秋思", "夜雨", "寒食", "山寺", "渔父"]
@@ -77,13 +77,15 @@ class SubjectReader:
 
 def subject_poems(generator: Generator, mode: str, per_subject: int, seed: int = 1) -> list[tuple[str, Poem]]:
     """``per_subject`` poems per subject, their forms in turn (each subject starting one form
-    later), each written ``mode``: after its ``title``, with it as the ``prompt`` (the
+    later), each written ``mode``: after its ``title`` (``unguided``: without the
+    :data:`~seq2text.verse.subjects.GUIDANCE` of generation), with it as the ``prompt`` (the
     poem's first characters), or with ``none`` (the subject unused)."""
     written = []
     for index, subject in enumerate(SUBJECTS):
         forms = Counter(FORMS[(index + j) % len(FORMS)] for j in range(per_subject))
         for form in (form for form in FORMS if forms[form]):
-            options = {"title": {"title": subject}, "prompt": {"prompt": subject}, "none": {}}[mode]
+            options = {"title": {"title": subject}, "unguided": {"title": subject, "guidance": 0.0},
+                       "prompt": {"prompt": subject}, "none": {}}[mode]
             poems = generator.poems(form, forms[form], seed=seed + 4 * index + FORMS.index(form), **options)
             written += [(subject, poem) for poem in poems]
     return written
@@ -102,8 +104,9 @@ def diversity(poems: list[Poem], corpus_lines: set[str]) -> dict:
 def subject_rates(generator: Generator, reader: SubjectReader, corpus_lines: set[str], per_subject: int,
                   seed: int = 1) -> tuple[dict, Section]:
     """On-subject, rule and diversity rates of the :func:`subject_poems` of each mode the model
-    allows: ``title`` and ``none`` for a model trained with subjects, else ``prompt`` and ``none``."""
-    modes = ["title", "none"] if generator.loaded.recipe.data.subjects else ["prompt", "none"]
+    allows: ``title``, ``unguided`` and ``none`` for a model trained with subjects, else ``prompt``
+    and ``none``."""
+    modes = ["title", "unguided", "none"] if generator.loaded.recipe.data.subjects else ["prompt", "none"]
     rates, rows = {}, []
     for mode in progress(modes, "subject poems", "setting"):
         written = subject_poems(generator, mode, per_subject, seed)
@@ -119,9 +122,10 @@ def subject_rates(generator: Generator, reader: SubjectReader, corpus_lines: set
         "Poems on a subject",
         f"{per_subject} poems on each of {len(SUBJECTS)} subjects ({'、'.join(SUBJECTS)}), the four "
         f"regulated forms in turn, sampled with the defaults of `seq2text generate` (seed {seed}), written "
-        "after the subject as a title (title), with the subject as the first characters (prompt) or without "
-        "it (none). on_subject: percent of poems that a naive Bayes reader of the corpus assigns to their own "
-        "subject among the 20 (chance 5%; see seq2text/evaluation/subjects.py); rules kept: form, rhyme, "
+        f"after the subject as a title (title, with guidance {GUIDANCE}; unguided: guidance 0), with the subject "
+        "as the first characters (prompt) or without it (none). on_subject: percent of poems that a naive "
+        "Bayes reader of the corpus assigns to their own subject among the 20 (chance 5%; see "
+        "seq2text/evaluation/subjects.py); rules kept: form, rhyme, "
         "平仄 and repetition all kept; copied: lines found verbatim in the Tang and Song corpus.",
         ["written", "on subject %", "rules kept %", "distinct lines %", "lines repeated", "most common line %",
          "copied lines %"], rows)

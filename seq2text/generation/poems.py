@@ -16,6 +16,8 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.decoding import beam_search, sample
+from seq2text.decoding.guidance import Guided, GuidedState
+from seq2text.decoding.protocols import SearchModel, SearchState
 from seq2text.errors import Seq2TextError
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS
@@ -24,7 +26,7 @@ from seq2text.verse.constraints import VerseRules
 from seq2text.verse.forms import Form, get_form, is_han, labelled
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.rules import check_poem
-from seq2text.verse.subjects import MAX_SUBJECT, subject
+from seq2text.verse.subjects import GUIDANCE, MAX_SUBJECT, subject
 from seq2text.verse.tones import ToneTable
 
 FREE_LENGTH = 96
@@ -56,29 +58,41 @@ class PoemWriter:
     def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
               prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
               top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1, *,
-              title: Optional[str] = None, keywords: Sequence[str] = ()) -> list[Poem]:
+              title: Optional[str] = None, keywords: Sequence[str] = (), guidance: float = GUIDANCE) -> list[Poem]:
         """``count`` poems of ``form`` (see :meth:`seq2text.generator.Generator.poems`)."""
         shape = get_form(form)
         prompt = self._check_request(shape, acrostic, prompt or "")
         about = self._check_subject(title or "", keywords)
-        start = [BOS, *self.tokenizer.encode(labelled(prompt, shape.name, about))]
+        if not 0 <= guidance < float("inf"):
+            raise Seq2TextError(f"guidance {guidance}: a finite number >= 0 (0: off)")
         inputs = 1 if beam_size > 1 else count  # sampled poems are separate inputs
+        model, last, state = self._start(labelled(prompt, shape.name, about), labelled(prompt, shape.name),
+                                         inputs, guidance if about else 0.0)
         processors, limit = [], FREE_LENGTH - len(prompt)
         if shape.regulated:
             processors = [VerseRules(shape, self.tokenizer, self.tones, self.rhymes, [prompt] * inputs,
                                      [acrostic] * inputs, rhyme, tones)]
             limit = shape.length - len(prompt)
         if beam_size > 1:
-            last, state = self.model.start([start])
-            found = beam_search(self.model, state, beam_size, limit, alpha=0.0, nbest=min(count, beam_size),
+            found = beam_search(model, state, beam_size, limit, alpha=0.0, nbest=min(count, beam_size),
                                 processors=processors, start=last)[0]
         else:
             seed = random.randrange(2**31) if seed is None else seed
-            last, state = self.model.start([start] * count)
             rng = torch.Generator(device=state.device).manual_seed(seed)
-            found = sample(self.model, state, limit, temperature, top_k, top_p, rng, processors, start=last)
+            found = sample(model, state, limit, temperature, top_k, top_p, rng, processors, start=last)
         return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, seed, acrostic, about)
                 for h in found]
+
+    def _start(self, text: str, plain: str, rows: int, guidance: float) -> tuple[SearchModel, torch.Tensor,
+                                                                                  SearchState]:
+        """The model to search with, the last tokens and the state of ``rows`` rows that have read
+        ``text``; with ``guidance``, the model reads ``plain`` (``text`` without the subject)
+        too, and the subject's pull is strengthened (:mod:`seq2text.decoding.guidance`)."""
+        last, state = self.model.start([[BOS, *self.tokenizer.encode(text)]] * rows)
+        if not guidance:
+            return self.model, last, state
+        _, plain_state = self.model.start([[BOS, *self.tokenizer.encode(plain)]] * rows)
+        return Guided(self.model, guidance), last, GuidedState(state, plain_state)
 
     def _check_subject(self, title: str, keywords: Sequence[str]) -> str:
         """The subject the model reads for ``title`` and ``keywords`` (normalized), or a
