@@ -1,13 +1,13 @@
-"""seq2text: recurrent sequence models for translation, poems and couplets.
+"""seq2text: recurrent sequence models for translation, poems, couplets and text classification.
 
-The Python API: ``from seq2text import Translator, Generator`` (see :mod:`seq2text.translator`
-and :mod:`seq2text.generator`).
+The Python API: ``from seq2text import Translator, Generator, Classifier`` (see
+:mod:`seq2text.translator`, :mod:`seq2text.generator` and :mod:`seq2text.classifier`).
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Generator", "Translator", "__version__"]
+__all__ = ["Classifier", "Generator", "Translator", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from seq2text.generator import Generator
 
         return Generator
+    if name == "Classifier":
+        from seq2text.classifier import Classifier
+
+        return Classifier
     raise AttributeError(f"module 'seq2text' has no attribute {name!r}")

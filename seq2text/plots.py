@@ -63,12 +63,13 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
 
 
 def learning_curves_figure(history: list[dict]):
-    """Training and validation loss, validation perplexity and BLEU against training steps,
+    """Training and validation loss, validation perplexity, BLEU, accuracy and F1 against training steps,
     side by side (None when the history holds none of them)."""
     plt = _pyplot()
     steps = [h["step"] for h in history]
     panels = [(key, label) for key, label in (("loss", "loss (nats per token)"), ("ppl", "validation perplexity"),
-                                              ("bleu", "validation greedy BLEU")) if key in history[0]]
+                                              ("bleu", "validation greedy BLEU"), ("accuracy", "validation accuracy %"),
+                                              ("f1", "validation macro-F1 %")) if key in history[0]]
     if not panels:
         return None
     figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False)
@@ -123,5 +124,25 @@ def plot_bars(labels: list[str], values: list[float], xlabel: str, ylabel: str, 
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.margins(y=0.15)
+    figure.tight_layout()
+    _save(figure, path)
+
+
+def plot_confusion(labels: list[str], matrix, path: Path) -> None:
+    """A confusion matrix: gold labels down, predicted across, each cell's count written in it."""
+    import numpy as np
+
+    plt = _pyplot()
+    counts = np.array(matrix.tolist() if hasattr(matrix, "tolist") else matrix)
+    figure, axis = plt.subplots(figsize=(1.8 + 0.8 * len(labels), 1.4 + 0.8 * len(labels)))
+    image = axis.imshow(counts, cmap="Blues")
+    for (row, column), count in np.ndenumerate(counts):
+        axis.text(column, row, str(count), ha="center", va="center",
+                  color="white" if count > counts.max() / 2 else "black")
+    axis.set_xticks(range(len(labels)), labels)
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set_xlabel("predicted label")
+    axis.set_ylabel("gold label")
+    figure.colorbar(image, ax=axis, fraction=0.05, pad=0.04)
     figure.tight_layout()
     _save(figure, path)

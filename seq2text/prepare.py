@@ -17,6 +17,7 @@ import numpy as np
 from seq2text.data.batching import BucketBatcher, padding_overhead
 from seq2text.data.corpora import Corpus, load_corpus
 from seq2text.data.encode import EncodedSplit, encode_split
+from seq2text.data.labels import LABELS_FILE, label_names, load_labels, save_labels
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe
 from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers, save_tokenizers, train_tokenizer
@@ -31,6 +32,7 @@ class Prepared:
     splits: dict[str, EncodedSplit]
     vocab_dir: Path
     report: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # classification: the label names, in output order
 
 
 def train_tokenizers(recipe: Recipe, corpus: Corpus) -> tuple[Tokenizer, Tokenizer]:
@@ -73,9 +75,18 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
         report.append(f"trained {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
                       f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
 
+    labels = []
+    if recipe.task == "classification":
+        labels = load_labels(vocab_dir) if reuse and (vocab_dir / LABELS_FILE).is_file() else \
+            label_names(corpus["train"]["label"])
+        if len(labels) < 2:
+            raise Seq2TextError(f"{recipe.path}: data.train: only one label ({', '.join(labels)}); a classifier "
+                                f"needs two or more")
+        save_labels(labels, vocab_dir)
+        report.append(f"{len(labels)} labels: {', '.join(labels)}")
     splits = {}
     for name in corpus.splits:
-        splits[name] = encode_split(corpus, name, recipe.data.max_length, src, tgt)
+        splits[name] = encode_split(corpus, name, recipe.data.max_length, src, tgt, labels)
         report.append(splits[name].report(name, recipe.data.max_length))
         if not len(splits[name].dataset):
             raise Seq2TextError(f"{recipe.path}: data.max_length={recipe.data.max_length}: all "
@@ -90,4 +101,4 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
                                                    ("batch_tokens", training.batch_tokens)) if v)
     report.append(f"train: {len(batches)} batches with {limits}; padding overhead "
                   f"{padding_overhead(batches, lengths):.1%} (padded / real tokens)")
-    return Prepared(src, tgt, splits, vocab_dir, report)
+    return Prepared(src, tgt, splits, vocab_dir, report, labels)

@@ -17,7 +17,7 @@ stored in half precision; they are loaded into a float32 model and must be finit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 import torch
 
+from seq2text.data.labels import load_labels
 from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe, load_recipe
@@ -101,6 +102,7 @@ class Pretrained:
     model: torch.nn.Module
     src: Tokenizer
     tgt: Tokenizer
+    labels: list[str] = field(default_factory=list)  # classification: the label names, in output order
 
     @property
     def task(self) -> str:
@@ -177,17 +179,19 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
         return _LOADED[key]
     recipe = folder.recipe
     src, tgt = load_tokenizers(folder.tokenizer)
+    labels = load_labels(folder.tokenizer) if recipe.task == "classification" else []
+    sizes = (src.vocab_size, tgt.vocab_size, len(labels))
     with torch.device("meta"):  # sized without allocating: a hostile recipe cannot take the memory
-        parameters = sum(p.numel() for p in build_model(recipe, src.vocab_size, tgt.vocab_size).parameters())
+        parameters = sum(p.numel() for p in build_model(recipe, *sizes).parameters())
     if parameters > MAX_PARAMETERS:
         raise Seq2TextError(f"{folder.weights / 'recipe.yaml'}: asks for {parameters:,} parameters, over the "
                             f"{MAX_PARAMETERS:,} a seq2text model may have")
-    model = build_model(recipe, src.vocab_size, tgt.vocab_size)
+    model = build_model(recipe, *sizes)
     load_weights(folder.weights, model)
     try:
         model = model.to(device).eval()
     except (RuntimeError, AssertionError) as err:
         raise Seq2TextError(f"--device {device}: {str(err).splitlines()[0]}") from None
-    loaded = Pretrained(str(name_or_path), folder, recipe, model, src, tgt)
+    loaded = Pretrained(str(name_or_path), folder, recipe, model, src, tgt, labels)
     _LOADED[key] = loaded
     return loaded

@@ -72,9 +72,12 @@ class DataConfig(Section):
       the only ones; ``valid_fraction`` of the poems and of the extra pairs is held out.
     - ``text``: plain text files, one sentence per line; with ``valid_fraction`` and no ``valid``
       file, the last part of ``train`` is held out (tiny-shakespeare's usual 90/10 split).
+    - ``labelled``: a TSV (``.tsv``) or CSV file per split with a header row, read by the
+      ``datasets`` CSV loader; ``text_column`` and ``label_column`` name the columns.  TSV
+      fields are never quoted (a review may start with ``"``), CSV fields may be.
     """
 
-    kind: Literal["parallel", "tang", "couplet", "verse_pairs", "text"]
+    kind: Literal["parallel", "tang", "couplet", "verse_pairs", "text", "labelled"]
     train: str
     valid: Optional[str] = None
     test: Optional[str] = None
@@ -96,6 +99,9 @@ class DataConfig(Section):
                                      "a subject, so that the model also writes without one")
     keywords_fraction: Float = Field(0.2, ge=0.0, le=1.0, description="subjects: of the other poems, "
                                      "those read after two keywords (half of them with the title too)")
+
+    text_column: str = Field("sentence", description="labelled: the column holding the text")
+    label_column: str = Field("label", description="labelled: the column holding the label")
 
     @model_validator(mode="after")
     def _languages_for_parallel(self) -> "DataConfig":
@@ -140,6 +146,9 @@ class ModelConfig(Section):
     tied_embeddings: bool = Field(False, description="output projection = target embeddings")
     share_embeddings: bool = Field(False, description="one embedding table for source and target "
                                    "(needs a joint vocabulary)")
+    pooling: Literal["last", "max", "mean", "attention"] = Field(
+        "attention", description="classification: how the encoder's outputs become one vector (the last "
+        "states of both directions, max or mean over positions, or attention weights)")
     init_range: Optional[Float] = Field(None, gt=0.0, description="draw every weight uniformly from "
                                         "[-init_range, init_range] (Zaremba et al. 2014) "
                                         "[default: PyTorch's per-layer initialisation]")
@@ -189,8 +198,11 @@ class TrainingConfig(Section):
     patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
     warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
     min_learning_rate: Float = Field(1e-6, ge=0.0)
-    metric: Literal["bleu", "ppl"] = Field("bleu", description="validation score that picks the "
-                                           "best checkpoints, drives plateau and early stopping")
+    metric: Literal["bleu", "ppl", "accuracy", "f1"] = Field(
+        "bleu", description="validation score that picks the best checkpoints, drives plateau and early "
+        "stopping (classification: accuracy or macro-F1)")
+    class_weights: bool = Field(False, description="classification: weigh each label's loss by the inverse "
+                                "of its share of the training examples")
     early_stopping: Optional[int] = Field(None, ge=1, description="stop after this many "
                                           "validations without a better score")
     average_checkpoints: int = Field(0, ge=0, description="at the end, average the best N "
@@ -223,7 +235,7 @@ class Recipe(Section):
     """A whole recipe.  ``path`` and ``data_root`` are filled in by :func:`load_recipe`."""
 
     name: str
-    task: Literal["translation", "lm", "couplet"] = "translation"
+    task: Literal["translation", "lm", "couplet", "classification"] = "translation"
     seed: int = Field(42, ge=0, lt=2**63)
     data: DataConfig
     tokenizer: TokenizerConfig = TokenizerConfig()
@@ -243,6 +255,12 @@ class Recipe(Section):
         if self.model.architecture == "aligned" and self.task != "couplet":
             raise ValueError("model.architecture: aligned (N-vs-N) needs task: couplet, where both sides "
                              "have the same length")
+        classifying = self.task == "classification"
+        if classifying != (self.data.kind == "labelled"):
+            raise ValueError("data.kind: labelled data and task: classification go together")
+        if classifying != (self.training.metric in ("accuracy", "f1")):
+            raise ValueError(f"training.metric: {self.training.metric} does not fit task: {self.task} "
+                             f"(classification: accuracy or f1; language models: ppl; pairs: bleu or ppl)")
         return self
 
     def data_path(self, relative: str) -> Path:

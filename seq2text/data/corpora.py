@@ -6,6 +6,7 @@ what cannot be used (empty lines, uncleanable poems), and returns a :class:`Corp
 
 - ``src``, ``tgt`` for parallel text and couplets (``verse_pairs`` adds ``parallel``: the pair
   is a middle couplet of regulated verse or an extra couplet);
+- ``text``, ``label`` for labelled texts (classification);
 - ``text`` for language-model text (``tang`` adds ``id``, ``title``, ``author``, ``form``, ``tones``,
   ``corpus``: the folder it came from, and for language models ``subject``: what the poem is
   read after, see :func:`_subject`).
@@ -15,6 +16,7 @@ Nothing is ever fetched from the hub: ``datasets`` only sees in-memory lists.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import random
@@ -64,7 +66,7 @@ class Corpus:
 def load_corpus(recipe: Recipe) -> Corpus:
     """Read the corpus the recipe's ``data`` section names."""
     loaders = {"parallel": _load_parallel, "tang": _load_tang, "couplet": _load_couplet,
-               "verse_pairs": _load_verse_pairs, "text": _load_text}
+               "verse_pairs": _load_verse_pairs, "text": _load_text, "labelled": _load_labelled}
     return loaders[recipe.data.kind](recipe)
 
 
@@ -238,6 +240,35 @@ def _read_pairs(path: Path, builder: _Builder, name: str) -> list[tuple[str, str
     return pairs
 
 
+def _load_labelled(recipe: Recipe) -> Corpus:
+    """Texts and labels from a TSV or CSV file per split (the ``datasets`` CSV loader); labels
+    are read as strings, rows with an empty text or label are dropped and counted."""
+    data, builder = recipe.data, _Builder(recipe)
+    for split, name in _splits(recipe):
+        path = recipe.data_path(name)
+        if not path.is_file():
+            raise Seq2TextError(f"{path}: no such file (data.{split})")
+        tsv = path.suffix.lower() in (".tsv", ".tab")
+        try:
+            table = datasets.load_dataset("csv", data_files=str(path), split="train", delimiter="\t" if tsv else ",",
+                                          quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL,
+                                          keep_default_na=False, on_bad_lines="error")
+        except (ValueError, UnicodeDecodeError, datasets.exceptions.DatasetGenerationError) as err:
+            cause = err.__cause__ or err
+            raise Seq2TextError(f"{path}: cannot read it as {'TSV' if tsv else 'CSV'} with a header row "
+                                f"({' '.join(str(cause).split())})") from None
+        for setting, column in (("text_column", data.text_column), ("label_column", data.label_column)):
+            if column not in table.column_names:
+                raise Seq2TextError(f"{path}: no column {column!r} (data.{setting}); its columns: "
+                                    f"{', '.join(table.column_names)}")
+        texts, labels = table[data.text_column], [str(label).strip() for label in table[data.label_column]]
+        keep = [i for i, (text, label) in enumerate(zip(texts, labels)) if str(text).strip() and label]
+        _note_empty(builder, name, len(texts), keep, "rows (text or label)", first_line=2)
+        builder.add(split, {"text": [str(texts[i]).strip() for i in keep], "label": [labels[i] for i in keep]},
+                    [path], f"{data.text_column}|{data.label_column}")
+    return builder.corpus
+
+
 def _load_couplet(recipe: Recipe) -> Corpus:
     builder = _Builder(recipe)
     for split, name in _splits(recipe):
@@ -247,10 +278,11 @@ def _load_couplet(recipe: Recipe) -> Corpus:
     return builder.corpus
 
 
-def _note_empty(builder: _Builder, name: str, total: int, keep: list[int], what: str) -> None:
+def _note_empty(builder: _Builder, name: str, total: int, keep: list[int], what: str, first_line: int = 1) -> None:
+    """Report the rows not in ``keep`` by line number (``first_line``: the line of row 0)."""
     if len(keep) < total:
         kept = set(keep)
-        dropped = [i + 1 for i in range(total) if i not in kept]
+        dropped = [i + first_line for i in range(total) if i not in kept]
         builder.note(f"{name}: dropped {len(dropped)} empty or whitespace-only {what} "
                      f"(lines {_some(dropped)})")
 

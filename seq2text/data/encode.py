@@ -27,36 +27,40 @@ def cache_dir() -> Path:
 
 @dataclass
 class EncodedSplit:
-    """Token ids of one split (columns ``src_ids``/``tgt_ids`` or ``ids``) and what was filtered."""
+    """Token ids of one split (columns ``src_ids``/``tgt_ids``, or ``ids`` and for labelled
+    texts ``label_id``) and what was filtered or cut."""
 
     dataset: datasets.Dataset
     total: int
     too_long: int
     cache_file: Path
+    truncated: int = 0  # labelled texts cut to max_length rather than dropped
 
     def report(self, name: str, max_length: int) -> str:
+        if self.truncated:
+            return (f"{name}: {self.total} examples, {self.truncated} of them cut to their first "
+                    f"max_length={max_length} tokens")
         return (f"{name}: {len(self.dataset)} of {self.total} examples kept; {self.too_long} "
                 f"longer than max_length={max_length} tokens filtered out")
 
 
 def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
-                 tgt: Optional[Tokenizer] = None) -> EncodedSplit:
+                 tgt: Optional[Tokenizer] = None, labels: Optional[list[str]] = None) -> EncodedSplit:
     """Tokenise ``corpus[split]``; examples over ``max_length`` tokens (either side) are dropped.
 
     For pairs (``src``/``tgt`` columns) ``src`` and ``tgt`` tokenise each side (``tgt``
-    defaults to ``src``: a joint vocabulary); text is tokenised by ``src``.
+    defaults to ``src``: a joint vocabulary); text is tokenised by ``src``.  Labelled texts
+    (a ``label`` column; ``labels``: the model's label names) are cut to their first
+    ``max_length`` tokens instead, since a long review keeps its label, and get ``label_id``.
     """
     tgt = tgt if tgt is not None else src
     dataset = corpus[split]
     pairs = "src" in dataset.column_names
+    if "label" in dataset.column_names:
+        return _encode_labelled(corpus, split, max_length, src, labels or [])
     key = hashlib.sha1("|".join([corpus.fingerprints[split], src.fingerprint(),
                                  tgt.fingerprint() if pairs else "", str(max_length)]).encode())
-    folder = cache_dir() / "encoded"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise Seq2TextError(f"SEQ2TEXT_CACHE: cannot create the token cache {folder} ({err.strerror}); "
-                            f"point SEQ2TEXT_CACHE at a writable folder") from None
+    folder = _cache_folder()
     encoded_file = folder / f"{key.hexdigest()}.arrow"
     kept_file = folder / f"{key.hexdigest()}-kept.arrow"
 
@@ -75,3 +79,34 @@ def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
     kept = encoded.filter(short_enough, batched=True, cache_file_name=str(kept_file),
                           new_fingerprint=key.hexdigest() + "-kept")
     return EncodedSplit(kept, len(dataset), len(dataset) - len(kept), kept_file)
+
+
+def _cache_folder() -> Path:
+    folder = cache_dir() / "encoded"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise Seq2TextError(f"SEQ2TEXT_CACHE: cannot create the token cache {folder} ({err.strerror}); "
+                            f"point SEQ2TEXT_CACHE at a writable folder") from None
+    return folder
+
+
+def _encode_labelled(corpus: Corpus, split: str, max_length: int, tokenizer: Tokenizer,
+                     labels: list[str]) -> EncodedSplit:
+    dataset = corpus[split]
+    unknown = sorted(set(dataset["label"]) - set(labels))
+    if unknown:
+        raise Seq2TextError(f"{split} split: labels the training data never has: {', '.join(unknown[:5])} "
+                            f"(the model knows {', '.join(labels)})")
+    index = {label: i for i, label in enumerate(labels)}
+    key = hashlib.sha1("|".join([corpus.fingerprints[split], tokenizer.fingerprint(), str(max_length),
+                                 *labels]).encode()).hexdigest()
+    encoded_file = _cache_folder() / f"{key}.arrow"
+
+    def encode(batch: dict) -> dict:
+        ids = [tokenizer.encode(text) for text in batch["text"]]
+        return {"ids": [row[:max_length] for row in ids], "cut": [len(row) > max_length for row in ids],
+                "label_id": [index[label] for label in batch["label"]]}
+
+    encoded = dataset.map(encode, batched=True, cache_file_name=str(encoded_file), new_fingerprint=key)
+    return EncodedSplit(encoded, len(dataset), 0, encoded_file, truncated=sum(encoded["cut"]))

@@ -5,6 +5,7 @@
 - language models: perplexity (bits per character for char models) over the scored tokens;
   Tang models add the rule rates of generated poems (form, acrostic, rhyme, 平仄, repetition,
   lines copied from the training poems).
+- classifiers: accuracy, macro-F1, per-label precision and recall, the confusion matrix.
 
 :func:`evaluate` returns an :class:`Evaluation`: a summary (the one JSON line the command
 prints) and the sections of the report that :func:`~seq2text.evaluation.report.write_report`
@@ -47,6 +48,11 @@ def evaluate(model: str | Path, src: Optional[Path] = None, ref: Optional[Path] 
             raise Seq2TextError(f"{model}: a language model is scored on --text, not --src/--ref")
         from seq2text.evaluation.lm import evaluate_lm
         return evaluate_lm(loaded, text, poems, figures)
+    if recipe.task == "classification":
+        if src is not None:
+            raise Seq2TextError(f"{model}: a classifier is scored on --text (a labelled TSV/CSV), not --src/--ref")
+        from seq2text.evaluation.classification import evaluate_classification
+        return evaluate_classification(loaded, text, figures)
     if text is not None:
         raise Seq2TextError(f"{model}: a {recipe.task} model is scored on --src/--ref, not --text")
     from seq2text.evaluation.pairs import evaluate_pairs

@@ -29,8 +29,12 @@ class Validation:
     bleu: Optional[float] = None
     tokens: int = 0  # the predicted tokens the loss is averaged over
     samples: tuple[str, ...] = ()  # a few outputs, for the training log
+    accuracy: Optional[float] = None  # classification, in percent (its loss is per example, no perplexity)
+    f1: Optional[float] = None  # classification: macro-F1 in percent
 
     def as_dict(self) -> dict:
+        if self.accuracy is not None:
+            return {"loss": self.loss, "accuracy": self.accuracy, "f1": self.f1}
         scores = {"loss": self.loss, "ppl": self.perplexity}
         return scores if self.bleu is None else {**scores, "bleu": self.bleu}
 

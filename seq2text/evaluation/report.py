@@ -42,7 +42,14 @@ def markdown(evaluation: Evaluation, folder: Path) -> str:
         if section.header:
             parts.append(_markdown_table(section))
         parts += [f"![{figure.stem}]({figure.relative_to(folder)})\n" for figure in section.figures]
+        parts += [f"- {caption}: {_marked(tokens, weights)}\n" for caption, tokens, weights in section.shaded]
     return "\n".join(parts)
+
+
+def _marked(tokens: list[str], weights: list[float], top: int = 3) -> str:
+    """The text with its ``top`` most weighted tokens in bold (Markdown has no shading)."""
+    chosen = set(sorted(range(len(tokens)), key=lambda i: -weights[i])[:top])
+    return "".join(f"**{t}**" if i in chosen else t.replace("*", "\\*") for i, t in enumerate(tokens))
 
 
 def _markdown_table(section: Section) -> str:
@@ -66,9 +73,19 @@ def to_html(evaluation: Evaluation) -> str:
         for figure in section.figures:
             data = base64.b64encode(figure.read_bytes()).decode("ascii")
             body.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(figure.stem)}">')
+        body += [_shaded(caption, tokens, weights) for caption, tokens, weights in section.shaded]
     return (f"<!DOCTYPE html>\n<html lang=\"{evaluation.language}\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(evaluation.title)}</title><style>{STYLE}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
+
+
+def _shaded(caption: str, tokens: list[str], weights: list[float]) -> str:
+    """A paragraph whose tokens are shaded by their weight (the largest: full colour), each
+    weight in its tooltip."""
+    top = max(weights, default=0.0) or 1.0
+    spans = "".join(f'<span class="w" style="background: rgba(214, 39, 40, {w / top:.2f})" title="{w:.3f}">'
+                    f"{html.escape(t)}</span>" for t, w in zip(tokens, weights))
+    return f'<p class="shaded"><b>{html.escape(caption)}</b> {spans}</p>'
 
 
 def _inline(text: str) -> str:

@@ -9,13 +9,15 @@ from typing import Optional
 
 @dataclass
 class Section:
-    """One part of a report: a heading, a paragraph, an optional table and PNG figures."""
+    """One part of a report: a heading, a paragraph, an optional table, PNG figures, and texts
+    shaded token by token (``shaded``: a caption, the tokens and a weight per token)."""
 
     title: str
     text: str = ""
     header: list[str] = field(default_factory=list)
     rows: list[list] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    shaded: list[tuple[str, list[str], list[float]]] = field(default_factory=list)  # (caption, tokens, weights)
 
 
 @dataclass

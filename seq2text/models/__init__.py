@@ -1,19 +1,23 @@
-"""Networks: the encoder-decoder (translation, couplets), the aligned couplet tagger and the
-recurrent language model."""
+"""Networks: the encoder-decoder (translation, couplets), the aligned couplet tagger, the
+recurrent language model and the recurrent text classifier."""
 
 import torch
 
 from seq2text.models.aligned import AlignedTagger
+from seq2text.models.classifier import RNNClassifier
 from seq2text.models.lm import RNNLM
 from seq2text.models.seq2seq import Seq2Seq
 from seq2text.recipe import Recipe
 
-__all__ = ["AlignedTagger", "RNNLM", "Seq2Seq", "build_model"]
+__all__ = ["AlignedTagger", "RNNClassifier", "RNNLM", "Seq2Seq", "build_model"]
 
 
-def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int) -> torch.nn.Module:
-    """The network a recipe describes, sized for its tokenizers (language models use ``src_vocab``)."""
-    if recipe.task == "lm":
+def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int = 0) -> torch.nn.Module:
+    """The network a recipe describes, sized for its tokenizers (language models use ``src_vocab``)
+    and, for a classifier, its number of ``labels``."""
+    if recipe.task == "classification":
+        model = RNNClassifier(recipe.model, src_vocab, labels)
+    elif recipe.task == "lm":
         model = RNNLM(recipe.model, src_vocab)
     elif recipe.model.architecture == "aligned":
         model = AlignedTagger(recipe.model, src_vocab, tgt_vocab)

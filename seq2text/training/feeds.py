@@ -6,6 +6,8 @@
   whose loss labels every source position with the target character there.
 - :class:`SequenceFeed` (language model, whole sentences or poems): ``<s> text`` predicts
   ``text </s>``, length-bucketed like pairs.
+- :class:`ClassificationFeed` (N vs 1): labelled texts, cross-entropy of the label;
+  validation reports accuracy and macro-F1.
 - :class:`StreamFeed` (language model, ``training.bptt`` set): the split's lines joined by
   ``</s>`` into one stream, cut into ``batch_size`` parallel rows and read in windows of
   ``bptt`` tokens; the hidden state runs on from one window to the next (truncated
@@ -18,13 +20,16 @@ tensors (:meth:`collate`), computes the summed loss of a batch and its token cou
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sacrebleu
 import torch
+import torch.nn.functional as F
 
-from seq2text.data.batching import BucketBatcher, collate_pairs
+from seq2text.data.batching import BucketBatcher, collate_pairs, pad
 from seq2text.decoding import decode_sources, output_limits
+from seq2text.evaluation.classification import ClassScores, confusion, predict
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences,
                                             score_stream, sequence_batch, sequence_loss, stream_rows,
@@ -180,6 +185,43 @@ class StreamFeed:
         return scores
 
 
+class ClassificationFeed(_BucketedFeed):
+    """Labelled texts batched by length; the loss is the cross-entropy of each text's label
+    (``training.class_weights``: weighed by the inverse of the label's share), averaged over texts."""
+
+    def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
+        super().__init__(recipe, data, process)
+        self.labels = data.labels
+        self.weights = None
+        if recipe.training.class_weights:
+            counts = torch.bincount(torch.tensor(data.splits["train"].dataset["label_id"]), minlength=len(self.labels))
+            self.weights = counts.sum() / (len(self.labels) * counts.clamp(min=1).float())
+
+    def collate(self, batch: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = self.data.splits["train"].dataset[batch]
+        return pad(rows["ids"]).to(device), torch.tensor(rows["label_id"], device=device)
+
+    def loss(self, model, batch: tuple[torch.Tensor, torch.Tensor], label_smoothing: float
+             ) -> tuple[torch.Tensor, int]:
+        src, labels = batch
+        logits, _ = model(src, src != PAD)
+        weights = None if self.weights is None else self.weights.to(logits.device)
+        return F.cross_entropy(logits.float(), labels, weight=weights, label_smoothing=label_smoothing,
+                               reduction="sum"), len(labels)
+
+    def validate(self, model, split: str, device: torch.device) -> Validation:
+        """Loss per text (unweighted), accuracy and macro-F1, in percent."""
+        dataset = self.data.splits[split].dataset
+        probabilities = predict(model, dataset["ids"], device).probabilities
+        gold = torch.tensor(dataset["label_id"])
+        loss = float(F.nll_loss(probabilities.clamp(min=1e-12).log(), gold, reduction="mean"))
+        scores = ClassScores(confusion(gold.tolist(), probabilities.argmax(-1).tolist(), len(self.labels)))
+        shown = [f"{text[:SAMPLE_TOKENS]} => {self.labels[int(p.argmax())]} (gold {label})" for text, p, label in
+                 zip(dataset["text"][:SAMPLES], probabilities, dataset["label"][:SAMPLES])]
+        return Validation(loss, math.exp(min(loss, 50.0)), tokens=len(gold), samples=tuple(shown),
+                          accuracy=scores.accuracy, f1=scores.macro_f1)
+
+
 def lm_samples(model, tokenizer, device: torch.device, stream: bool) -> tuple[str, ...]:
     """A few short texts sampled from ``<s>`` with a seed of their own (the training RNG is left
     alone, so that a resumed run stays exact); line ends shown as `` / ``."""
@@ -196,4 +238,6 @@ def make_feed(recipe: Recipe, data: Prepared, process: Process = Process()):
     """The feed a recipe's task asks for."""
     if recipe.task == "lm":
         return (StreamFeed if recipe.training.bptt else SequenceFeed)(recipe, data, process)
+    if recipe.task == "classification":
+        return ClassificationFeed(recipe, data, process)
     return (AlignedFeed if recipe.model.architecture == "aligned" else PairFeed)(recipe, data, process)

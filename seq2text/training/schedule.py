@@ -21,8 +21,9 @@ def learning_rate(config: TrainingConfig, step: int, epoch: int, plateau_scale: 
 
 
 def score(validation: dict, metric: str) -> float:
-    """A validation's score under ``metric``, higher is better (BLEU, or minus perplexity)."""
-    return validation["bleu"] if metric == "bleu" else -validation["ppl"]
+    """A validation's score under ``metric``, higher is better (BLEU, accuracy, macro-F1, or
+    minus perplexity)."""
+    return -validation["ppl"] if metric == "ppl" else validation[metric]
 
 
 def after_validation(config: TrainingConfig, state) -> bool:

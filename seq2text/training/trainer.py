@@ -169,7 +169,8 @@ class Trainer:
             torch.distributed.barrier()
         for line in self.data.report:
             self.log(line)
-        self.model = build_model(recipe, self.data.src.vocab_size, self.data.tgt.vocab_size).to(device)
+        self.model = build_model(recipe, self.data.src.vocab_size, self.data.tgt.vocab_size,
+                                 len(self.data.labels)).to(device)
         self.feed = make_feed(recipe, self.data, process)
         self.optimizer = make_optimizer(self.model, self.config)
         self.precision = MixedPrecision(self.config.precision, device)
@@ -315,6 +316,7 @@ class Trainer:
 def _scores_text(scores: dict) -> str:
     """``valid loss 4.123, ppl 61.8, BLEU 12.34, ...``: four significant figures, BLEU in hundredths."""
     shown = {"loss": ("valid loss", "{:.4g}"), "ppl": ("ppl", "{:.4g}"), "bleu": ("BLEU", "{:.2f}"),
+             "accuracy": ("accuracy", "{:.2f}%"), "f1": ("macro-F1", "{:.2f}%"),
              "train_loss": ("train loss", "{:.4g}"), "lr": ("lr", "{:.2e}")}
     return ", ".join(f"{label} {form.format(scores[key])}" for key, (label, form) in shown.items() if key in scores)
 
