@@ -50,6 +50,7 @@ def tables(summaries: dict[str, dict]) -> str:
             "lm": ["| model | data | tokens | perplexity | bits/char |", "|---|---|---|---|---|"],
             "verse": ["| model | form | form | acrostic | rhyme | 平仄 | no char 3× | lines copied | poems/s |",
                       "|---|---|---|---|---|---|---|---|---|"],
+            "classification": ["| model | data | texts | accuracy | macro-F1 | texts/s |", "|---|---|---|---|---|---|"],
             "titles": ["| model | held-out poems | perplexity untitled | perplexity titled |", "|---|---|---|---|"],
             "subjects": ["| model | setting | on subject | rules kept | distinct lines | most common line | "
                          "lines copied |", "|---|---|---|---|---|---|---|"]}
@@ -61,6 +62,9 @@ def tables(summaries: dict[str, dict]) -> str:
                 f"{s['beam5']['chrf']:.2f} | {s['beam5']['ter']:.2f} | "
                 f"{speed.get('fp32_greedy_sent_per_s', '')} / {speed.get('fp32_beam5_sent_per_s', '')}; "
                 f"{speed.get('bf16_greedy_sent_per_s', '')} / {speed.get('bf16_beam5_sent_per_s', '')} |")
+        elif s["task"] == "classification":
+            rows["classification"].append(f"| {name} | {s['data']} | {s['examples']} | {s['accuracy']:.2f}% | "
+                                          f"{s['macro_f1']:.2f}% | {s['texts_per_s']} |")
         elif s["task"] == "couplet":
             rules = s["rules"]
             rows["couplet"].append(f"| {name} | {s['data']} | {s['greedy']['bleu']:.2f} | {s['beam5']['bleu']:.2f} | "

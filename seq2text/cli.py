@@ -114,10 +114,26 @@ def recipe_options(command: Callable) -> Callable:
     return click.argument("recipe", type=click.Path(dir_okay=False, path_type=Path))(command)
 
 
+def line_options(default_model: str, what: str, output_help: str) -> Callable:
+    """TEXT arguments, ``-m``, ``-i`` and ``-o``: the options of commands that read ``what``
+    one per line and answer each line (translate, classify)."""
+    def decorate(command: Callable) -> Callable:
+        command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                               help=output_help)(command)
+        command = click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
+                               help=f"Read {what} from FILE, one per line (default: TEXT arguments, else "
+                                    f"stdin).")(command)
+        command = click.option("-m", "--model", default=default_model, show_default=True,
+                               help="Bundled model name (see `seq2text models`) or a trained model "
+                                    "folder.")(command)
+        return click.argument("text", nargs=-1)(command)
+    return decorate
+
+
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seq2text")
 def main() -> None:
-    """Recurrent sequence models: translation, poems, couplets and free text.
+    """Recurrent sequence models: translation, poems, couplets, free text and classification.
 
     The bundled models work at once: `seq2text translate "Ein Hund."`, `seq2text generate
     --form 七言绝句`, `seq2text generate --form couplet --first-line 海阔凭鱼跃`.  Your own:
@@ -177,13 +193,7 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
 
 
 @main.command()
-@click.argument("text", nargs=-1)
-@click.option("-m", "--model", default="multi30k-de-en", show_default=True,
-              help="Bundled model name (see `seq2text models`) or a trained model folder.")
-@click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read sentences from FILE, one per line (default: TEXT arguments, else stdin).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write translations to FILE, line for line (default: stdout).")
+@line_options("multi30k-de-en", "sentences", "Write translations to FILE, line for line (default: stdout).")
 @click.option("--beam-size", type=click.IntRange(1, MAX_BEAM), help="Beam width [default: the model's, 5].")
 @click.option("--greedy", is_flag=True, help="Greedy search (same as --beam-size 1).")
 @click.option("--nbest", type=click.IntRange(1, MAX_BEAM), default=1, show_default=True,
@@ -379,13 +389,7 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
 
 
 @main.command()
-@click.argument("text", nargs=-1)
-@click.option("-m", "--model", default="sentiment-zh", show_default=True,
-              help="Bundled model name or trained model folder.")
-@click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read texts from FILE, one per line (default: TEXT arguments, else stdin).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE (atomically) instead of stdout.")
+@line_options("sentiment-zh", "texts", "Write the labels to FILE, line for line (default: stdout).")
 @click.option("--top-k", type=click.IntRange(1, MAX_COUNT), default=1, show_default=True,
               help="Labels per text, most probable first (text: LABEL<TAB>PROBABILITY pairs on one line).")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,

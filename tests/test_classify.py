@@ -187,3 +187,9 @@ def test_evaluate_reports_a_classifier(trained: Path, sentiment_slice: Path, tmp
     given.write_text("sentence,label\n好,7\n", encoding="utf-8")
     one_line_error(run("evaluate", "-m", str(trained), "--text", str(given)), "given.csv", "labels the model does "
                    "not know: 7")
+
+
+def test_the_bundled_sentiment_model_works_offline() -> None:
+    result = run("classify", "质量很好，非常满意", "太差了，再也不买了")
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["1", "0"]
