@@ -1,7 +1,7 @@
 """The Python API behind ``seq2text classify``: labels for texts from a trained classifier.
 
     >>> from seq2text import Classifier
-    >>> Classifier.load("sentiment-zh").classify("这本书写得很好").label
+    >>> Classifier.load("sentiment-zh").classify("质量很好，非常满意").label
     '1'
 
 A text longer than the recipe's ``data.max_length`` tokens is judged by its first

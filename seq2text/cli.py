@@ -408,7 +408,7 @@ def classify(text: tuple[str, ...], model: str, input_file: Path | None, output:
 
     \b
     Examples:
-      seq2text classify "这本书写得很好" "房间太小，服务也差"
+      seq2text classify "质量很好，非常满意" "太差了，再也不买了"
       seq2text classify -i reviews.txt --format jsonl
       seq2text classify -m runs/sentiment_zh --top-k 2 < reviews.txt
     """
