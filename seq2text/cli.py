@@ -173,7 +173,7 @@ def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None, out
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resume: bool,
           output_dir: Path | None, device: str) -> None:
-    """Train the model a recipe describes: a translation model or a language model (task: lm).
+    """Train the model a recipe describes (task: translation, couplet, lm or classification).
 
     Validates and checkpoints every training.validate_every steps (default: each epoch) into
     OUTPUT_DIR/checkpoints, and every training.checkpoint_every steps without validating;

@@ -16,6 +16,7 @@ from typing import Optional
 import datasets
 
 from seq2text.data.corpora import Corpus
+from seq2text.data.labels import label_ids
 from seq2text.errors import Seq2TextError
 from seq2text.tokenizers import Tokenizer
 
@@ -94,19 +95,16 @@ def _cache_folder() -> Path:
 def _encode_labelled(corpus: Corpus, split: str, max_length: int, tokenizer: Tokenizer,
                      labels: list[str]) -> EncodedSplit:
     dataset = corpus[split]
-    unknown = sorted(set(dataset["label"]) - set(labels))
-    if unknown:
-        raise Seq2TextError(f"{split} split: labels the training data never has: {', '.join(unknown[:5])} "
-                            f"(the model knows {', '.join(labels)})")
-    index = {label: i for i, label in enumerate(labels)}
+    gold = label_ids(dataset["label"], labels, f"{split} split")
     key = hashlib.sha1("|".join([corpus.fingerprints[split], tokenizer.fingerprint(), str(max_length),
                                  *labels]).encode()).hexdigest()
     encoded_file = _cache_folder() / f"{key}.arrow"
 
-    def encode(batch: dict) -> dict:
+    def encode(batch: dict, rows: list[int]) -> dict:
         ids = [tokenizer.encode(text) for text in batch["text"]]
         return {"ids": [row[:max_length] for row in ids], "cut": [len(row) > max_length for row in ids],
-                "label_id": [index[label] for label in batch["label"]]}
+                "label_id": [gold[row] for row in rows]}
 
-    encoded = dataset.map(encode, batched=True, cache_file_name=str(encoded_file), new_fingerprint=key)
+    encoded = dataset.map(encode, batched=True, with_indices=True, cache_file_name=str(encoded_file),
+                          new_fingerprint=key)
     return EncodedSplit(encoded, len(dataset), 0, encoded_file, truncated=sum(encoded["cut"]))

@@ -22,6 +22,17 @@ def label_names(labels: list[str]) -> list[str]:
     return sorted(names, key=lambda name: (int(name), name) if numeric else (0, name))
 
 
+def label_ids(names: list[str], labels: list[str], where: str) -> list[int]:
+    """The index of each label name of ``names`` in the model's ``labels``; names it does not
+    know are an error naming ``where`` (a split or a file)."""
+    index = {label: i for i, label in enumerate(labels)}
+    unknown = sorted(set(names) - set(index))
+    if unknown:
+        raise Seq2TextError(f"{where}: labels the model does not know: {', '.join(unknown[:5])} "
+                            f"(it knows {', '.join(labels)})")
+    return [index[name] for name in names]
+
+
 def save_labels(labels: list[str], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / LABELS_FILE, json.dumps(labels, ensure_ascii=False) + "\n")

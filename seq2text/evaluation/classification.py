@@ -16,7 +16,6 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.data.batching import pad
-from seq2text.errors import Seq2TextError
 from seq2text.tokenizers import PAD
 
 
@@ -95,11 +94,13 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
     held-out split or on the ``labelled`` TSV/CSV file (the recipe's columns)."""
     import time
 
+    from seq2text.classifier import Classifier
     from seq2text.data.corpora import load_corpus
+    from seq2text.data.labels import label_ids
     from seq2text.evaluation.sections import Evaluation, Section, learning_curves
     from seq2text.plots import plot_confusion
 
-    recipe, labels, tokenizer = loaded.recipe, loaded.labels, loaded.src
+    recipe, labels = loaded.recipe, loaded.labels
     if labelled is not None:
         data = recipe.data.model_copy(update={"train": str(labelled.resolve()), "valid": None, "test": None})
         corpus, split = load_corpus(recipe.model_copy(update={"data": data})), "train"
@@ -108,16 +109,11 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
         corpus = load_corpus(recipe)
         split = where = corpus.held_out
     texts, gold_names = corpus[split]["text"], corpus[split]["label"]
-    unknown = sorted(set(gold_names) - set(labels))
-    if unknown:
-        raise Seq2TextError(f"{where}: labels the model does not know: {', '.join(unknown[:5])} "
-                            f"(it knows {', '.join(labels)})")
-    ids = [tokenizer.encode(text)[:recipe.data.max_length] for text in texts]
+    gold = label_ids(gold_names, labels, where)
     started = time.perf_counter()
-    found = predict(loaded.model, ids, loaded.device)
-    per_second = len(ids) / (time.perf_counter() - started)
-    gold = [labels.index(name) for name in gold_names]
-    predicted = found.probabilities.argmax(-1).tolist()
+    found = Classifier(loaded).classify(texts)
+    per_second = len(texts) / (time.perf_counter() - started)
+    predicted = [labels.index(prediction.label) for prediction in found]
     scores = ClassScores(confusion(gold, predicted, len(labels)))
     per_label = {label: {"precision": round(p, 2), "recall": round(r, 2), "f1": round(f, 2), "support": support}
                  for label, p, r, f, support in zip(labels, scores.precision(), scores.recall(), scores.f1(),
@@ -128,7 +124,7 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
     evaluation = Evaluation(summary, [], f"{loaded.name}: text classification on the {where}", language="zh")
     evaluation.add(Section("Scores", f"{len(texts)} texts ({where}), each read up to its first "
                            f"{recipe.data.max_length} tokens; macro-F1 is the unweighted mean of the labels' F1; "
-                           f"{per_second:.0f} texts/s in batches of 64 on {loaded.device}.",
+                           f"{per_second:.0f} texts/s (tokenising included) in batches of 64 on {loaded.device}.",
                            ["accuracy %", "macro-F1 %"], [[f"{scores.accuracy:.2f}", f"{scores.macro_f1:.2f}"]]))
     figure = None
     if figures is not None:
@@ -142,16 +138,16 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
                            [[label, *row] for label, row in zip(labels, scores.matrix.tolist())],
                            [figure] if figure else []))
     wrong = sorted((i for i in range(len(texts)) if predicted[i] != gold[i]),
-                   key=lambda i: -float(found.probabilities[i, predicted[i]]))[:MISTAKES]
+                   key=lambda i: -found[i].probability)[:MISTAKES]
     evaluation.add(Section("The most confident mistakes", "", ["text", "gold", "predicted", "probability"],
-                           [[texts[i], gold_names[i], labels[predicted[i]],
-                             f"{float(found.probabilities[i, predicted[i]]):.3f}"] for i in wrong]))
-    if found.attention is not None:
-        shown = [i for i in range(len(texts)) if len(ids[i]) <= 60][:SHADED]
+                           [[texts[i], gold_names[i], found[i].label, f"{found[i].probability:.3f}"]
+                            for i in wrong]))
+    if recipe.model.pooling == "attention":
+        shown = [i for i in range(len(texts)) if len(found[i].tokens) <= 60][:SHADED]
         evaluation.add(Section(
             "What the attention read", "Texts shaded by the attention weight of each token (the darkest: the "
             "largest weight in that text; in report.md the three largest are in bold), with the gold and the "
-            "predicted label.", shaded=[(f"gold {gold_names[i]}, predicted {labels[predicted[i]]}",
-                                         tokenizer.pieces_of(ids[i]), found.attention[i]) for i in shown]))
+            "predicted label.", shaded=[(f"gold {gold_names[i]}, predicted {found[i].label}",
+                                         found[i].tokens, found[i].attention) for i in shown]))
     evaluation.add(learning_curves(loaded.history, figures))
     return evaluation
