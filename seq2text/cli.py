@@ -502,6 +502,44 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; loopback unless told otherwise (0.0.0.0: every interface, for "
+                   "trusted networks only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: a free one, printed on stderr).")
+@click.option("-m", "--model", "models", multiple=True,
+              help="A model to serve: a bundled name or a trained model folder (repeatable) [default: every "
+                   "bundled model].")
+@click.option("--max-body", type=click.IntRange(1024, 2**26), default=64 * 1024, show_default=True,
+              help="Largest request body in bytes; larger ones get 413.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+def serve(host: str, port: int, models: tuple[str, ...], max_body: int, device: str) -> None:
+    """Serve models over HTTP: a JSON API and a web page at http://HOST:PORT/.
+
+    \b
+    POST /v1/translate  {"texts": [...], "beam_size"?, "nbest"?, "attention"?}
+    POST /v1/poem       {"form"?, "title"?, "keywords"?, "acrostic"?, "prompt"?, "seed"?, "n"?}
+    POST /v1/couplet    {"first": [...], "n"?}
+    POST /v1/classify   {"texts": [...]}
+    POST /v1/text       {"prompt", "length"?, "seed"?}  (language models other than poetry)
+    GET  /v1/models, GET /health; every request may name its "model".
+    The OpenAPI page, with every field and its limits, is at /docs.
+
+    Concurrent requests to a model are decoded in one batch.  SIGTERM answers the requests in
+    flight, then exits 0; Ctrl-C exits 130.
+
+    \b
+    Example:
+      seq2text serve --port 8000 &
+      curl -s localhost:8000/v1/translate -H 'content-type: application/json' \\
+           -d '{"texts": ["Ein Hund rennt."]}'
+    """
+    from seq2text.server import run_server
+
+    sys.exit(run_server(host, port, models, device, max_body))
+
+
+@main.command()
 def models() -> None:
     """List the models bundled with the package: name, task, size and description."""
     from seq2text.pretrained import bundled_models

@@ -1,0 +1,89 @@
+"""The JSON bodies of the HTTP API, with the limits every input must keep.
+
+Requests reject unknown fields, so a misspelt option is a 422, not silently ignored.  The
+limits bound the work one request can ask for; the server also caps the body size (413).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_TEXTS = 32  # inputs per request
+MAX_CHARS = 1000  # characters per input
+MAX_FIRST_LINE = 50  # characters of a 上联, as the couplet models allow
+MAX_BEAM = 16
+MAX_COUNT = 10  # poems, 下联 or passages per request
+MAX_LENGTH = 1000  # tokens of free text
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty (only spaces)")
+    return text
+
+
+Text = Annotated[str, StringConstraints(max_length=MAX_CHARS)]
+FilledText = Annotated[str, StringConstraints(max_length=MAX_CHARS), AfterValidator(_not_blank)]
+ModelName = Annotated[Optional[str], Field(None, max_length=100, description="a served model (GET /v1/models); "
+                                                                          "default: the first that does this")]
+Seed = Annotated[Optional[int], Field(None, ge=0, lt=2**63, description="same seed, same output")]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Sampling(Request):
+    temperature: float = Field(0.8, ge=0.0, le=100.0, allow_inf_nan=False)
+    top_k: int = Field(0, ge=0, le=100_000, description="0 = no limit")
+    top_p: float = Field(0.9, ge=0.0, le=1.0, allow_inf_nan=False)
+    seed: Seed = None
+
+
+class TranslateRequest(Request):
+    texts: list[Text] = Field(min_length=1, max_length=MAX_TEXTS, description="sentences, one translation each")
+    model: ModelName = None
+    beam_size: Optional[int] = Field(None, ge=1, le=MAX_BEAM, description="1 = greedy [default: the model's]")
+    nbest: int = Field(1, ge=1, le=MAX_BEAM, description="alternatives per sentence (at most beam_size)")
+    attention: bool = Field(False, description="return each best translation's attention weights")
+
+
+class PoemRequest(Sampling):
+    form: str = Field("qiyan-jueju", max_length=20, description="wuyan-jueju, qiyan-jueju, wuyan-lushi, "
+                      "qiyan-lushi, free, or 五言绝句, 七言绝句, 五言律诗, 七言律诗")
+    title: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="what the poem is about: 秋夜")
+    keywords: list[Annotated[str, StringConstraints(min_length=1, max_length=10)]] = Field(
+        [], max_length=8, description="words the poem should use")
+    acrostic: Optional[str] = Field(None, max_length=8, description="藏头诗: the first character of each line")
+    prompt: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="the poem's first characters")
+    rhyme: bool = True
+    tones: bool = True
+    guidance: Optional[float] = Field(None, ge=0.0, le=20.0, allow_inf_nan=False,
+                                      description="how strongly title and keywords steer [default: 3]")
+    beam_size: int = Field(1, ge=1, le=MAX_BEAM, description="1 samples; more: beam search")
+    n: int = Field(1, ge=1, le=MAX_COUNT, description="number of poems")
+    model: ModelName = None
+
+
+class CoupletRequest(Sampling):
+    first: list[Annotated[str, StringConstraints(max_length=MAX_FIRST_LINE), AfterValidator(_not_blank)]] = Field(
+        min_length=1, max_length=MAX_TEXTS, description="上联, one list of 下联 each")
+    n: int = Field(1, ge=1, le=MAX_COUNT, description="下联 per 上联")
+    beam_size: int = Field(5, ge=1, le=MAX_BEAM, description="beam search; 1 samples")
+    tones: bool = Field(True, description="平仄相对 at the rhythm points")
+    model: ModelName = None
+
+
+class ClassifyRequest(Request):
+    texts: list[FilledText] = Field(min_length=1, max_length=MAX_TEXTS, description="texts, one label each")
+    model: ModelName = None
+    attention: bool = Field(False, description="attention pooling: the tokens and the weight each got")
+
+
+class TextRequest(Sampling):
+    prompt: str = Field("", max_length=MAX_CHARS, description="continued by the model")
+    length: int = Field(200, ge=1, le=MAX_LENGTH, description="tokens written after the prompt")
+    n: int = Field(1, ge=1, le=MAX_COUNT)
+    model: ModelName = None

@@ -1,0 +1,94 @@
+"""The models a server holds: each loaded once, with the endpoint it answers and its batcher.
+
+A model answers one endpoint, chosen by its task: ``translate`` (translation), ``couplet``,
+``classify`` (classification), ``poem`` (a poetry language model) or ``text`` (any other
+language model).  Requests name a model only among these; a path never reaches the loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Optional, Sequence
+
+import torch
+
+from seq2text.classifier import Classifier
+from seq2text.generator import Generator
+from seq2text.pretrained import Pretrained, bundled_models, load_pretrained
+from seq2text.server.batching import Batcher
+from seq2text.translator import Translator
+
+# The model an endpoint uses when a request names none, if it is served.
+DEFAULTS = {"translate": "multi30k-de-en", "poem": "poems", "couplet": "couplet", "classify": "sentiment-zh",
+            "text": "shakespeare-char"}
+
+
+@dataclass
+class Served:
+    """One served model: ``engine`` is its :class:`Translator`, :class:`Generator` or
+    :class:`Classifier`."""
+
+    name: str
+    endpoint: str
+    description: str
+    engine: Any
+    batcher: Batcher
+
+    def card(self, default: bool) -> dict:
+        return {"name": self.name, "endpoint": f"/v1/{self.endpoint}", "description": self.description,
+                "default": default}
+
+
+def serve_models(names: Sequence[str], device: str | torch.device = "cpu") -> dict[str, Served]:
+    """Load ``names`` (bundled names or model folders; none: every bundled model)."""
+    names = list(names) or [card["name"] for card in bundled_models()]
+    served: dict[str, Served] = {}
+    for name in names:
+        loaded = load_pretrained(name, device)
+        endpoint, engine, run = _engine(loaded)
+        served[loaded.name] = Served(loaded.name, endpoint, loaded.card.get("description", loaded.task), engine,
+                                     Batcher(run, name=loaded.name))
+    return served
+
+
+def defaults(served: dict[str, Served]) -> dict[str, str]:
+    """The model each endpoint answers with when a request names none."""
+    chosen: dict[str, str] = {}
+    for model in served.values():
+        chosen.setdefault(model.endpoint, model.name)
+    for endpoint, name in DEFAULTS.items():
+        if name in served and served[name].endpoint == endpoint:
+            chosen[endpoint] = name
+    return chosen
+
+
+def _engine(loaded: Pretrained) -> tuple[str, Any, Optional[Callable[[Hashable, list], list]]]:
+    if loaded.task == "translation":
+        translator = Translator.load(loaded)
+        return "translate", translator, lambda options, texts: _translate(translator, options, texts)
+    if loaded.task == "classification":
+        classifier = Classifier.load(loaded)
+        return "classify", classifier, lambda options, texts: classifier.classify(texts)
+    generator = Generator(loaded)
+    if generator.task == "couplet":
+        # options: (count, beam_size, tones); sampled 下联 depend on their batch, so they run alone
+        return "couplet", generator, lambda options, lines: generator.couplets(
+            lines, options[0], options[1], tones=options[2])
+    return ("poem" if generator.is_poetry_model else "text"), generator, None  # sampled: one request at a time
+
+
+def _translate(translator: Translator, options: Hashable, texts: list[str]) -> list[dict]:
+    beam_size, nbest, attention = options
+    results = translator.search(texts, beam_size=beam_size, nbest=nbest)
+    answers = []
+    for result in results:
+        best = result.hypotheses[0]
+        answer = {"text": best.text, "score": round(best.score, 4), "truncated": result.truncated}
+        if nbest > 1:
+            answer["alternatives"] = [{"text": h.text, "score": round(h.score, 4)} for h in result.hypotheses]
+        if attention and best.tokens:
+            weights = translator.attention(result.source, best)
+            answer["attention"] = {"source": weights.source, "target": weights.target,
+                                   "weights": [[round(w, 4) for w in row] for row in weights.weights.tolist()]}
+        answers.append(answer)
+    return answers
