@@ -206,10 +206,14 @@ def test_a_client_that_disconnects_does_no_harm(server: Server) -> None:
 
 def test_sigterm_answers_the_requests_in_flight_then_exits_0() -> None:
     running = Server("-m", "poems")
+    assert [m["name"] for m in call(running.url, "/v1/models")[1]["models"]] == ["poems"]
+    status, answer = call(running.url, "/v1/translate", {"texts": ["Ein Hund."]})
+    assert status == 404 and answer["error"] == "no served model answers /v1/translate"
     request = {"form": "七言律诗", "n": 8, "seed": 1}  # about a second each, decoded one after the other
     with ThreadPoolExecutor(3) as pool:
         pending = [pool.submit(call, running.url, "/v1/poem", request) for _ in range(3)]
         time.sleep(0.5)  # the first is being decoded, the others wait in the queue
+        assert call(running.url, "/health")[0] == 200 and not pending[-1].done()  # decoding never blocks the loop
         assert running.stop() == 0
         answers = [future.result(timeout=60) for future in pending]
     assert [status for status, _ in answers] == [200, 200, 200]
