@@ -55,6 +55,14 @@ def start(device: torch.device) -> Process:
     return Process(dist.get_rank(), world_size, device)
 
 
+def finish(process: Process) -> None:
+    """Wait until every process has finished training.  A rank that leaves the group while rank 0
+    still writes its last checkpoint can abort inside gloo ("terminate called without an active
+    exception"), so all ranks leave together."""
+    if process.world_size > 1:
+        dist.barrier()
+
+
 def stop(process: Process) -> None:
     if process.world_size > 1:
         dist.destroy_process_group()

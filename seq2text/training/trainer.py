@@ -144,7 +144,9 @@ def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
     device = process.device if process.world_size > 1 else device
     torch.manual_seed(recipe.seed + process.rank)
     try:
-        return Trainer(recipe, run_dir, device, process, list(notes)).run(checkpoint)
+        result = Trainer(recipe, run_dir, device, process, list(notes)).run(checkpoint)
+        distributed.finish(process)
+        return result
     finally:
         distributed.stop(process)
 
