@@ -149,6 +149,13 @@ class ModelConfig(Section):
     pooling: Literal["last", "max", "mean", "attention"] = Field(
         "attention", description="classification: how the encoder's outputs become one vector (the last "
         "states of both directions, max or mean over positions, or attention weights)")
+    locked_dropout: bool = Field(False, description="language models: one dropout mask per sequence "
+                                 "for the embeddings and the outputs, the same at every position "
+                                 "(variational dropout, Gal & Ghahramani 2016)")
+    embedding_dropout: Float = Field(0.0, ge=0.0, lt=1.0, description="language models: drop whole "
+                                     "word types from the embedding lookup (Gal & Ghahramani 2016)")
+    weight_drop: Float = Field(0.0, ge=0.0, lt=1.0, description="language models: DropConnect on the "
+                               "recurrent hidden-to-hidden weights (Merity et al. 2018)")
     init_range: Optional[Float] = Field(None, gt=0.0, description="draw every weight uniformly from "
                                         "[-init_range, init_range] (Zaremba et al. 2014) "
                                         "[default: PyTorch's per-layer initialisation]")

@@ -3,6 +3,7 @@
     from seq2text import Translator
     translator = Translator.load("multi30k-de-en")          # or a trained model folder
     translator.translate(["Ein Hund läuft durch den Schnee."], beam_size=5)
+    ensemble = Translator.load(["runs/a", "runs/b"])        # models that share their tokenizers
 
 Sentences are sorted by length and decoded in batches (little padding), then put back in
 order.  Empty or blank sentences translate to empty strings without running the model.
@@ -19,6 +20,7 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sources, output_limits
+from seq2text.decoding.ensemble import Ensemble
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
@@ -55,6 +57,7 @@ class Attention:
 
 
 PRECISIONS = ("fp32", "bf16")
+ModelName = str | Path | Pretrained
 
 
 class Translator:
@@ -71,19 +74,28 @@ class Translator:
         self.max_length = max_length
 
     @classmethod
-    def load(cls, model: str | Path | Pretrained = "multi30k-de-en", device: str | torch.device = "cpu",
+    def load(cls, model: ModelName | Sequence[ModelName] = "multi30k-de-en", device: str | torch.device = "cpu",
              precision: str = "fp32") -> "Translator":
         """A bundled model by name, a trained model or run folder (``runs/<name>``), or a loaded
-        :class:`~seq2text.pretrained.Pretrained`.
+        :class:`~seq2text.pretrained.Pretrained`; a list of them is an ensemble (they must share
+        their tokenizers; the search settings are the first one's).
 
         ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
         instructions and on GPUs; BLEU moves by a few hundredths on Multi30k)."""
-        loaded = load_pretrained(model, device)
-        if loaded.task != "translation":
-            raise Seq2TextError(f"{loaded.name}: not a translation model (task: {loaded.task})")
-        decoding = loaded.recipe.decoding
-        return cls(loaded.model, loaded.src, loaded.tgt, decoding.beam_size, decoding.length_penalty,
-                   precision, loaded.name, decoding.max_length)
+        names = [model] if isinstance(model, (str, Path, Pretrained)) else list(model)
+        members = [load_pretrained(name, device) for name in names]
+        for loaded in members:
+            if loaded.task != "translation":
+                raise Seq2TextError(f"{loaded.name}: not a translation model (task: {loaded.task})")
+        first = members[0]
+        for other in members[1:]:
+            if (other.src.fingerprint(), other.tgt.fingerprint()) != (first.src.fingerprint(), first.tgt.fingerprint()):
+                raise Seq2TextError(f"{other.name}: its tokenizers differ from those of {first.name}; an ensemble "
+                                    f"needs models that share them (trained from the same tokenizer folder)")
+        network = first.model if len(members) == 1 else Ensemble([loaded.model for loaded in members])
+        decoding = first.recipe.decoding
+        return cls(network, first.src, first.tgt, decoding.beam_size, decoding.length_penalty,
+                   precision, " + ".join(loaded.name for loaded in members), decoding.max_length)
 
     @property
     def device(self) -> torch.device:

@@ -110,3 +110,29 @@ def test_tang_lm_reads_form_labels_and_searches(tmp_path: Path) -> None:
     last, state = model.start([[BOS, *tokenizer.encode("七绝|")]])
     line = greedy_search(model, state, 12, start=last)[0]
     assert len(line.tokens) <= 12 and line.log_prob < 0
+
+
+def test_regularisers_act_in_training_only(ptb_slice: Path, tmp_path: Path) -> None:
+    """Locked dropout keeps one mask for every position of a stream; embedding dropout and
+    DropConnect change training outputs, and in eval the model is the plain one."""
+    from seq2text.models.lm import RNNLM
+
+    recipe = load_recipe(write_recipe(tmp_path, PTB), ["model.locked_dropout=true", "model.embedding_dropout=0.2",
+                                                       "model.weight_drop=0.5", "model.dropout=0.5"],
+                         data_root=ptb_slice)
+    data = prepare(recipe, tmp_path / "vocab")
+    ids = torch.tensor([row[:20] for row in data.splits["train"].dataset["ids"] if len(row) >= 20][:4])
+    torch.manual_seed(0)
+    model = RNNLM(recipe.model, data.src.vocab_size)
+    plain = RNNLM(load_recipe(write_recipe(tmp_path, PTB), data_root=ptb_slice).model, data.src.vocab_size)
+    plain.load_state_dict(model.state_dict())  # the regularisers add no weights
+    model.eval(), plain.eval()
+    assert torch.equal(model(ids)[0], plain(ids)[0])
+    model.train()
+    dropped = model._drop(torch.ones(4, 20, 8))
+    assert torch.equal(dropped, dropped[:, :1].expand_as(dropped))  # the same mask at every position
+    assert 0 < (dropped == 0).float().mean() < 1
+    first, second = model(ids)[0], model(ids)[0]
+    assert not torch.allclose(first, second)
+    second.sum().backward()
+    assert model.rnn.weight_hh_l0.grad is not None and model.rnn.weight_hh_l0.grad.abs().sum() > 0

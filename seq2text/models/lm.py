@@ -4,6 +4,12 @@
 dropout -> [projection to embed_size when tied and the sizes differ] -> vocabulary logits``,
 with the output layer tied to the embeddings when ``model.tied_embeddings`` is set.
 
+Regularisers of small language models, all off by default and active only in training:
+``model.locked_dropout`` (one mask per sequence, the same at every position),
+``model.embedding_dropout`` (whole word types dropped from the lookup) and ``model.weight_drop``
+(DropConnect on the recurrent weights; the weights stay where they are, so the state dict and
+inference are those of the plain model).
+
 - :meth:`forward` ``(B, T)`` ids and an optional carried hidden state -> logits ``(B, T, V)``
   and the final hidden state (truncated back-propagation through time carries it on);
 - :meth:`start` and :meth:`step` implement the search protocol of :mod:`seq2text.decoding`,
@@ -17,6 +23,7 @@ from typing import Optional, Union
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from seq2text.models.encoder import RNN_CLASSES
 from seq2text.recipe import ModelConfig
@@ -60,6 +67,8 @@ class RNNLM(nn.Module):
                                             batch_first=True,
                                             dropout=config.dropout if config.decoder_layers > 1 else 0.0)
         self.dropout = nn.Dropout(config.dropout)
+        self.locked_dropout, self.embedding_dropout = config.locked_dropout, config.embedding_dropout
+        self.weight_drop = config.weight_drop
         tied_projection = config.tied_embeddings and config.hidden_size != config.embed_size
         self.projection = nn.Linear(config.hidden_size, config.embed_size) if tied_projection else None
         output_size = config.embed_size if config.tied_embeddings else config.hidden_size
@@ -69,11 +78,32 @@ class RNNLM(nn.Module):
 
     def forward(self, ids: torch.Tensor, hidden: Optional[Hidden] = None) -> tuple[torch.Tensor, Hidden]:
         """Logits ``(B, T, V)`` for the token after each position of ``ids`` ``(B, T)``."""
-        outputs, hidden = self.rnn(self.dropout(self.embedding(ids)), hidden)
-        outputs = self.dropout(outputs)
+        outputs, hidden = self._recur(self._drop(self._embed(ids)), hidden)
+        outputs = self._drop(outputs)
         if self.projection is not None:
             outputs = self.projection(outputs)
         return self.generator(outputs), hidden
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        if not (self.training and self.embedding_dropout):
+            return self.embedding(ids)
+        weight = self.embedding.weight
+        keep = weight.new_empty(weight.size(0), 1).bernoulli_(1 - self.embedding_dropout)
+        return nn.functional.embedding(ids, weight * keep / (1 - self.embedding_dropout), PAD)
+
+    def _drop(self, values: torch.Tensor) -> torch.Tensor:
+        """Dropout on ``(B, T, D)``; with ``locked_dropout`` one mask per row for all ``T``."""
+        if not (self.training and self.locked_dropout and self.dropout.p):
+            return self.dropout(values)
+        keep = values.new_empty(values.size(0), 1, values.size(2)).bernoulli_(1 - self.dropout.p)
+        return values * keep / (1 - self.dropout.p)
+
+    def _recur(self, inputs: torch.Tensor, hidden: Optional[Hidden]) -> tuple[torch.Tensor, Hidden]:
+        if not (self.training and self.weight_drop):
+            return self.rnn(inputs, hidden)
+        dropped = {name: nn.functional.dropout(weight, self.weight_drop)
+                   for name, weight in self.rnn.named_parameters() if name.startswith("weight_hh")}
+        return functional_call(self.rnn, dropped, (inputs, hidden))
 
     def start(self, prefixes: list[list[int]]) -> tuple[torch.Tensor, LMState]:
         """Read equal-length ``prefixes`` (each starts with ``<s>``, at least one token) and return

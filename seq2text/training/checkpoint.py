@@ -13,17 +13,19 @@ are safetensors, the rest is JSON/YAML.  Loading checks what it reads, so a dama
 is one line naming the file, never a traceback.
 
 This module also keeps the best checkpoints (:func:`keep_best`) and averages them
-(:func:`average_checkpoints`).
+(:func:`average_checkpoints` at the end of training, :func:`average_models` for ``seq2text
+average``).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import torch
 from safetensors import SafetensorError
@@ -253,6 +255,21 @@ def keep_best(folder: Path, history: list[dict], keep: int, metric: str, latest:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def mean_weights(state_dicts: Iterable[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of state dicts with the same names and shapes, summed in float64
+    and returned in the first one's dtypes."""
+    total, dtypes, count = None, {}, 0
+    for weights in state_dicts:
+        if total is None:
+            dtypes = {k: v.dtype for k, v in weights.items()}
+            total = {k: v.detach().double().clone() for k, v in weights.items()}
+        else:
+            for k, v in weights.items():
+                total[k] += v.detach().double()
+        count += 1
+    return {k: (v / count).to(dtypes[k]) for k, v in total.items()}
+
+
 def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: str,
                         model: torch.nn.Module) -> Path:
     """Average the weights of the best ``count`` checkpoints into ``run_dir/averaged``.
@@ -260,14 +277,46 @@ def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: 
     ``model`` ends up holding the averaged weights.
     """
     folders = [run_dir / "checkpoints" / checkpoint_name(h["step"]) for h in best_validations(history, count, metric)]
-    total = None
-    for folder in folders:
+
+    def weights_of(folder: Path) -> dict[str, torch.Tensor]:
         load_weights(folder, model)
-        weights = {k: v.detach().double().clone() for k, v in model.state_dict().items()}
-        total = weights if total is None else {k: total[k] + weights[k] for k in total}
-    model.load_state_dict({k: (v / len(folders)).to(model.state_dict()[k].dtype) for k, v in total.items()})
+        return {k: v.clone() for k, v in model.state_dict().items()}
+
+    model.load_state_dict(mean_weights(weights_of(folder) for folder in folders))
     best = folders[0]
     target = run_dir / "averaged"
     save_checkpoint(target, model, {"averaged": [f.name for f in folders]},
                     (best / "recipe.yaml").read_text(encoding="utf-8"), best / "tokenizer", pointer=False)
+    return target
+
+
+def average_models(names: list[str], target: Path) -> Path:
+    """Average the weights of the model folders ``names`` (checkpoints of one model: the same
+    recipe model section and tokenizers) into the model folder ``target``; the first one's
+    recipe, tokenizers and learned tables go with it."""
+    from seq2text.pretrained import TONES_FILE, load_pretrained
+
+    if len(names) < 2:
+        raise Seq2TextError("average: give two or more model folders")
+    target = Path(target)
+    if target.exists() and not (target / MODEL_FILE).is_file() and any(target.iterdir()):
+        raise Seq2TextError(f"{target}: exists and is not a model folder; choose a new output folder")
+    members = [load_pretrained(name) for name in names]
+    first = members[0]
+    for name, loaded in zip(names, members):
+        if loaded.folder.weights.resolve() == target.resolve():
+            raise Seq2TextError(f"{target}: is one of the models averaged ({name}); choose a new output folder")
+        if loaded.recipe.model != first.recipe.model or loaded.task != first.task:
+            raise Seq2TextError(f"{name}: its model (recipe.yaml task and model section) differs from that of "
+                                f"{names[0]}; only checkpoints of one model can be averaged")
+        if (loaded.src.fingerprint(), loaded.tgt.fingerprint()) != (first.src.fingerprint(), first.tgt.fingerprint()):
+            raise Seq2TextError(f"{name}: its tokenizers differ from those of {names[0]}; only checkpoints of "
+                                f"one model can be averaged")
+    model = copy.deepcopy(first.model).cpu()
+    model.load_state_dict(mean_weights(loaded.model.state_dict() for loaded in members))
+    save_checkpoint(target, model, {"averaged": [str(name) for name in names]},
+                    (first.folder.weights / "recipe.yaml").read_text(encoding="utf-8"), first.folder.tokenizer,
+                    pointer=False)
+    if (first.folder.weights / TONES_FILE).is_file():
+        shutil.copyfile(first.folder.weights / TONES_FILE, target / TONES_FILE)
     return target
