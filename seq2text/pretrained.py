@@ -112,6 +112,10 @@ class Pretrained:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    def shares_tokenizers(self, other: "Pretrained") -> bool:
+        """Whether ``other`` maps text to ids and back as this model does (source and target)."""
+        return (self.src.fingerprint(), self.tgt.fingerprint()) == (other.src.fingerprint(), other.tgt.fingerprint())
+
     @cached_property
     def card(self) -> dict:
         """The bundled model's card (empty for a trained folder)."""

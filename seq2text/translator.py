@@ -89,7 +89,7 @@ class Translator:
                 raise Seq2TextError(f"{loaded.name}: not a translation model (task: {loaded.task})")
         first = members[0]
         for other in members[1:]:
-            if (other.src.fingerprint(), other.tgt.fingerprint()) != (first.src.fingerprint(), first.tgt.fingerprint()):
+            if not other.shares_tokenizers(first):
                 raise Seq2TextError(f"{other.name}: its tokenizers differ from those of {first.name}; an ensemble "
                                     f"needs models that share them (trained from the same tokenizer folder)")
         network = first.model if len(members) == 1 else Ensemble([loaded.model for loaded in members])

@@ -309,7 +309,7 @@ def average_models(names: list[str], target: Path) -> Path:
         if loaded.recipe.model != first.recipe.model or loaded.task != first.task:
             raise Seq2TextError(f"{name}: its model (recipe.yaml task and model section) differs from that of "
                                 f"{names[0]}; only checkpoints of one model can be averaged")
-        if (loaded.src.fingerprint(), loaded.tgt.fingerprint()) != (first.src.fingerprint(), first.tgt.fingerprint()):
+        if not loaded.shares_tokenizers(first):
             raise Seq2TextError(f"{name}: its tokenizers differ from those of {names[0]}; only checkpoints of "
                                 f"one model can be averaged")
     model = copy.deepcopy(first.model).cpu()
