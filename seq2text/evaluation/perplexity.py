@@ -46,7 +46,8 @@ def mean_loss(total_loss: float, tokens: int, bleu: Optional[float] = None) -> V
 
 
 def summed_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
-    """Cross-entropy of ``logits`` ``(B, T, V)`` against ``targets`` ``(B, T)``, summed, PAD ignored."""
+    """Cross-entropy of ``logits`` ``(B, T, V)`` against ``targets`` ``(B, T)`` (or ``(N, V)``
+    against ``(N,)``), summed, PAD ignored."""
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=PAD,
                            label_smoothing=label_smoothing, reduction="sum")
 

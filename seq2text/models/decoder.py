@@ -105,13 +105,17 @@ class Decoder(nn.Module):
         width = self.embedding.embedding_dim
         return F.linear(self.dropout(self.embedding(ids)), first.weight_ih[:, :width], first.bias_ih)
 
-    def _advance(self, projected: torch.Tensor, state: DecoderState
+    def _feed_weight(self) -> Optional[torch.Tensor]:
+        """The first layer's input weights for the fed-back attentional vector (None without
+        input feeding)."""
+        return self.cells[0].weight_ih[:, self.embedding.embedding_dim:] if self.input_feeding else None
+
+    def _advance(self, projected: torch.Tensor, state: DecoderState, feed_weight: Optional[torch.Tensor]
                  ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
         """One step from the projected input ``(B, G)``: ``a_t`` (before dropout), state, weights."""
         first = self.cells[0]
-        if self.input_feeding:
-            width = self.embedding.embedding_dim
-            projected = projected + F.linear(state.feed, first.weight_ih[:, width:])
+        if feed_weight is not None:
+            projected = projected + F.linear(state.feed, feed_weight)
         hidden = [recurrent_step(self.cell_kind, projected, state.hidden[0], first.weight_hh, first.bias_hh)]
         for layer in range(1, self.layers):
             below = hidden[-1][0] if isinstance(hidden[-1], tuple) else hidden[-1]
@@ -127,17 +131,19 @@ class Decoder(nn.Module):
              ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
         """One step from ids ``previous`` ``(B,)``: returns ``a_t`` ``(B, A)``, the new state and
         the attention weights ``(B, S)`` (None without attention)."""
-        output, state, weights = self._advance(self._project(previous), state)
+        output, state, weights = self._advance(self._project(previous), state, self._feed_weight())
         return self.dropout(output), state, weights
 
     def forward(self, tgt_in: torch.Tensor, state: DecoderState
                 ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Teacher forcing over ``tgt_in`` ``(B, T)``: attentional vectors ``(B, T, A)`` and
         attention weights ``(B, T, S)`` (None without attention)."""
-        projected = self._project(tgt_in)
+        # The weight slice and the per-step inputs are taken once, outside the loop: slicing or
+        # indexing inside it makes backward allocate a zero tensor of the whole source at each step.
+        feed_weight = self._feed_weight()
         outputs, weights = [], []
-        for t in range(tgt_in.size(1)):
-            output, state, attn = self._advance(projected[:, t], state)
+        for projected in self._project(tgt_in).unbind(1):
+            output, state, attn = self._advance(projected, state, feed_weight)
             outputs.append(output)
             weights.append(attn)
         stacked = torch.stack(weights, dim=1) if self.attention is not None else None

@@ -48,8 +48,13 @@ class Seq2Seq(nn.Module):
         # In float32 even under bf16 autocast: search adds these up over many steps.
         return torch.log_softmax(self.generator(output).float(), dim=-1), state, weights
 
-    def forward(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor
-                ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Logits ``(B, T, V)`` and attention ``(B, T, S)`` under teacher forcing."""
+    def forward(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor,
+                tgt_mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Logits ``(B, T, V)`` and attention ``(B, T, S)`` under teacher forcing.
+
+        With ``tgt_mask`` ``(B, T)`` the logits are those of its True positions only, ``(N, V)``:
+        the output layer is the largest cost of a training step, and padding is often a third
+        of the positions of a batch.
+        """
         outputs, weights = self.decoder(tgt_in, self.encode(src, src_mask))
-        return self.generator(outputs), weights
+        return self.generator(outputs if tgt_mask is None else outputs[tgt_mask]), weights

@@ -46,8 +46,8 @@ SAMPLE_TOKENS = 60
 def pair_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
     """Summed teacher-forced cross-entropy of a :class:`~seq2text.data.batching.PairBatch` and
     its number of target tokens."""
-    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    return summed_cross_entropy(logits, batch.tgt_out, label_smoothing), batch.target_tokens
+    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in, batch.tgt_mask)
+    return summed_cross_entropy(logits, batch.tgt_out[batch.tgt_mask], label_smoothing), batch.target_tokens
 
 
 class _BucketedFeed:
