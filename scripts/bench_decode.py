@@ -1,21 +1,26 @@
 #!/usr/bin/env python3
 """Decoding speed and quality: translate Multi30k test_2016_flickr greedy and with beam 5.
 
-    python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--precision bf16] [--peer]
+    python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--precision bf16]
+                                   [--repeats 3] [--peer]
 
-MODEL is a bundled name or a trained model folder (default: the bundled multi30k-de-en).  Prints
-one line ``greedy_sent_per_s=N beam5_sent_per_s=N bleu_greedy=X bleu_beam5=Y``: whole
-sentences per second through ``Translator.search`` (tokenising and detokenising included,
-after one untimed warm-up batch) and cased sacreBLEU against the references.  With ``--peer``
-it then runs the JoeyNMT kit in ../shared/peers (one epoch on all of Multi30k, then its batched
-greedy and beam-5 search, 64 sentences a batch), prints its figures and our ratios.  Compare on
-a model of the kit's size: ``seq2text train recipes/bench_joeynmt_gru.yaml`` first, then
+MODEL is a bundled name or a trained model folder (default: the bundled multi30k-de-en).  Each
+repeat decodes all the sentences greedy and with beam 5: whole sentences per second through
+``Translator.search`` (tokenising and detokenising included, after one untimed warm-up batch);
+then the median and range over the repeats and cased sacreBLEU against the references.  With
+``--peer`` each repeat also decodes the same sentences with JoeyNMT 2.3 (the kit in
+../shared/peers, its model after one epoch on all of Multi30k, trained on the first call and
+kept in ~/.cache/seq2text-peers; batches of 64; JoeyNMT's own timer, which leaves out loading),
+and the ratios of the medians are printed.  Compare on a model of the kit's size:
+``seq2text train recipes/bench_joeynmt_gru.yaml`` first, then
 ``python scripts/bench_decode.py runs/bench_joeynmt_gru/averaged --alpha 0 --peer``.
+Needs a quiet machine: the load average is checked first.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,22 +31,23 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from peer import run_joeynmt  # noqa: E402
+from peer import check_peer, joeynmt_decode, joeynmt_model, median_spread, warn_if_loaded  # noqa: E402
 from seq2text.data.textfile import read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.pretrained import load_pretrained  # noqa: E402
 from seq2text.translator import Translator  # noqa: E402
 
+SEARCHES = {"greedy": 1, "beam5": 5}
 
-def measure(translator: Translator, sources: list[str], references: list[str], beam_size: int,
-            batch_size: int, alpha: float | None) -> tuple[float, float]:
-    """``(sentences per second, BLEU)`` for one search setting."""
+
+def measure(translator: Translator, sources: list[str], beam_size: int, batch_size: int,
+            alpha: float | None) -> tuple[float, list[str]]:
+    """``(sentences per second, best hypotheses)`` for one search setting."""
     translator.search(sources[:batch_size], beam_size=beam_size, length_penalty=alpha)  # warm-up
     started = time.perf_counter()
     results = translator.search(sources, beam_size=beam_size, length_penalty=alpha, batch_size=batch_size)
     seconds = time.perf_counter() - started
-    hypotheses = [result.hypotheses[0].text for result in results]
-    return len(sources) / seconds, sacrebleu.corpus_bleu(hypotheses, [references]).score
+    return len(sources) / seconds, [result.hypotheses[0].text for result in results]
 
 
 def main() -> None:
@@ -50,8 +56,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="sentences per batch [64]")
     parser.add_argument("--alpha", type=float, help="length penalty for beam 5 [the model's]")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="[fp32]")
-    parser.add_argument("--peer", action="store_true", help="also run the JoeyNMT kit (../shared/peers)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each search [3]")
+    parser.add_argument("--peer", action="store_true", help="also run JoeyNMT 2.3 (../shared/peers)")
     args = parser.parse_args()
+    if args.peer:
+        check_peer()
     try:
         loaded = load_pretrained(args.model)
         recipe = loaded.recipe
@@ -61,19 +70,30 @@ def main() -> None:
         references = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
+    checkpoint = joeynmt_model() if args.peer else None
+    load = warn_if_loaded()
     print(f"# {args.model}: {len(sources)} sentences of {prefix.name}, batches of {args.batch_size}, "
-          f"{torch.get_num_threads()} threads, {args.precision}", file=sys.stderr)
-    greedy_speed, greedy_bleu = measure(translator, sources, references, 1, args.batch_size, args.alpha)
-    beam_speed, beam_bleu = measure(translator, sources, references, 5, args.batch_size, args.alpha)
-    print(f"greedy_sent_per_s={greedy_speed:.1f} beam5_sent_per_s={beam_speed:.1f} "
-          f"bleu_greedy={greedy_bleu:.2f} bleu_beam5={beam_bleu:.2f}", flush=True)
-    if args.peer:
-        peer = run_joeynmt(epochs=1)
-        print(f"joeynmt: greedy_sent_per_s={peer['e1_greedy_sent_per_s']} "
-              f"beam5_sent_per_s={peer['e1_beam5_sent_per_s']} bleu_greedy={peer['e1_bleu_greedy']} "
-              f"bleu_beam5={peer['e1_bleu_beam5']} (after 1 epoch)")
-        print(f"ratio seq2text/joeynmt: greedy {greedy_speed / float(peer['e1_greedy_sent_per_s']):.2f} "
-              f"beam5 {beam_speed / float(peer['e1_beam5_sent_per_s']):.2f}")
+          f"{torch.get_num_threads()} threads, {args.precision}, load average {load:.2f}", file=sys.stderr)
+    speeds: dict[str, list[float]] = {}
+    bleu: dict[str, float] = {}
+    for repeat in range(1, args.repeats + 1):
+        for search, beam_size in SEARCHES.items():
+            speed, hypotheses = measure(translator, sources, beam_size, args.batch_size, args.alpha)
+            speeds.setdefault(f"seq2text {search}", []).append(speed)
+            bleu[f"seq2text {search}"] = sacrebleu.corpus_bleu(hypotheses, [references]).score
+            print(f"run {repeat} seq2text {search}: {speed:.1f} sentences/s", flush=True)
+            if checkpoint is not None:
+                seconds, bleu[f"joeynmt {search}"] = joeynmt_decode(checkpoint, beam_size)
+                peer_speed = len(sources) / seconds
+                speeds.setdefault(f"joeynmt {search}", []).append(peer_speed)
+                print(f"run {repeat} joeynmt {search}: {peer_speed:.1f} sentences/s", flush=True)
+    for name, values in speeds.items():
+        print(f"{name}: median {median_spread(values, 1)} sentences/s over {len(values)} runs")
+    print(" ".join(f"bleu {name}={value:.2f}" for name, value in bleu.items()))
+    if checkpoint is not None:
+        for search in SEARCHES:
+            ratio = statistics.median(speeds[f"seq2text {search}"]) / statistics.median(speeds[f"joeynmt {search}"])
+            print(f"ratio seq2text / joeynmt {search}: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Training speed: train a recipe for a fixed number of steps and print one line of figures.
+"""Training speed against JoeyNMT: the same steps on the same batches, medians of 3 runs.
 
-    python scripts/bench_train.py [RECIPE] [--steps N] [--set KEY=VALUE ...] [--precision P ...] [--peer]
+    python scripts/bench_train.py [RECIPE] [--steps N] [--repeats 3] [--precision P ...] [--peer]
+                                  [--set KEY=VALUE ...]
 
-Default recipe: recipes/bench_joeynmt_gru.yaml (the JoeyNMT peer kit's model, pieces and
-batches).  Prints ``train_tgt_pieces_per_s=N peak_rss_mb=N epoch_s=N``: real target pieces per
-second (no padding, no </s>), peak resident memory, and the epoch time extrapolated from the
-measured steps, once per ``--precision`` (fp32, bf16, fp16; default: the recipe's).  With
-``--peer`` it then runs the JoeyNMT kit in ../shared/peers on a training subset (same machine,
-same run) and prints its line and the ratio of each of ours to it.
+Default recipe: recipes/bench_joeynmt_gru.yaml (the JoeyNMT peer kit's model and pieces).  The
+batches are the kit's: training sentences in random order, 64 at a time, pairs over 80 pieces
+left out; both toolkits get the same ``--warmup + --steps`` batches (line numbers of the training
+files) and time each step from the token lists to the updated weights.  Each repeat trains a
+fresh model per ``--precision`` (fp32, bf16, fp16; default: fp32) and, with ``--peer``, runs
+JoeyNMT 2.3 (the kit's venv, fp32) on the same batches.  Prints one line per run, then the
+median and range of target pieces per second (no padding, no ``</s>``) and the ratios of the
+medians.  Needs a quiet machine: the load average is checked first.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,65 +30,92 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from peer import run_joeynmt  # noqa: E402
-from seq2text.data.batching import BucketBatcher, collate_pairs  # noqa: E402
+from peer import batch_plan, check_peer, joeynmt_steps, kit_pieces, median_spread, warn_if_loaded  # noqa: E402
+from seq2text.data.batching import collate_pairs  # noqa: E402
+from seq2text.data.textfile import read_lines  # noqa: E402
 from seq2text.models import Seq2Seq  # noqa: E402
-from seq2text.prepare import example_lengths, prepare  # noqa: E402
-from seq2text.recipe import load_recipe  # noqa: E402
-from seq2text.training.trainer import MixedPrecision, make_optimizer, train_step  # noqa: E402
+from seq2text.prepare import prepare  # noqa: E402
+from seq2text.recipe import Recipe, load_recipe  # noqa: E402
+from seq2text.training.trainer import MixedPrecision, make_optimizer, native_bf16, train_step  # noqa: E402
 
 
-def bench(recipe_path: Path, steps: int, warmup: int, overrides: list[str]) -> dict[str, float]:
-    recipe = load_recipe(recipe_path, overrides)
+def ours(recipe: Recipe, batches: list[list[int]], warmup: int) -> dict[str, float]:
+    """Our training steps on ``batches`` (line numbers of the recipe's training files)."""
     torch.manual_seed(recipe.seed)
-    data = prepare(recipe, Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-vocab-{recipe.name}")
+    data = prepare(recipe, Path(tempfile.gettempdir()) / f"bench-vocab-{recipe.name}", reuse=True)
+    prefix = recipe.data_path(recipe.data.train)
+    src = read_lines(Path(f"{prefix}.{recipe.data.src_lang}"))
+    tgt = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))
     config = recipe.training
     model = Seq2Seq(recipe.model, data.src.vocab_size, data.tgt.vocab_size)
     optimizer = make_optimizer(model, config)
     precision = MixedPrecision(config.precision, torch.device("cpu"))
-    batches = BucketBatcher(example_lengths(data.splits["train"]), config.batch_size, config.batch_tokens,
-                            config.bucket_pool, recipe.seed).batches(0)
-    dataset = data.splits["train"].dataset
-    pieces, seconds = 0, 0.0
-    for index, ids in enumerate(batches[:warmup + steps]):
-        rows = dataset[ids]
+    model.train()
+    seconds, pieces = 0.0, 0
+    for index, lines in enumerate(batches):
         started = time.perf_counter()
-        batch = collate_pairs(rows["src_ids"], rows["tgt_ids"])
+        targets = [data.tgt.encode(tgt[k]) for k in lines]
+        batch = collate_pairs([data.src.encode(src[k]) for k in lines], targets)
         train_step(model, optimizer, batch, config, config.learning_rate, precision)
         if index >= warmup:
             seconds += time.perf_counter() - started
-            pieces += sum(map(len, rows["tgt_ids"]))
-    all_pieces = sum(map(len, dataset["tgt_ids"]))
-    return {"train_tgt_pieces_per_s": pieces / seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "epoch_s": all_pieces / (pieces / seconds)}
+            pieces += sum(map(len, targets))
+    return {"seconds": seconds, "pieces": pieces, "steps": len(batches) - warmup}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("recipe", nargs="?", type=Path, default=ROOT / "recipes" / "bench_joeynmt_gru.yaml")
-    parser.add_argument("--steps", type=int, default=100, help="measured steps [100]")
+    parser.add_argument("--steps", type=int, default=100, help="measured steps per run [100]")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured first steps [5]")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each system [3]")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--precision", action="append", choices=["fp32", "bf16", "fp16"],
-                        help="training.precision to measure (repeatable)")
-    parser.add_argument("--peer", action="store_true", help="also run the JoeyNMT kit (../shared/peers)")
-    parser.add_argument("--peer-subset", type=int, default=3200, help="JoeyNMT training pairs [3200]")
+                        help="training.precision to measure (repeatable) [fp32]")
+    parser.add_argument("--peer", action="store_true", help="also run JoeyNMT 2.3 (../shared/peers) on the batches")
     args = parser.parse_args()
-    results = {}
-    for precision in args.precision or [None]:
-        extra = [f"training.precision={precision}"] if precision else []
-        results[precision] = bench(args.recipe, args.steps, args.warmup, args.overrides + extra)
-        label = f"precision={precision} " if precision else ""
-        print(label + " ".join(f"{key}={value:.0f}" for key, value in results[precision].items()), flush=True)
     if args.peer:
-        peer = run_joeynmt(train_subset=args.peer_subset)
-        print(f"joeynmt: train_tgt_pieces_per_s={peer['train_tgt_pieces_per_s']} "
-              f"peak_rss_mb={peer['peak_rss_mb']} epoch1_train_s={peer['epoch1_train_s']} "
-              f"(subset {args.peer_subset})")
-        for precision, ours in results.items():
-            ratio = ours["train_tgt_pieces_per_s"] / float(peer["train_tgt_pieces_per_s"])
-            print(f"ratio seq2text{f' {precision}' if precision else ''}/joeynmt: {ratio:.2f}")
+        check_peer()
+    load = warn_if_loaded()
+    precisions = args.precision or ["fp32"]
+    if "bf16" in precisions and not native_bf16(torch.device("cpu")):
+        # Emulated bf16 measured 31 target pieces/s against 741 in fp32 on an AVX2-only EPYC.
+        print("# bf16 skipped: this CPU has no AVX512-BF16 or AMX, so PyTorch emulates bf16 "
+              "matrix products, many times slower than fp32", file=sys.stderr)
+        precisions = [p for p in precisions if p != "bf16"] or ["fp32"]
+    recipes = {p: load_recipe(args.recipe, args.overrides + [f"training.precision={p}"]) for p in precisions}
+    some = next(iter(recipes.values()))
+    with tempfile.TemporaryDirectory(prefix="bench-pieces-") as work:
+        pieces = kit_pieces(some.data_path(some.data.train).parent, Path(work))
+        batches = batch_plan(pieces, args.warmup + args.steps, some.training.batch_size or 64, some.data.max_length)
+        print(f"# {args.steps} steps (+{args.warmup} warm-up) of the same {len(batches)} batches of "
+              f"{len(batches[0])} sentences, {torch.get_num_threads()} threads, load average {load:.2f}",
+              file=sys.stderr)
+        speeds: dict[str, list[float]] = {}
+        peer_rss = 0.0
+        for repeat in range(1, args.repeats + 1):
+            runs = {f"seq2text {p}": lambda r=r: ours(r, batches, args.warmup) for p, r in recipes.items()}
+            if args.peer:
+                runs["joeynmt fp32"] = lambda: joeynmt_steps(pieces, batches, args.warmup)
+            for name, run in runs.items():
+                result = run()
+                speed = result["pieces"] / result["seconds"]
+                speeds.setdefault(name, []).append(speed)
+                peer_rss = max(peer_rss, result.get("peak_rss_mb", 0.0))
+                print(f"run {repeat} {name}: {speed:.0f} target pieces/s ({result['steps']} steps in "
+                      f"{result['seconds']:.1f} s)", flush=True)
+    print(f"peak_rss_mb: seq2text {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+          + (f", joeynmt {peer_rss:.0f}" if args.peer else ""))
+    for name, values in speeds.items():
+        print(f"{name}: median {median_spread(values)} target pieces/s over {len(values)} runs")
+    if args.peer:
+        peer = statistics.median(speeds["joeynmt fp32"])
+        for name, values in speeds.items():
+            if name != "joeynmt fp32":
+                print(f"ratio {name} / joeynmt fp32: {statistics.median(values) / peer:.2f}")
+    after = os.getloadavg()[0]
+    if after > load + 2.5:
+        print(f"warning: the load average rose to {after:.2f} during the runs", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -58,11 +58,22 @@ class DecoderState:
         return DecoderState(_pick(self.hidden, index), _pick(self.feed, index), self.keys, self.memory,
                             self.mask)
 
+    def narrow(self, rows: int, width: int) -> "DecoderState":
+        """The first ``rows`` rows, with the first ``width`` source positions."""
+        return DecoderState(_first(self.hidden, rows), self.feed[:rows], self.keys[:rows, :width],
+                            self.memory[:rows, :width], self.mask[:rows, :width])
+
 
 def _pick(value, index: torch.Tensor):
     if isinstance(value, (list, tuple)):
         return type(value)(_pick(v, index) for v in value)
     return value.index_select(0, index)
+
+
+def _first(value, rows: int):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_first(v, rows) for v in value)
+    return value[:rows]
 
 
 class Decoder(nn.Module):
@@ -134,10 +145,17 @@ class Decoder(nn.Module):
         output, state, weights = self._advance(self._project(previous), state, self._feed_weight())
         return self.dropout(output), state, weights
 
-    def forward(self, tgt_in: torch.Tensor, state: DecoderState
+    def forward(self, tgt_in: torch.Tensor, state: DecoderState, tgt_mask: Optional[torch.Tensor] = None
                 ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Teacher forcing over ``tgt_in`` ``(B, T)``: attentional vectors ``(B, T, A)`` and
-        attention weights ``(B, T, S)`` (None without attention)."""
+        attention weights ``(B, T, S)`` (None without attention).
+
+        With ``tgt_mask`` ``(B, T)`` (True at the real positions, which come first in each row)
+        only the real positions are computed: vectors ``(N, A)`` in the order of ``tgt_mask``'s
+        True positions, and no weights.
+        """
+        if tgt_mask is not None:
+            return self._forward_real(tgt_in, state, tgt_mask), None
         # The weight slice and the per-step inputs are taken once, outside the loop: slicing or
         # indexing inside it makes backward allocate a zero tensor of the whole source at each step.
         feed_weight = self._feed_weight()
@@ -148,6 +166,32 @@ class Decoder(nn.Module):
             weights.append(attn)
         stacked = torch.stack(weights, dim=1) if self.attention is not None else None
         return self.dropout(torch.stack(outputs, dim=1)), stacked
+
+    def _forward_real(self, tgt_in: torch.Tensor, state: DecoderState, tgt_mask: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing without the padded steps, as packed sequences do it: the rows are
+        sorted longest first, so the rows still going at step ``t`` are the first ``active[t]``,
+        and each step runs those over the source positions they have (padding is often half of a
+        batch of random sentences).  Returns ``(N, A)`` in the order of ``tgt_mask``'s True
+        positions."""
+        steps = tgt_in.size(1)
+        lengths = tgt_mask.sum(1)
+        order = lengths.argsort(descending=True, stable=True)
+        active = (lengths[order].unsqueeze(1) > torch.arange(steps, device=lengths.device)).sum(0).tolist()
+        state = state.select(order)
+        widest = state.mask.sum(1).cummax(0).values.tolist()  # source width of the first n rows
+        feed_weight = self._feed_weight()
+        outputs, rows = [], state.batch_size
+        for step, projected in enumerate(self._project(tgt_in.index_select(0, order)).unbind(1)):
+            if active[step] == 0:
+                break
+            if active[step] < rows or step == 0:
+                rows = active[step]
+                state = state.narrow(rows, widest[rows - 1])
+            output, state, _ = self._advance(projected[:rows], state, feed_weight)
+            outputs.append(output)
+        # Packed rows run step by step over the sorted rows; their places in the (B, T) grid:
+        places = torch.cat([order[:n] * steps + t for t, n in enumerate(active) if n])
+        return self.dropout(torch.cat(outputs).index_select(0, places.argsort()))
 
 
 def recurrent_step(kind: str, gates_in: torch.Tensor, hidden: Hidden, weight_hh: torch.Tensor,

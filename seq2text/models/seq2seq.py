@@ -52,9 +52,9 @@ class Seq2Seq(nn.Module):
                 tgt_mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Logits ``(B, T, V)`` and attention ``(B, T, S)`` under teacher forcing.
 
-        With ``tgt_mask`` ``(B, T)`` the logits are those of its True positions only, ``(N, V)``:
-        the output layer is the largest cost of a training step, and padding is often a third
-        of the positions of a batch.
+        With ``tgt_mask`` ``(B, T)`` the logits are those of its True positions only, ``(N, V)``,
+        in row-major order, and the decoder skips the padded steps (no attention is returned):
+        padding is often half of the positions of a batch of random sentences.
         """
-        outputs, weights = self.decoder(tgt_in, self.encode(src, src_mask))
-        return self.generator(outputs if tgt_mask is None else outputs[tgt_mask]), weights
+        outputs, weights = self.decoder(tgt_in, self.encode(src, src_mask), tgt_mask)
+        return self.generator(outputs), weights

@@ -55,11 +55,20 @@ class NonFiniteLoss(Seq2TextError):
     """The training loss became NaN or infinite."""
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` multiplies bf16 matrices in hardware (CUDA with bf16, or a CPU with
+    AVX512-BF16 or AMX); elsewhere PyTorch emulates them, many times slower than fp32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 class MixedPrecision:
     """``training.precision``: autocast for the forward pass and, for fp16, loss scaling so that
     small gradients do not underflow.  Both are no-ops for fp32."""
 
     def __init__(self, precision: str, device: torch.device):
+        self.emulated = precision == "bf16" and not native_bf16(device)
         self.autocast = torch.autocast(device.type, dtype=AUTOCAST[precision], enabled=precision != "fp32")
         self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
@@ -176,6 +185,9 @@ class Trainer:
         self.feed = make_feed(recipe, self.data, process)
         self.optimizer = make_optimizer(self.model, self.config)
         self.precision = MixedPrecision(self.config.precision, device)
+        if self.precision.emulated:
+            self.log(f"warning: training.precision bf16 on a {device.type} without bf16 hardware (AVX512-BF16/AMX): "
+                     f"emulated, many times slower than fp32")
         self.state = TrainerState()
 
     def log(self, line: str) -> None:
