@@ -12,8 +12,8 @@ then the median and range over the repeats and cased sacreBLEU against the refer
 ../shared/peers, its model after one epoch on all of Multi30k, trained on the first call and
 kept in ~/.cache/seq2text-peers; batches of 64; JoeyNMT's own timer, which leaves out loading),
 and the ratios of the medians are printed.  Compare on a model of the kit's size:
-``seq2text train recipes/bench_joeynmt_gru.yaml`` first, then
-``python scripts/bench_decode.py runs/bench_joeynmt_gru/averaged --alpha 0 --peer``.
+``seq2text train recipes/bench_joeynmt_gru.yaml`` (one epoch) first, then
+``python scripts/bench_decode.py runs/bench_joeynmt_gru/checkpoints/step-0000454 --alpha 0 --peer``.
 Needs a quiet machine: the load average is checked first.
 """
 

@@ -1,5 +1,6 @@
 """The networks' building blocks against direct computations: the split recurrent step against
-PyTorch's own cells, and every attention against its formula written out."""
+PyTorch's own cells, every attention against its formula written out, and training's packed
+teacher forcing against the padded one."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import pytest
 import torch
 from torch import nn
 
+from seq2text.data.batching import collate_pairs
+from seq2text.evaluation.perplexity import summed_cross_entropy
 from seq2text.models.attention import AdditiveAttention, DotAttention, GeneralAttention
 from seq2text.models.decoder import recurrent_step
+from seq2text.pretrained import load_pretrained
 
 
 @pytest.mark.parametrize("kind, cell_class", [("rnn", nn.RNNCell), ("gru", nn.GRUCell), ("lstm", nn.LSTMCell)])
@@ -76,3 +80,26 @@ def test_dot_and_general_attention_are_luong(inputs) -> None:
     want_context, want_weights = _masked_softmax_context(scores, memory, mask)
     torch.testing.assert_close(weights, want_weights)
     torch.testing.assert_close(context, want_context)
+
+
+def test_training_without_the_padded_steps_equals_the_padded_forward(data_root) -> None:
+    """The decoder's packed teacher forcing (rows sorted, finished rows dropped) gives the padded
+    forward's logits at the real positions, and the same gradients, on real sentences."""
+    loaded = load_pretrained("multi30k-de-en")
+    model = loaded.model.float().eval()  # no dropout: both passes see the same network
+    folder = data_root / "multi30k"
+    src = (folder / "val.de").read_text(encoding="utf-8").splitlines()[:24]
+    tgt = (folder / "val.en").read_text(encoding="utf-8").splitlines()[:24]
+    batch = collate_pairs([loaded.src.encode(line) for line in src], [loaded.tgt.encode(line) for line in tgt])
+    assert batch.tgt_mask.sum(1).unique().numel() > 5  # lengths differ: rows leave at many steps
+    gradients = []
+    for mask in (None, batch.tgt_mask):
+        model.zero_grad()
+        logits, _ = model(batch.src, batch.src_mask, batch.tgt_in, mask)
+        real = logits[batch.tgt_mask] if mask is None else logits
+        summed_cross_entropy(real, batch.tgt_out[batch.tgt_mask]).backward()
+        gradients.append(([p.grad.clone() for p in model.parameters()], real.detach()))
+    (padded_grads, padded), (packed_grads, packed) = gradients
+    torch.testing.assert_close(packed, padded, atol=1e-4, rtol=1e-4)
+    for a, b in zip(packed_grads, padded_grads):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
