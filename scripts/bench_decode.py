@@ -7,7 +7,9 @@
 MODEL is a bundled name or a trained model folder (default: the bundled multi30k-de-en).  Each
 repeat decodes all the sentences greedy and with beam 5: whole sentences per second through
 ``Translator.search`` (tokenising and detokenising included, after one untimed warm-up batch);
-then the median and range over the repeats and cased sacreBLEU against the references.  With
+and output pieces (of the best hypotheses) per second, then the median and range over the
+repeats and cased sacreBLEU against the references.  Pieces per second is the fairer ratio
+when the two models write outputs of different lengths.  With
 ``--peer`` each repeat also decodes the same sentences with JoeyNMT 2.3 (the kit in
 ../shared/peers, its model after one epoch on all of Multi30k, trained on the first call and
 kept in ~/.cache/seq2text-peers; batches of 64; JoeyNMT's own timer, which leaves out loading),
@@ -41,13 +43,14 @@ SEARCHES = {"greedy": 1, "beam5": 5}
 
 
 def measure(translator: Translator, sources: list[str], beam_size: int, batch_size: int,
-            alpha: float | None) -> tuple[float, list[str]]:
-    """``(sentences per second, best hypotheses)`` for one search setting."""
+            alpha: float | None) -> tuple[float, int, list[str]]:
+    """``(seconds, output pieces, best hypotheses)`` for one search setting."""
     translator.search(sources[:batch_size], beam_size=beam_size, length_penalty=alpha)  # warm-up
     started = time.perf_counter()
     results = translator.search(sources, beam_size=beam_size, length_penalty=alpha, batch_size=batch_size)
     seconds = time.perf_counter() - started
-    return len(sources) / seconds, [result.hypotheses[0].text for result in results]
+    best = [result.hypotheses[0] for result in results]
+    return seconds, sum(len(h.tokens) for h in best), [h.text for h in best]
 
 
 def main() -> None:
@@ -70,30 +73,34 @@ def main() -> None:
         references = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
-    checkpoint = joeynmt_model() if args.peer else None
     load = warn_if_loaded()
+    checkpoint = joeynmt_model() if args.peer else None
     print(f"# {args.model}: {len(sources)} sentences of {prefix.name}, batches of {args.batch_size}, "
           f"{torch.get_num_threads()} threads, {args.precision}, load average {load:.2f}", file=sys.stderr)
-    speeds: dict[str, list[float]] = {}
+    speeds: dict[str, list[tuple[float, float]]] = {}  # (sentences/s, output pieces/s) per run
     bleu: dict[str, float] = {}
     for repeat in range(1, args.repeats + 1):
         for search, beam_size in SEARCHES.items():
-            speed, hypotheses = measure(translator, sources, beam_size, args.batch_size, args.alpha)
-            speeds.setdefault(f"seq2text {search}", []).append(speed)
+            seconds, pieces, hypotheses = measure(translator, sources, beam_size, args.batch_size, args.alpha)
+            runs = {"seq2text": (seconds, pieces)}
             bleu[f"seq2text {search}"] = sacrebleu.corpus_bleu(hypotheses, [references]).score
-            print(f"run {repeat} seq2text {search}: {speed:.1f} sentences/s", flush=True)
             if checkpoint is not None:
-                seconds, bleu[f"joeynmt {search}"] = joeynmt_decode(checkpoint, beam_size)
-                peer_speed = len(sources) / seconds
-                speeds.setdefault(f"joeynmt {search}", []).append(peer_speed)
-                print(f"run {repeat} joeynmt {search}: {peer_speed:.1f} sentences/s", flush=True)
+                seconds, pieces, bleu[f"joeynmt {search}"] = joeynmt_decode(checkpoint, beam_size)
+                runs["joeynmt"] = (seconds, pieces)
+            for system, (seconds, pieces) in runs.items():
+                speeds.setdefault(f"{system} {search}", []).append((len(sources) / seconds, pieces / seconds))
+                print(f"run {repeat} {system} {search}: {len(sources) / seconds:.1f} sentences/s, "
+                      f"{pieces / seconds:.0f} output pieces/s", flush=True)
     for name, values in speeds.items():
-        print(f"{name}: median {median_spread(values, 1)} sentences/s over {len(values)} runs")
+        print(f"{name}: median {median_spread([v[0] for v in values], 1)} sentences/s, "
+              f"{median_spread([v[1] for v in values])} output pieces/s over {len(values)} runs")
     print(" ".join(f"bleu {name}={value:.2f}" for name, value in bleu.items()))
     if checkpoint is not None:
         for search in SEARCHES:
-            ratio = statistics.median(speeds[f"seq2text {search}"]) / statistics.median(speeds[f"joeynmt {search}"])
-            print(f"ratio seq2text / joeynmt {search}: {ratio:.2f}")
+            ours, peer = speeds[f"seq2text {search}"], speeds[f"joeynmt {search}"]
+            ratios = [statistics.median(v[k] for v in ours) / statistics.median(v[k] for v in peer) for k in (0, 1)]
+            print(f"ratio seq2text / joeynmt {search}: {ratios[0]:.2f} in sentences/s, {ratios[1]:.2f} in output "
+                  f"pieces/s")
 
 
 if __name__ == "__main__":

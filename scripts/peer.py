@@ -45,9 +45,10 @@ def joeynmt_model(cache: Path = PEERS_CACHE / "joeynmt-deen-1epoch") -> Path:
     return Path(figures["workdir"]) / "model" / f"{figures['updates_per_epoch']}.ckpt"
 
 
-def joeynmt_decode(checkpoint: Path, beam_size: int) -> tuple[float, float]:
+def joeynmt_decode(checkpoint: Path, beam_size: int) -> tuple[float, int, float]:
     """Seconds of JoeyNMT's own timer ("Generation took") for test_2016_flickr with ``checkpoint``,
-    batches of 64, as the kit decodes (no length penalty), and the kit's cased BLEU of the output."""
+    batches of 64, as the kit decodes (no length penalty), the pieces it wrote and the kit's
+    cased BLEU of the output."""
     work = checkpoint.parents[1]
     config = work / f"test_beam{beam_size}.yaml"
     subprocess.run([str(JOEY_PYTHON), "-c", (
@@ -65,7 +66,8 @@ def joeynmt_decode(checkpoint: Path, beam_size: int) -> tuple[float, float]:
     bleu = subprocess.run([str(JOEY_PYTHON), str(KIT_DIR / "spm_score.py"), str(KIT_DIR / "spm_deen_8k.model"),
                            f"{hypotheses}.test", str(MULTI30K_TEST_EN),
                            f"{hypotheses}.detok.en"], capture_output=True, text=True, check=True)
-    return float(took[-1]), float(bleu.stdout.split()[-1])
+    pieces = len(Path(f"{hypotheses}.test").read_text(encoding="utf-8").split())
+    return float(took[-1]), pieces, float(bleu.stdout.split()[-1])
 
 
 def check_peer() -> None:

@@ -218,7 +218,8 @@ class TrainingConfig(Section):
                                      "bundled name or a model or run folder) of the same shape: "
                                      "embedding and output rows matched by token, new tokens drawn fresh")
     precision: Literal["fp32", "bf16", "fp16"] = Field(
-        "fp32", description="autocast dtype for matrix products (bf16 on CPUs with AVX512-BF16/AMX)")
+        "fp32", description="autocast dtype for matrix products (bf16 on CPUs with AVX512-BF16/AMX; "
+                "elsewhere bf16 trains in fp32)")
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainingConfig":

@@ -19,6 +19,7 @@ from seq2text.errors import Seq2TextError
 from seq2text.models import Seq2Seq
 from seq2text.recipe import load_recipe
 from seq2text.training.checkpoint import TrainerState, latest_checkpoint, load_weights
+from seq2text.training.trainer import MixedPrecision, native_bf16
 
 TINY = """\
 name: tiny
@@ -127,3 +128,14 @@ def test_schedules_and_early_stopping() -> None:
     better = TrainerState(history=[{"bleu": 1, "ppl": 9.0}, {"bleu": 0, "ppl": 8.0}])
     worse = TrainerState(history=[{"bleu": 1, "ppl": 9.0}, {"bleu": 5, "ppl": 9.5}])
     assert after_validation(by_ppl, better) is False and after_validation(by_ppl, worse) is True
+
+
+def test_bf16_trains_in_bf16_only_where_the_hardware_has_it() -> None:
+    """Emulated bf16 is many times slower than fp32, so a CPU without AVX512-BF16 or AMX
+    trains a bf16 recipe in fp32; elsewhere the matrix products run in bf16."""
+    cpu = torch.device("cpu")
+    precision = MixedPrecision("bf16", cpu)
+    with precision.autocast:
+        product = torch.randn(4, 8) @ torch.randn(8, 3)
+    assert precision.fell_back is not native_bf16(cpu)
+    assert product.dtype == (torch.bfloat16 if native_bf16(cpu) else torch.float32)
