@@ -8,7 +8,8 @@ Default recipe: recipes/bench_joeynmt_gru.yaml (the JoeyNMT peer kit's model and
 batches are the kit's: training sentences in random order, 64 at a time, pairs over 80 pieces
 left out; both toolkits get the same ``--warmup + --steps`` batches (line numbers of the training
 files) and time each step from the token lists to the updated weights.  Each repeat trains a
-fresh model per ``--precision`` (fp32, bf16, fp16; default: fp32) and, with ``--peer``, runs
+fresh model per ``--precision`` (fp32, bf16, fp16; default: fp32; bf16 is skipped on a CPU
+without AVX512-BF16 or AMX, where it is emulated) and, with ``--peer``, runs
 JoeyNMT 2.3 (the kit's venv, fp32) on the same batches.  Prints one line per run, then the
 median and range of target pieces per second (no padding, no ``</s>``) and the ratios of the
 medians.  Needs a quiet machine: the load average is checked first.
