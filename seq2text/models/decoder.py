@@ -12,6 +12,7 @@ Without attention the RNN's top state stands in for ``a_t`` (the basic seq2seq).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Optional, Union
 
 import torch
@@ -50,30 +51,26 @@ class DecoderState:
 
     def select(self, index: torch.Tensor) -> "DecoderState":
         """The rows ``index`` ``(N,)`` of everything."""
-        return DecoderState(*(_pick(getattr(self, f.name), index) for f in fields(self)))
+        pick = partial(torch.Tensor.index_select, dim=0, index=index)
+        return DecoderState(*(_each(getattr(self, f.name), pick) for f in fields(self)))
 
     def reorder(self, index: torch.Tensor) -> "DecoderState":
         """Like :meth:`select` when every row keeps its input sentence (beams swapping places):
         the source side is the same for all of a sentence's rows, so it is not copied."""
-        return DecoderState(_pick(self.hidden, index), _pick(self.feed, index), self.keys, self.memory,
-                            self.mask)
+        pick = partial(torch.Tensor.index_select, dim=0, index=index)
+        return DecoderState(_each(self.hidden, pick), pick(self.feed), self.keys, self.memory, self.mask)
 
     def narrow(self, rows: int, width: int) -> "DecoderState":
         """The first ``rows`` rows, with the first ``width`` source positions."""
-        return DecoderState(_first(self.hidden, rows), self.feed[:rows], self.keys[:rows, :width],
+        return DecoderState(_each(self.hidden, lambda t: t[:rows]), self.feed[:rows], self.keys[:rows, :width],
                             self.memory[:rows, :width], self.mask[:rows, :width])
 
 
-def _pick(value, index: torch.Tensor):
+def _each(value, change):
+    """``change`` applied to a tensor, or to every tensor of a (nested) list or tuple of them."""
     if isinstance(value, (list, tuple)):
-        return type(value)(_pick(v, index) for v in value)
-    return value.index_select(0, index)
-
-
-def _first(value, rows: int):
-    if isinstance(value, (list, tuple)):
-        return type(value)(_first(v, rows) for v in value)
-    return value[:rows]
+        return type(value)(_each(v, change) for v in value)
+    return change(value)
 
 
 class Decoder(nn.Module):
