@@ -16,6 +16,8 @@ kept in ~/.cache/seq2text-peers; batches of 64; JoeyNMT's own timer, which leave
 and the ratios of the medians are printed.  Compare on a model of the kit's size:
 ``seq2text train recipes/bench_joeynmt_gru.yaml`` (one epoch) first, then
 ``python scripts/bench_decode.py runs/bench_joeynmt_gru/checkpoints/step-0000454 --alpha 0 --peer``.
+``--shortlist`` scores only the target pieces of the training data, as JoeyNMT's vocabulary
+(built from the training pieces) does.
 Needs a quiet machine: the load average is checked first.
 """
 
@@ -60,6 +62,8 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, help="length penalty for beam 5 [the model's]")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="[fp32]")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each search [3]")
+    parser.add_argument("--shortlist", action="store_true",
+                        help="score only the target pieces of the training data (the model's shortlist.json)")
     parser.add_argument("--peer", action="store_true", help="also run JoeyNMT 2.3 (../shared/peers)")
     args = parser.parse_args()
     if args.peer:
@@ -67,7 +71,7 @@ def main() -> None:
     try:
         loaded = load_pretrained(args.model)
         recipe = loaded.recipe
-        translator = Translator.load(loaded, precision=args.precision)
+        translator = Translator.load(loaded, precision=args.precision, shortlist=args.shortlist)
         prefix = recipe.data_path(recipe.data.test)
         sources = read_lines(Path(f"{prefix}.{recipe.data.src_lang}"))
         references = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))
@@ -76,7 +80,8 @@ def main() -> None:
     load = warn_if_loaded()
     checkpoint = joeynmt_model() if args.peer else None
     print(f"# {args.model}: {len(sources)} sentences of {prefix.name}, batches of {args.batch_size}, "
-          f"{torch.get_num_threads()} threads, {args.precision}, load average {load:.2f}", file=sys.stderr)
+          f"{torch.get_num_threads()} threads, {args.precision}"
+          f"{', shortlist' if args.shortlist else ''}, load average {load:.2f}", file=sys.stderr)
     speeds: dict[str, list[tuple[float, float]]] = {}  # (sentences/s, output pieces/s) per run
     bleu: dict[str, float] = {}
     for repeat in range(1, args.repeats + 1):

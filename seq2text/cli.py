@@ -217,12 +217,15 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
               help="bf16: faster matrix products on CPUs with bf16 support and on GPUs.")
+@click.option("--shortlist", is_flag=True,
+              help="Score only the target pieces of the model's training data (its tokenizer folder's "
+                   "shortlist.json): beam search about 1.2x faster, a few outputs change.")
 @click.option("--attention-plot", type=click.Path(file_okay=False, path_type=Path),
               help="Write an attention heat-map per sentence to DIR/<line>.png.")
 def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | None, output: Path | None,
               beam_size: int | None, greedy: bool, nbest: int, length_penalty: float | None,
               coverage_penalty: float, no_repeat_ngram: int, max_length: int | None, batch_size: int,
-              device: str, precision: str, attention_plot: Path | None) -> None:
+              device: str, precision: str, shortlist: bool, attention_plot: Path | None) -> None:
     """Translate TEXT arguments, or the lines of -i FILE, or stdin, with a trained or bundled model.
 
     One output line per input line (an empty line gives an empty line); with --nbest N, N lines
@@ -241,7 +244,7 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 
     if text and input_file is not None:
         raise Seq2TextError(f"-i {input_file}: give TEXT arguments or -i FILE, not both")
-    translator = Translator.load(model, device, precision)
+    translator = Translator.load(model, device, precision, shortlist)
     beam_size = 1 if greedy else (beam_size or translator.beam_size)
     if nbest > beam_size:
         raise Seq2TextError(f"--nbest {nbest} needs --beam-size of at least {nbest}")

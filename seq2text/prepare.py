@@ -18,6 +18,7 @@ from seq2text.data.batching import BucketBatcher, padding_overhead
 from seq2text.data.corpora import Corpus, load_corpus
 from seq2text.data.encode import EncodedSplit, encode_split
 from seq2text.data.labels import LABELS_FILE, label_names, load_labels, save_labels
+from seq2text.decoding.shortlist import save_shortlist, target_tokens
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe
 from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers, save_tokenizers, train_tokenizer
@@ -93,6 +94,11 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
                                 f"{splits[name].total} {name} examples are longer (or the split is empty); "
                                 f"nothing is left to {'train on' if name == 'train' else 'score'}")
 
+    if recipe.task == "translation":
+        shortlist = target_tokens(splits["train"].dataset["tgt_ids"])
+        save_shortlist(shortlist, vocab_dir)
+        report.append(f"shortlist: {len(shortlist)} of the {tgt.vocab_size} target tokens occur in the training "
+                      f"targets (translate --shortlist scores only those)")
     training = recipe.training
     lengths = example_lengths(splits["train"])
     batches = BucketBatcher(lengths, training.batch_size, training.batch_tokens, training.bucket_pool,

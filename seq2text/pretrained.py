@@ -3,9 +3,10 @@
 A model folder holds ``model.safetensors``, ``recipe.yaml`` and ``tokenizer/`` (a checkpoint,
 or ``runs/<name>/averaged``), and may hold learned tables beside the weights: ``tones.json``
 (the tones of characters, for verse) and ``history.json`` (the validations of its training
-run, for learning curves).  A bundled model keeps its weights, recipe, tables and
-``card.json`` in ``seq2text/pretrained/<name>/`` and its tokenizer in the repository's
-``vocab/<name>/``, installed as ``seq2text.vocab``.
+run, for learning curves); a translation model's tokenizer folder may hold ``shortlist.json``
+(the target tokens of its training data, for ``translate --shortlist``).  A bundled model keeps
+its weights, recipe, tables and ``card.json`` in ``seq2text/pretrained/<name>/`` and its
+tokenizer in the repository's ``vocab/<name>/``, installed as ``seq2text.vocab``.
 
 ``-m`` also takes a run folder (``runs/x``: its averaged model if there is one, else its
 latest checkpoint) and a run's ``checkpoints/latest`` pointer.
@@ -134,6 +135,14 @@ class Pretrained:
         if not path.is_file():
             raise Seq2TextError(f"{path}: missing; write it with scripts/learn_tones.py {self.folder.weights}")
         return ToneTable.from_json(read_json_file(path), path)
+
+    @cached_property
+    def shortlist(self) -> Optional[torch.Tensor]:
+        """The target ids ``(K,)`` a translation model's search scores (those of its training
+        targets, saved beside its tokenizers), or None to score them all."""
+        from seq2text.decoding.shortlist import load_shortlist
+
+        return load_shortlist(self.folder.tokenizer, self.tgt.vocab_size)
 
     @cached_property
     def history_path(self) -> Optional[Path]:

@@ -21,6 +21,7 @@ import torch
 
 from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sources, output_limits
 from seq2text.decoding.ensemble import Ensemble
+from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
@@ -75,13 +76,15 @@ class Translator:
 
     @classmethod
     def load(cls, model: ModelName | Sequence[ModelName] = "multi30k-de-en", device: str | torch.device = "cpu",
-             precision: str = "fp32") -> "Translator":
+             precision: str = "fp32", shortlist: bool = False) -> "Translator":
         """A bundled model by name, a trained model or run folder (``runs/<name>``), or a loaded
         :class:`~seq2text.pretrained.Pretrained`; a list of them is an ensemble (they must share
         their tokenizers; the search settings are the first one's).
 
         ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
-        instructions and on GPUs; BLEU moves by a few hundredths on Multi30k)."""
+        instructions and on GPUs; BLEU moves by a few hundredths on Multi30k).  With ``shortlist``
+        a model that has one scores only the target tokens of its training data: beam search
+        is faster, and a few beam outputs change (see :mod:`seq2text.decoding.shortlist`)."""
         names = [model] if isinstance(model, (str, Path, Pretrained)) else list(model)
         members = [load_pretrained(name, device) for name in names]
         for loaded in members:
@@ -92,7 +95,14 @@ class Translator:
             if not other.shares_tokenizers(first):
                 raise Seq2TextError(f"{other.name}: its tokenizers differ from those of {first.name}; an ensemble "
                                     f"needs models that share them (trained from the same tokenizer folder)")
-        network = first.model if len(members) == 1 else Ensemble([loaded.model for loaded in members])
+        if shortlist:
+            for loaded in members:
+                if loaded.shortlist is None:
+                    raise Seq2TextError(f"{loaded.folder.tokenizer / SHORTLIST_FILE}: missing, so --shortlist cannot "
+                                        f"be used (seq2text prepare writes it; scripts/write_shortlist.py for a "
+                                        f"model prepared before)")
+        networks = [Shortlisted(loaded.model, loaded.shortlist) if shortlist else loaded.model for loaded in members]
+        network = networks[0] if len(members) == 1 else Ensemble(networks)
         decoding = first.recipe.decoding
         return cls(network, first.src, first.tgt, decoding.beam_size, decoding.length_penalty,
                    precision, " + ".join(loaded.name for loaded in members), decoding.max_length)
