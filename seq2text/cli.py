@@ -572,6 +572,33 @@ def average(checkpoints: tuple[str, ...], output: Path) -> None:
 
 
 @main.command()
+@click.option("-m", "--model", default="multi30k-de-en", show_default=True,
+              help="Bundled name or trained model folder (a translation model with attention).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The folder to write (a new one, or one export wrote before).")
+@click.option("--int8", is_flag=True, help="Quantize the weights of the matrix products to int8.")
+def export(model: str, output: Path, int8: bool) -> None:
+    """Export a translation model to ONNX (encoder and one decoder step) for ONNX Runtime.
+
+    The folder holds encoder.onnx, step.onnx, recipe.yaml and tokenizer/; `translate -m
+    FOLDER` and `Translator.load(FOLDER)` run it on the CPU (the search stays in Python).
+    With --int8 the weights of the matrix products are int8 (ONNX Runtime's dynamic
+    quantization): faster on CPUs, BLEU within a few tenths.  Needs `pip install
+    'seq2text[onnx]'`.
+
+    \b
+    Example:
+      seq2text export -m multi30k-de-en -o exported/de-en-int8 --int8
+      seq2text translate -m exported/de-en-int8 "Ein Hund läuft durch den Schnee."
+    """
+    from seq2text.export import export_onnx
+    from seq2text.pretrained import load_pretrained
+
+    target = export_onnx(load_pretrained(model), output, int8)
+    click.echo(f"exported {model}{' (int8)' if int8 else ''} -> {target}", err=True)
+
+
+@main.command()
 def models() -> None:
     """List the models bundled with the package: name, task, size and description."""
     from seq2text.pretrained import bundled_models

@@ -23,8 +23,10 @@ from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sourc
 from seq2text.decoding.ensemble import Ensemble
 from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
 from seq2text.errors import Seq2TextError
+from seq2text.export import is_exported
 from seq2text.pretrained import Pretrained, load_pretrained
-from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
+from seq2text.recipe import load_recipe
+from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer, load_tokenizers
 
 
 @dataclass
@@ -79,13 +81,20 @@ class Translator:
              precision: str = "fp32", shortlist: bool = False) -> "Translator":
         """A bundled model by name, a trained model or run folder (``runs/<name>``), or a loaded
         :class:`~seq2text.pretrained.Pretrained`; a list of them is an ensemble (they must share
-        their tokenizers; the search settings are the first one's).
+        their tokenizers; the search settings are the first one's).  An exported folder
+        (``seq2text export``) runs alone, by ONNX Runtime (:meth:`load_exported`).
 
         ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
         instructions and on GPUs; BLEU moves by a few hundredths on Multi30k).  With ``shortlist``
         a model that has one scores only the target tokens of its training data: beam search
         is faster, and a few beam outputs change (see :mod:`seq2text.decoding.shortlist`)."""
         names = [model] if isinstance(model, (str, Path, Pretrained)) else list(model)
+        exported = [name for name in names if not isinstance(name, Pretrained) and is_exported(name)]
+        if exported:
+            if len(names) > 1 or precision != "fp32" or shortlist or torch.device(device).type != "cpu":
+                raise Seq2TextError(f"{exported[0]}: an exported model runs alone, as exported, on the CPU (no "
+                                    f"ensemble, --precision, --shortlist or --device)")
+            return cls.load_exported(exported[0])
         members = [load_pretrained(name, device) for name in names]
         for loaded in members:
             if loaded.task != "translation":
@@ -106,6 +115,17 @@ class Translator:
         decoding = first.recipe.decoding
         return cls(network, first.src, first.tgt, decoding.beam_size, decoding.length_penalty,
                    precision, " + ".join(loaded.name for loaded in members), decoding.max_length)
+
+    @classmethod
+    def load_exported(cls, folder: str | Path) -> "Translator":
+        """An exported folder (``seq2text export``), run by ONNX Runtime on the CPU."""
+        from seq2text.decoding.onnx_model import OnnxSeq2Seq
+
+        folder = Path(folder)
+        decoding = load_recipe(folder / "recipe.yaml", check_files=False).decoding
+        src, tgt = load_tokenizers(folder / "tokenizer")
+        return cls(OnnxSeq2Seq(folder), src, tgt, decoding.beam_size, decoding.length_penalty, "fp32", str(folder),
+                   decoding.max_length)
 
     @property
     def device(self) -> torch.device:
