@@ -2,9 +2,10 @@
 """Decoding speed and quality: translate Multi30k test_2016_flickr greedy and with beam 5.
 
     python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--precision bf16]
-                                   [--repeats 3] [--peer]
+                                   [--repeats 3] [--shortlist] [--peer]
 
-MODEL is a bundled name or a trained model folder (default: the bundled multi30k-de-en).  Each
+MODEL is a bundled name, a trained model folder or a folder of ``seq2text export`` (run by ONNX
+Runtime; default: the bundled multi30k-de-en).  Each
 repeat decodes all the sentences greedy and with beam 5: whole sentences per second through
 ``Translator.search`` (tokenising and detokenising included, after one untimed warm-up batch);
 and output pieces (of the best hypotheses) per second, then the median and range over the
@@ -38,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 from peer import check_peer, joeynmt_decode, joeynmt_model, median_spread, warn_if_loaded  # noqa: E402
 from seq2text.data.textfile import read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
+from seq2text.export import is_exported  # noqa: E402
 from seq2text.pretrained import load_pretrained  # noqa: E402
+from seq2text.recipe import load_recipe  # noqa: E402
 from seq2text.translator import Translator  # noqa: E402
 
 SEARCHES = {"greedy": 1, "beam5": 5}
@@ -69,9 +72,13 @@ def main() -> None:
     if args.peer:
         check_peer()
     try:
-        loaded = load_pretrained(args.model)
-        recipe = loaded.recipe
-        translator = Translator.load(loaded, precision=args.precision, shortlist=args.shortlist)
+        if is_exported(args.model):  # seq2text export's folder: ONNX Runtime
+            recipe = load_recipe(Path(args.model) / "recipe.yaml", check_files=False)
+            translator = Translator.load(args.model)
+        else:
+            loaded = load_pretrained(args.model)
+            recipe = loaded.recipe
+            translator = Translator.load(loaded, precision=args.precision, shortlist=args.shortlist)
         prefix = recipe.data_path(recipe.data.test)
         sources = read_lines(Path(f"{prefix}.{recipe.data.src_lang}"))
         references = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))
