@@ -18,6 +18,7 @@ medians.  Needs a quiet machine: the load average is checked first.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import statistics
@@ -43,7 +44,9 @@ from seq2text.training.trainer import MixedPrecision, make_optimizer, native_bf1
 def ours(recipe: Recipe, batches: list[list[int]], warmup: int) -> dict[str, float]:
     """Our training steps on ``batches`` (line numbers of the recipe's training files)."""
     torch.manual_seed(recipe.seed)
-    data = prepare(recipe, Path(tempfile.gettempdir()) / f"bench-vocab-{recipe.name}", reuse=True)
+    # Tokenizers kept between runs, one folder per tokenizer section (an edited recipe trains anew).
+    key = hashlib.sha1(recipe.tokenizer.model_dump_json().encode()).hexdigest()[:10]
+    data = prepare(recipe, Path(tempfile.gettempdir()) / f"bench-vocab-{recipe.name}-{key}", reuse=True)
     prefix = recipe.data_path(recipe.data.train)
     src = read_lines(Path(f"{prefix}.{recipe.data.src_lang}"))
     tgt = read_lines(Path(f"{prefix}.{recipe.data.tgt_lang}"))

@@ -39,10 +39,15 @@ class Prepared:
 def train_tokenizers(recipe: Recipe, corpus: Corpus) -> tuple[Tokenizer, Tokenizer]:
     """One joint tokenizer, or one per side when ``tokenizer.joint`` is false for pairs."""
     train = corpus["train"]
+    only_seen = recipe.tokenizer.training_pieces_only
     if "src" in train.column_names and not recipe.tokenizer.joint:
-        return (train_tokenizer(recipe.tokenizer, train["src"]),
-                train_tokenizer(recipe.tokenizer, train["tgt"]))
+        src, tgt = (train_tokenizer(recipe.tokenizer, train[side]) for side in ("src", "tgt"))
+        if only_seen:
+            return src.restricted(train["src"]), tgt.restricted(train["tgt"])
+        return src, tgt
     tokenizer = train_tokenizer(recipe.tokenizer, corpus.texts("train"))
+    if only_seen:
+        tokenizer = tokenizer.restricted(corpus.texts("train"))
     return tokenizer, tokenizer
 
 
@@ -73,7 +78,8 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
         src, tgt = train_tokenizers(recipe, corpus)
         save_tokenizers(src, tgt, vocab_dir)
         sizes = f"{src.vocab_size}" if src is tgt else f"{src.vocab_size} (source), {tgt.vocab_size} (target)"
-        report.append(f"trained {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
+        made = "read" if recipe.tokenizer.model_file else "trained"
+        report.append(f"{made} {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
                       f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
 
     labels = []

@@ -123,6 +123,17 @@ class TokenizerConfig(Section):
     simplified: bool = Field(False, description="char: convert traditional to simplified (opencc)")
     model_file: Optional[str] = Field(None, description="use this trained SentencePiece model "
                                       "(path relative to the recipe) instead of training one")
+    training_pieces_only: bool = Field(False, description="sentencepiece: keep only the pieces that occur "
+                                       "in the training text of each side (of both, when joint), as "
+                                       "JoeyNMT builds its vocabularies: with joint: false a smaller "
+                                       "output layer; pieces seen only elsewhere read as <unk>")
+
+    @model_validator(mode="after")
+    def _pieces_of_sentencepiece(self) -> "TokenizerConfig":
+        if self.training_pieces_only and self.type != "sentencepiece":
+            raise ValueError("tokenizer.training_pieces_only: only for sentencepiece tokenizers "
+                             "(char and word vocabularies hold only training tokens already)")
+        return self
 
 
 class ModelConfig(Section):
@@ -190,6 +201,10 @@ class TrainingConfig(Section):
     learning_rate: Float = Field(1e-3, gt=0.0)
     clip_grad_norm: Float = Field(1.0, ge=0.0)
     label_smoothing: Float = Field(0.0, ge=0.0, lt=1.0)
+    subword_sampling: Float = Field(0.0, ge=0.0, lt=1.0, description="SentencePiece subword "
+                                    "regularisation: each training pair is split afresh per batch, a BPE "
+                                    "merge dropped with this probability (unigram models: the smoothing "
+                                    "alpha); 0 = the one best split")
     validate_every: Optional[int] = Field(None, gt=0, description="steps between validations "
                                           "and checkpoints [default: once per epoch]")
     checkpoint_every: Optional[int] = Field(None, gt=0, description="steps between checkpoints "
@@ -215,7 +230,8 @@ class TrainingConfig(Section):
     average_checkpoints: int = Field(0, ge=0, description="at the end, average the best N "
                                      "checkpoints into runs/<name>/averaged")
     init_from: Optional[str] = Field(None, description="start from the weights of this model (a "
-                                     "bundled name or a model or run folder) of the same shape: "
+                                     "bundled name or a model or run folder) of the same shape and "
+                                     "tokenizers; language models with a character or word vocabulary: "
                                      "embedding and output rows matched by token, new tokens drawn fresh")
     precision: Literal["fp32", "bf16", "fp16"] = Field(
         "fp32", description="autocast dtype for matrix products (bf16 on CPUs with AVX512-BF16/AMX; "
@@ -260,6 +276,14 @@ class Recipe(Section):
             raise ValueError("training.metric: language models are scored by perplexity; set metric: ppl")
         if self.training.bptt and self.task != "lm":
             raise ValueError("training.bptt: only language models read text as a stream")
+        if self.training.subword_sampling and (self.tokenizer.type != "sentencepiece" or self.task == "lm"
+                                               or self.model.architecture == "aligned"):
+            raise ValueError("training.subword_sampling: needs a sentencepiece tokenizer and sentence pairs "
+                             "(translation, or couplets with the seq2seq architecture)")
+        if self.training.subword_sampling and self.tokenizer.training_pieces_only:
+            raise ValueError("training.subword_sampling: sampled splits hold pieces that the one best split of "
+                             "the training text never uses, which tokenizer.training_pieces_only leaves out; "
+                             "set one of them")
         if self.model.architecture == "aligned" and self.task != "couplet":
             raise ValueError("model.architecture: aligned (N-vs-N) needs task: couplet, where both sides "
                              "have the same length")

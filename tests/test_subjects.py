@@ -84,7 +84,7 @@ def test_subject_corpus_and_warm_start_from_a_smaller_vocabulary(verse_slice: Pa
     data = prepare(larger, tmp_path / "vocab")
     model = build_model(larger, data.src.vocab_size, data.tgt.vocab_size)
     fresh = model.embedding.weight.detach().clone()
-    line = warm_start(model, data.tgt, str(source))
+    line = warm_start(model, "lm", data.src, data.tgt, str(source))
     old = load_pretrained(source)
     shared = [token for token in data.tgt.tokens if token in old.tgt.index]
     assert f"{len(shared):,} of {data.tgt.vocab_size:,} vocabulary rows matched" in line
@@ -95,8 +95,8 @@ def test_subject_corpus_and_warm_start_from_a_smaller_vocabulary(verse_slice: Pa
     new = next(token for token in data.tgt.tokens if token not in old.tgt.index)
     assert torch.equal(model.embedding.weight[data.tgt.index[new]], fresh[data.tgt.index[new]])
     assert torch.equal(model.rnn.weight_hh_l0, old.model.rnn.weight_hh_l0)
-    with pytest.raises(Seq2TextError, match="training.init_from: couplet: only language models"):
-        warm_start(model, data.tgt, "couplet")
+    with pytest.raises(Seq2TextError, match="training.init_from: couplet: is a couplet model, this recipe trains"):
+        warm_start(model, "lm", data.src, data.tgt, "couplet")
 
 
 def test_titled_poems_keep_every_rule(poems: Generator) -> None:

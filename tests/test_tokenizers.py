@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, head
+from conftest import DATA, ROOT, head, write_recipe
 from seq2text.data.tang import CleaningReport, read_tang
 from seq2text.errors import Seq2TextError
-from seq2text.recipe import TokenizerConfig
+from seq2text.prepare import prepare
+from seq2text.recipe import TokenizerConfig, load_recipe
 from seq2text.tokenizers import (BOS, EOS, PAD, SEP, SPECIALS, UNK, CharTokenizer, SentencePieceTokenizer,
                                  WordTokenizer, load_tokenizer, load_tokenizers, save_tokenizers,
                                  train_tokenizer)
@@ -96,6 +97,46 @@ def test_joint_and_separate_tokenizers_save_and_load(data_root: Path, tmp_path: 
     src, tgt = load_tokenizers(save_tokenizers(CharTokenizer.train(de), CharTokenizer.train(en),
                                                tmp_path / "separate"))
     assert src is not tgt and "ü" in src.tokens and "ü" not in tgt.tokens
+
+
+def test_training_pieces_only_keeps_the_pieces_of_each_side(data_root: Path, tmp_path: Path) -> None:
+    """The JoeyNMT kit's joint SentencePiece model, cut to the pieces of each side of Multi30k's
+    training text: the English side keeps about half, and an unseen piece reads as <unk>."""
+    kit = SentencePieceTokenizer((DATA / ".." / "peers" / "joeynmt" / "spm_deen_8k.model").read_bytes())
+    de = lines(data_root / "multi30k" / "train.de", 29000)
+    en = lines(data_root / "multi30k" / "train.en", 29000)
+    src, tgt = kit.restricted(de), kit.restricted(en)
+    assert 3000 < tgt.vocab_size < 5000 < src.vocab_size < kit.vocab_size
+    assert_round_trip(tgt, en[:2000])
+    assert [tgt.decode([i]) for i in tgt.encode("A dog")] == [kit.decode([i]) for i in kit.encode("A dog")]
+    german_only = next(piece for piece in kit.pieces(" ".join(de[:200])) if tgt.encode(piece.replace("\u2581", " "))
+                       == [UNK])
+    assert UNK in tgt.encode(german_only.replace("\u2581", " ")) and UNK not in kit.encode(german_only)
+    src_again, tgt_again = load_tokenizers(save_tokenizers(src, tgt, tmp_path / "kept"))
+    assert (src_again.vocab_size, tgt_again.vocab_size) == (src.vocab_size, tgt.vocab_size)
+    assert tgt_again.encode(en[5]) == tgt.encode(en[5]) and tgt_again.fingerprint() != kit.fingerprint()
+    (tmp_path / "kept" / "tgt" / "tokenizer.json").write_text(json.dumps(
+        {**json.loads((tmp_path / "kept" / "tgt" / "tokenizer.json").read_text()), "kept": [9, 3]}))
+    with pytest.raises(Seq2TextError, match="kept: expected increasing SentencePiece ids"):
+        load_tokenizer(tmp_path / "kept" / "tgt")
+
+
+def test_prepare_keeps_the_training_pieces_of_each_side(multi30k_slice: Path, tmp_path: Path) -> None:
+    kit = (DATA / ".." / "peers" / "joeynmt" / "spm_deen_8k.model").resolve()
+    recipe = load_recipe(write_recipe(tmp_path, f"""\
+name: kept
+data: {{kind: parallel, train: multi30k/train, valid: multi30k/val, src_lang: de, tgt_lang: en}}
+tokenizer: {{model_file: {kit}, joint: false, training_pieces_only: true}}
+"""), data_root=multi30k_slice)
+    data = prepare(recipe, tmp_path / "vocab")
+    train = data.splits["train"].dataset
+    assert data.src.vocab_size < 8002 and data.tgt.vocab_size < data.src.vocab_size
+    assert UNK not in {i for ids in train["tgt_ids"] for i in ids}  # every training piece kept
+    assert {i for ids in train["tgt_ids"] for i in ids} | set(range(5)) == set(range(data.tgt.vocab_size))
+    with pytest.raises(Seq2TextError, match="tokenizer.training_pieces_only: only for sentencepiece"):
+        load_recipe(write_recipe(tmp_path, "name: x\ndata: {kind: parallel, train: multi30k/train, src_lang: de, "
+                                 "tgt_lang: en}\ntokenizer: {type: char, training_pieces_only: true}\n", "char.yaml"),
+                    data_root=multi30k_slice)
 
 
 def test_broken_tokenizer_files_give_one_line(data_root: Path, tmp_path: Path) -> None:

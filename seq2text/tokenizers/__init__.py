@@ -45,7 +45,7 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
             raise ValueError("expected a JSON object")
         kind = config["type"]
         if kind == "sentencepiece":
-            return SentencePieceTokenizer.load_files(directory, config["sha1"])
+            return SentencePieceTokenizer.load_files(directory, config["sha1"], config.get("kept"))
         if kind in ("char", "word"):
             tokens = config["tokens"]
             if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens) \

@@ -82,14 +82,34 @@ def aligned_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, in
 
 
 class PairFeed(_BucketedFeed):
+    """Sentence pairs; with ``training.subword_sampling`` each batch's pairs are split afresh
+    (batches are still formed by the lengths of the one best split)."""
+
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.max_length = recipe.decoding.max_length
         self.bleu_tokenize = "char" if recipe.task == "couplet" else "13a"
+        self.sampling = recipe.training.subword_sampling
+        # Batches split so far: with the seed and rank, the seed of the next batch's splits, so
+        # that a resumed run draws the splits it would have drawn.
+        self.sampled_batches = 0
+        self.sampling_seed = (recipe.seed * 1009 + process.rank) * 1_000_003
 
     def collate(self, batch: list[int], device: torch.device):
         rows = self.data.splits["train"].dataset[batch]
-        return collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
+        if not self.sampling:
+            return collate_pairs(rows["src_ids"], rows["tgt_ids"]).to(device)
+        seed = (self.sampling_seed + self.sampled_batches) % 2**32
+        self.sampled_batches += 1
+        src = self.data.src.sample(rows["src"], self.sampling, seed)
+        tgt = self.data.tgt.sample(rows["tgt"], self.sampling, seed + 1)
+        return collate_pairs(src, tgt).to(device)
+
+    def state_dict(self) -> dict:
+        return {"sampled_batches": self.sampled_batches}
+
+    def load_state_dict(self, state: dict, device: torch.device) -> None:
+        self.sampled_batches = int(state.get("sampled_batches", 0))
 
     loss = staticmethod(pair_loss)
 

@@ -210,7 +210,7 @@ class Trainer:
         if checkpoint:
             self._resume(checkpoint)
         elif self.config.init_from:
-            self.log(warm_start(self.model, self.data.tgt, self.config.init_from))
+            self.log(warm_start(self.model, self.recipe.task, self.data.src, self.data.tgt, self.config.init_from))
         trained = DistributedDataParallel(self.model) if self.process.world_size > 1 else self.model
         self.model.train()
         try:
