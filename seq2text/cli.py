@@ -16,7 +16,7 @@ from typing import Any, Callable
 import click
 
 from seq2text import __version__
-from seq2text.errors import Seq2TextError
+from seq2text.errors import Seq2TextError, Stopped, message_line, printable, shown
 from seq2text.verse.subjects import GUIDANCE
 
 # Upper bounds of options whose size is memory: generous for real use, never a crash.
@@ -45,8 +45,9 @@ class Seq2TextGroup(click.Group):
         except Seq2TextError as err:
             _error(str(err))
             sys.exit(2)
-        except (click.Abort, KeyboardInterrupt):
-            click.echo("interrupted", err=True)
+        except (click.Abort, KeyboardInterrupt, _Interrupted) as err:
+            if not isinstance(getattr(err, "interrupt", None), Stopped):  # Stopped: the command said what it saved
+                click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED)
         except BrokenPipeError:  # the reader went away (`| head`): stop quietly
             sys.stderr.close()
@@ -56,21 +57,44 @@ class Seq2TextGroup(click.Group):
             sys.exit(2)
 
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as err:  # past click, which would print a blank line and lose its kind
+            raise _Interrupted(err) from None
+
+
+class _Interrupted(Exception):
+    """Ctrl-C or SIGTERM on its way out of a command (``interrupt``: the KeyboardInterrupt)."""
+
+    def __init__(self, interrupt: KeyboardInterrupt):
+        super().__init__("interrupted")
+        self.interrupt = interrupt
+
+
 def _error(message: str) -> None:
-    """``error: MESSAGE`` as one line, whatever the message quotes (line ends written as \\n)."""
-    click.echo("error: " + message.replace("\r", "\\r").replace("\n", "\\n"), err=True)
+    """``error: MESSAGE`` as one line, whatever the message quotes (line ends, escape sequences
+    and other control characters written as ``\\n``, ``\\x1b``...)."""
+    click.echo("error: " + message_line(message), err=True)
+
+
+def _warn(message: str) -> None:
+    """``warning: MESSAGE`` as one harmless line on stderr."""
+    click.echo("warning: " + message_line(message), err=True)
 
 
 def _check_arguments(args: list[str]) -> None:
     """Refuse command-line arguments that are not UTF-8 (Python hands them over as lone
     surrogates, which no tokenizer can read)."""
-    for number, arg in enumerate(args, start=1):
+    for arg in args:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError as err:
             byte = ord(arg[err.start]) - 0xDC00 if 0xDC80 <= ord(arg[err.start]) <= 0xDCFF else None
             what = f"byte 0x{byte:02x}" if byte is not None else f"character U+{ord(arg[err.start]):04X}"
-            raise Seq2TextError(f"argument {number}: not valid UTF-8 ({what} at position {err.start + 1})") from None
+            readable = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise Seq2TextError(f"argument {shown(readable)}: not valid UTF-8 ({what} at position "
+                                f"{err.start + 1})") from None
 
 
 def _os_error(err: OSError) -> str:
@@ -101,6 +125,25 @@ class FiniteFloat(click.ParamType):
 
 
 SEED = click.IntRange(0, 2**64 - 1)
+
+
+class Device(click.ParamType):
+    """A device this machine has: cpu, cuda, cuda:N or mps (checked before any work starts)."""
+
+    name = "device"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from seq2text.device import resolve_device
+
+        try:
+            return str(resolve_device(value))
+        except Seq2TextError as err:
+            self.fail(str(err).removeprefix("device "), param, ctx)
+
+
+def device_option(command: Callable) -> Callable:
+    return click.option("--device", type=Device(), default="cpu", show_default=True,
+                        help="cpu, cuda, cuda:N or mps.")(command)
 
 
 def recipe_options(command: Callable) -> Callable:
@@ -174,7 +217,7 @@ def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None, out
                    "(--set may then change only training.epochs, the learning rate and the like).")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Checkpoints, logs and plots [default: runs/<recipe name>].")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@device_option
 def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resume: bool,
           output_dir: Path | None, device: str) -> None:
     """Train the model a recipe describes (task: translation, couplet, lm or classification).
@@ -214,7 +257,7 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
                    "decoding.max_length, 100].")
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
               help="Sentences decoded together.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@device_option
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
               help="bf16: faster matrix products on CPUs with bf16 support and on GPUs.")
 @click.option("--shortlist", is_flag=True,
@@ -256,7 +299,7 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
                                     batch_size=batch_size)
         for line, result in zip(chunk, results):
             if result.truncated:
-                click.echo(f"warning: {translator.truncation_note(line.label, result)}", err=True)
+                _warn(translator.truncation_note(line.label, result))
             if attention_plot is not None and line.text.strip():
                 weights = translator.attention(line.text, result.hypotheses[0])
                 plot_attention(weights.source, weights.target, weights.weights,
@@ -303,7 +346,7 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
                                       "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@device_option
 def generate(model: str | None, title: str | None, keywords: str | None, guidance: float, form: str | None,
              acrostic: str | None, prompt: str | None, length: int,
              first_line: str | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
@@ -365,7 +408,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
 
 
 def _title(where: str, text: str, width: int = 60) -> str:
-    """A plot title naming an input line: ``argument:1: Ein Hund ...``."""
+    """A plot title naming an input line: ``argument 1: Ein Hund ...``."""
     return f"{where}: {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
@@ -386,7 +429,7 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
         for line, problem in zip(chunk, problems):
             if problem:
                 skipped += 1
-                click.echo(f"{line.label}: {problem}", err=True)
+                click.echo(printable(f"{line.label}: {problem}"), err=True)
                 out.write([json.dumps({"first": line.text, "error": problem}, ensure_ascii=False)
                            if output_format == "jsonl" else ""])
             elif output_format == "jsonl":
@@ -405,7 +448,7 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
               help="text: LABEL<TAB>PROBABILITY per line; jsonl: every label's probability.")
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
               help="Texts per batch.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@device_option
 def classify(text: tuple[str, ...], model: str, input_file: Path | None, output: Path | None, top_k: int,
              output_format: str, batch_size: int, device: str) -> None:
     """Label TEXT arguments, or the lines of -i FILE, or stdin, with a classification model.
@@ -436,13 +479,12 @@ def classify(text: tuple[str, ...], model: str, input_file: Path | None, output:
         for line in chunk:
             found = predictions.get(line.number)
             if found is None:
-                click.echo(f"error: {line.label}: empty, nothing to classify", err=True)
+                _error(f"{line.label}: empty, nothing to classify")
                 unanswered = True
                 rows.append("")
                 continue
             if found.truncated:
-                click.echo(f"warning: {line.label}: {found.truncated} tokens, classified by the first "
-                           f"{classifier.max_length}", err=True)
+                _warn(f"{line.label}: {found.truncated} tokens, classified by the first {classifier.max_length}")
             if output_format == "jsonl":
                 rows.append(json.dumps({"label": found.label, "probability": round(found.probability, 4),
                                         "probabilities": {k: round(v, 4) for k, v in found.probabilities.items()}},
@@ -471,7 +513,7 @@ def classify(text: tuple[str, ...], model: str, input_file: Path | None, output:
                    "setting of the on-subject rates, spread over their 20 subjects (0 = skip).")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, report.html (self-contained), metrics.json and the plots to DIR.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@device_option
 def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, beam_size: int, bootstrap: int,
              poems: int, report: Path | None, device: str) -> None:
     """Score a model: BLEU/chrF/TER, perplexity, verse rule rates.
@@ -521,7 +563,7 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
                    "bundled model].")
 @click.option("--max-body", type=click.IntRange(1024, 2**26), default=64 * 1024, show_default=True,
               help="Largest request body in bytes; larger ones get 413.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@device_option
 def serve(host: str, port: int, models: tuple[str, ...], max_body: int, device: str) -> None:
     """Serve models over HTTP: a JSON API and a web page at http://HOST:PORT/.
 

@@ -5,6 +5,45 @@ file, a command-line value).  The CLI prints its message on one line and exits w
 every other exception is a bug and keeps its traceback.
 """
 
+import re
+import unicodedata
+
 
 class Seq2TextError(Exception):
     """A user-facing error; ``str(err)`` is the whole one-line message."""
+
+
+MAX_SHOWN = 100  # characters of a user's value quoted in a message
+MAX_RUN = 200  # characters of a path or other unbroken run in a message
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (line breaks, escape sequences, the terminal's
+    bell) written as a Python escape (``\\x1b``), so that a message stays one harmless line."""
+    return "".join(repr(char)[1:-1] if _is_control(char) else char for char in text)
+
+
+def message_line(message: str) -> str:
+    """A message as it is shown: one line of printable text, in which any run of over
+    :data:`MAX_RUN` non-blank characters (a path or value the user gave) is shortened in the
+    middle, so that a path keeps its file name."""
+    return re.sub(r"\S{%d,}" % (MAX_RUN + 1), lambda run: run.group()[:60] + "…" + run.group()[-(MAX_RUN - 61):],
+                  printable(message))
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """A user's ``value`` quoted for a message as they gave it: control characters escaped,
+    and shortened with ``…`` past ``limit`` characters."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return "'" + printable(text).replace("'", "\\'") + "'"
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char not in "\u200d\u200c"
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, after the command has said on stderr what it saved (the CLI then adds
+    nothing and exits with 130)."""

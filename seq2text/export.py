@@ -29,6 +29,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from seq2text.atomic import atomic_folder
 from seq2text.errors import Seq2TextError
 from seq2text.models.decoder import DecoderState, Hidden
 from seq2text.pretrained import Pretrained
@@ -115,38 +116,33 @@ def export_onnx(loaded: Pretrained, target: Path, int8: bool = False) -> Path:
     target = Path(target)
     if target.exists() and not (target / EXPORT_FILE).is_file() and any(target.iterdir()):
         raise Seq2TextError(f"{target}: exists and is not an exported model; choose a new output folder")
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model = loaded.model.cpu().eval()
-    src = torch.tensor([[5, 6, 7, 8], [5, 6, 7, 0]])  # sizes for tracing; the axes stay dynamic
-    mask = src != 0
-    with torch.no_grad():
-        state = model.encode(src, mask)
-    batch, source = {0: "batch", 1: "source"}, {1: "batch"}
-    graphs = [
-        (EncoderGraph(model), (src, mask), ENCODER_FILE, ["src", "mask"], STATE_NAMES,
-         {"src": batch, "mask": batch, "hidden": source, "feed": {0: "batch"}, "keys": batch, "memory": batch}),
-        (StepGraph(model, recipe.model.cell), (torch.tensor([5, 6]), pack_hidden(state.hidden), state.feed,
-                                               state.keys, state.memory, mask), STEP_FILE, STEP_INPUTS,
-         ["log_probs", *(f"next_{name}" for name in STATE_NAMES[:2]), "weights"],
-         {"previous": {0: "batch"}, "hidden": source, "feed": {0: "batch"}, "keys": batch, "memory": batch,
-          "mask": batch, "log_probs": {0: "batch"}, "next_hidden": source, "next_feed": {0: "batch"},
-          "weights": batch}),
-    ]
-    with quiet():
-        for graph, inputs, name, input_names, output_names, axes in graphs:
-            plain = tmp / (f"fp32-{name}" if int8 else name)
-            torch.onnx.export(graph.eval(), inputs, str(plain), dynamo=False, opset_version=OPSET,
-                              input_names=input_names, output_names=output_names, dynamic_axes=axes)
-            if int8:
-                quantize_dynamic(str(plain), str(tmp / name), weight_type=QuantType.QInt8)
-                plain.unlink()
-    (tmp / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-    shutil.copytree(loaded.folder.tokenizer, tmp / "tokenizer")
-    meta = {"format": FORMAT, "cell": recipe.model.cell, "int8": int8, "source": loaded.name}
-    (tmp / EXPORT_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    if target.exists():
-        shutil.rmtree(target)
-    tmp.rename(target)
+    with atomic_folder(target) as tmp:
+        model = loaded.model.cpu().eval()
+        src = torch.tensor([[5, 6, 7, 8], [5, 6, 7, 0]])  # sizes for tracing; the axes stay dynamic
+        mask = src != 0
+        with torch.no_grad():
+            state = model.encode(src, mask)
+        batch, source = {0: "batch", 1: "source"}, {1: "batch"}
+        graphs = [
+            (EncoderGraph(model), (src, mask), ENCODER_FILE, ["src", "mask"], STATE_NAMES,
+             {"src": batch, "mask": batch, "hidden": source, "feed": {0: "batch"}, "keys": batch, "memory": batch}),
+            (StepGraph(model, recipe.model.cell), (torch.tensor([5, 6]), pack_hidden(state.hidden), state.feed,
+                                                   state.keys, state.memory, mask), STEP_FILE, STEP_INPUTS,
+             ["log_probs", *(f"next_{name}" for name in STATE_NAMES[:2]), "weights"],
+             {"previous": {0: "batch"}, "hidden": source, "feed": {0: "batch"}, "keys": batch, "memory": batch,
+              "mask": batch, "log_probs": {0: "batch"}, "next_hidden": source, "next_feed": {0: "batch"},
+              "weights": batch}),
+        ]
+        with quiet():
+            for graph, inputs, name, input_names, output_names, axes in graphs:
+                plain = tmp / (f"fp32-{name}" if int8 else name)
+                torch.onnx.export(graph.eval(), inputs, str(plain), dynamo=False, opset_version=OPSET,
+                                  input_names=input_names, output_names=output_names, dynamic_axes=axes)
+                if int8:
+                    quantize_dynamic(str(plain), str(tmp / name), weight_type=QuantType.QInt8)
+                    plain.unlink()
+        (tmp / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+        shutil.copytree(loaded.folder.tokenizer, tmp / "tokenizer")
+        meta = {"format": FORMAT, "cell": recipe.model.cell, "int8": int8, "source": loaded.name}
+        (tmp / EXPORT_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return target

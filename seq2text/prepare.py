@@ -85,7 +85,7 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
     labels = []
     if recipe.task == "classification":
         labels = load_labels(vocab_dir) if reuse and (vocab_dir / LABELS_FILE).is_file() else \
-            label_names(corpus["train"]["label"])
+            label_names(corpus["train"]["label"], f"{recipe.data_path(recipe.data.train)} (data.train)")
         if len(labels) < 2:
             raise Seq2TextError(f"{recipe.path}: data.train: only one label ({', '.join(labels)}); a classifier "
                                 f"needs two or more")

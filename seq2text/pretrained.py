@@ -28,6 +28,7 @@ import torch
 
 from seq2text.data.labels import load_labels
 from seq2text.data.textfile import read_json
+from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe, load_recipe
 from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers
@@ -36,7 +37,6 @@ BUNDLED_ROOT = files("seq2text") / "pretrained"
 VOCAB_ROOT = files("seq2text.vocab")
 CARD_FILE, TONES_FILE, HISTORY_FILE = "card.json", "tones.json", "history.json"
 MAX_TABLE_BYTES = 64 * 2**20  # a learned table larger than this is not one of ours
-MAX_PARAMETERS = 2_000_000_000  # 8 GB of float32: far above any recurrent model worth loading
 
 
 @dataclass
@@ -185,6 +185,7 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
     from seq2text.models import build_model
     from seq2text.training.checkpoint import MODEL_FILE, load_weights
 
+    device = resolve_device(device)
     folder = find_model(name_or_path)
     weights_file = folder.weights / MODEL_FILE
     key = (str(weights_file.resolve()), weights_file.stat().st_mtime_ns, str(device))
@@ -193,18 +194,12 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
     recipe = folder.recipe
     src, tgt = load_tokenizers(folder.tokenizer)
     labels = load_labels(folder.tokenizer) if recipe.task == "classification" else []
-    sizes = (src.vocab_size, tgt.vocab_size, len(labels))
-    with torch.device("meta"):  # sized without allocating: a hostile recipe cannot take the memory
-        parameters = sum(p.numel() for p in build_model(recipe, *sizes).parameters())
-    if parameters > MAX_PARAMETERS:
-        raise Seq2TextError(f"{folder.weights / 'recipe.yaml'}: asks for {parameters:,} parameters, over the "
-                            f"{MAX_PARAMETERS:,} a seq2text model may have")
-    model = build_model(recipe, *sizes)
+    model = build_model(recipe, src.vocab_size, tgt.vocab_size, len(labels))
     load_weights(folder.weights, model)
     try:
         model = model.to(device).eval()
     except (RuntimeError, AssertionError) as err:
-        raise Seq2TextError(f"--device {device}: {str(err).splitlines()[0]}") from None
+        raise Seq2TextError(f"device {device}: {str(err).splitlines()[0]}") from None
     loaded = Pretrained(str(name_or_path), folder, recipe, model, src, tgt, labels)
     _LOADED[key] = loaded
     return loaded

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from seq2text.data.textfile import read_regular
 from seq2text.errors import Seq2TextError
 
 # Bounds that keep a recipe (also the recipe.yaml of a model folder someone sent) from asking
@@ -167,7 +168,7 @@ class ModelConfig(Section):
                                      "word types from the embedding lookup (Gal & Ghahramani 2016)")
     weight_drop: Float = Field(0.0, ge=0.0, lt=1.0, description="language models: DropConnect on the "
                                "recurrent hidden-to-hidden weights (Merity et al. 2018)")
-    init_range: Optional[Float] = Field(None, gt=0.0, description="draw every weight uniformly from "
+    init_range: Optional[Float] = Field(None, gt=0.0, le=10.0, description="draw every weight uniformly from "
                                         "[-init_range, init_range] (Zaremba et al. 2014) "
                                         "[default: PyTorch's per-layer initialisation]")
 
@@ -198,8 +199,8 @@ class TrainingConfig(Section):
                                 "(batch_size = parallel streams); default: one sequence per line")
     epochs: int = Field(10, ge=1, le=100_000)
     optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: Float = Field(1e-3, gt=0.0)
-    clip_grad_norm: Float = Field(1.0, ge=0.0)
+    learning_rate: Float = Field(1e-3, gt=0.0, le=1000.0)
+    clip_grad_norm: Float = Field(1.0, ge=0.0, le=1e6)
     label_smoothing: Float = Field(0.0, ge=0.0, lt=1.0)
     subword_sampling: Float = Field(0.0, ge=0.0, lt=1.0, description="SentencePiece subword "
                                     "regularisation: each training pair is split afresh per batch, a BPE "
@@ -219,7 +220,7 @@ class TrainingConfig(Section):
                              "multiplied by lr_decay; the epochs before run at the full rate")
     patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
     warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
-    min_learning_rate: Float = Field(1e-6, ge=0.0)
+    min_learning_rate: Float = Field(1e-6, ge=0.0, le=1000.0)
     metric: Literal["bleu", "ppl", "accuracy", "f1"] = Field(
         "bleu", description="validation score that picks the best checkpoints, drives plateau and early "
         "stopping (classification: accuracy or macro-F1)")
@@ -251,14 +252,23 @@ class DecodingConfig(Section):
     """Search settings used by translate/generate/evaluate."""
 
     beam_size: int = Field(5, ge=1, le=MAX_BEAM)
-    length_penalty: Float = Field(1.0, ge=0.0)
+    length_penalty: Float = Field(1.0, ge=0.0, le=100.0)
     max_length: int = Field(100, gt=0, le=MAX_TOKENS)
+
+
+def _plain_name(name: str) -> str:
+    """A run's name is a folder name under ``runs/``, never a path."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("-") \
+            or len(name) > 100 or not name.isprintable():
+        raise ValueError("a plain folder name (letters, digits, _ - .; no / and not . or ..): runs go to "
+                         "runs/<name>; choose another folder with --output-dir")
+    return name
 
 
 class Recipe(Section):
     """A whole recipe.  ``path`` and ``data_root`` are filled in by :func:`load_recipe`."""
 
-    name: str
+    name: Annotated[str, AfterValidator(_plain_name)]
     task: Literal["translation", "lm", "couplet", "classification"] = "translation"
     seed: int = Field(42, ge=0, lt=2**63)
     data: DataConfig
@@ -325,16 +335,11 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
     With ``check_files``, every data file the recipe names must exist under the data root.
     """
     path = Path(path)
+    if not path.exists():
+        raise Seq2TextError(f"{path}: no such recipe file")
+    data = read_regular(path, MAX_RECIPE_BYTES, "recipe file")  # a FIFO would hang, /dev/zero never end
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_RECIPE_BYTES + 1)
-        if len(data) > MAX_RECIPE_BYTES:
-            raise Seq2TextError(f"{path}: over {MAX_RECIPE_BYTES // 2**20} MB, not a recipe")
         raw = parse_yaml(data.decode("utf-8"))
-    except FileNotFoundError:
-        raise Seq2TextError(f"{path}: no such recipe file") from None
-    except IsADirectoryError:
-        raise Seq2TextError(f"{path}: is a folder, expected a recipe file") from None
     except UnicodeDecodeError as err:
         raise Seq2TextError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except yaml.YAMLError as err:

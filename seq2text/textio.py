@@ -8,26 +8,13 @@ chunk, so pipes see results as they come.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, TypeVar
+from typing import IO, Iterator, Optional, Sequence
 
 from seq2text.atomic import write_text_atomic
-from seq2text.data.textfile import decode_utf8, read_lines
-
-
-T = TypeVar("T")
-
-
-def progress(items: Iterable[T], desc: str, unit: str = "batch", total: Optional[int] = None) -> Iterable[T]:
-    """``items`` with a progress bar on stderr when a person watches it (a terminal), or when
-    ``SEQ2TEXT_PROGRESS=1`` asks for one (in logs, say); plain ``items`` otherwise."""
-    from tqdm import tqdm
-
-    shown = sys.stderr.isatty() or os.environ.get("SEQ2TEXT_PROGRESS") == "1"
-    return tqdm(items, desc=desc, unit=unit, total=total, leave=False, disable=not shown, file=sys.stderr)
+from seq2text.data.textfile import iter_lines, open_input
 
 
 @dataclass
@@ -41,27 +28,29 @@ class Line:
 
     @property
     def label(self) -> str:
-        return f"{self.where}:{self.number}"
+        """``file:3``, ``<stdin>:3``, or ``argument 3`` (the third TEXT argument)."""
+        return f"argument {self.number}" if self.where == "argument" else f"{self.where}:{self.number}"
 
 
 def input_chunks(texts: Sequence[str], path: Optional[Path], size: int) -> Iterator[list[Line]]:
-    """Lines from ``texts`` (each argument one line), else the file at ``path``, else stdin."""
+    """Lines from ``texts`` (each argument one line), else the file at ``path``, else stdin,
+    read as they are needed (a line over :data:`~seq2text.data.textfile.MAX_LINE_BYTES` is an
+    error: ``/dev/zero`` is not a text)."""
     if texts:
         lines = [Line("argument", n, text) for n, text in enumerate(texts, start=1)]
+        for start in range(0, len(lines), size):
+            yield lines[start:start + size]
     elif path is not None:
-        lines = [Line(str(path), n, text) for n, text in enumerate(read_lines(path), start=1)]
+        with open_input(path) as handle:
+            yield from _chunks(handle, str(path), size)
     else:
-        yield from _stdin_chunks(1 if sys.stdin.isatty() else size)
-        return
-    for start in range(0, len(lines), size):
-        yield lines[start:start + size]
+        yield from _chunks(sys.stdin.buffer, "<stdin>", 1 if sys.stdin.isatty() else size)
 
 
-def _stdin_chunks(size: int) -> Iterator[list[Line]]:
+def _chunks(handle: IO[bytes], where: str, size: int) -> Iterator[list[Line]]:
     chunk: list[Line] = []
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
-        text = decode_utf8(raw, "<stdin>", number).removesuffix("\n").removesuffix("\r")
-        chunk.append(Line("<stdin>", number, text))
+    for number, text in enumerate(iter_lines(handle, where, max_total=2**62), start=1):
+        chunk.append(Line(where, number, text))
         if len(chunk) == size:
             yield chunk
             chunk = []
@@ -69,13 +58,24 @@ def _stdin_chunks(size: int) -> Iterator[list[Line]]:
         yield chunk
 
 
+# Everything str.splitlines() breaks at: an output line holding one would read as two.
+LINE_BREAKS = str.maketrans({char: " " for char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """``text`` with any line break turned into a space (a model may write one)."""
+    return text.translate(LINE_BREAKS)
+
+
 class Output:
-    """Collects output lines for ``path`` (written atomically by :meth:`close`) or prints them."""
+    """Collects output lines for ``path`` (written atomically by :meth:`close`) or prints them;
+    each line stays one line, so that N inputs give N outputs, whatever a model writes."""
 
     def __init__(self, path: Optional[Path]):
         self.path, self.lines = path, []
 
     def write(self, lines: Sequence[str]) -> None:
+        lines = [one_line(line) for line in lines]
         if self.path is None:
             sys.stdout.write("".join(line + "\n" for line in lines))
             sys.stdout.flush()

@@ -22,6 +22,7 @@ import torch
 from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sources, output_limits
 from seq2text.decoding.ensemble import Ensemble
 from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
+from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError
 from seq2text.export import is_exported
 from seq2text.pretrained import Pretrained, load_pretrained
@@ -89,9 +90,10 @@ class Translator:
         a model that has one scores only the target tokens of its training data: beam search
         is faster, and a few beam outputs change (see :mod:`seq2text.decoding.shortlist`)."""
         names = [model] if isinstance(model, (str, Path, Pretrained)) else list(model)
+        device = resolve_device(device)
         exported = [name for name in names if not isinstance(name, Pretrained) and is_exported(name)]
         if exported:
-            if len(names) > 1 or precision != "fp32" or shortlist or torch.device(device).type != "cpu":
+            if len(names) > 1 or precision != "fp32" or shortlist or device.type != "cpu":
                 raise Seq2TextError(f"{exported[0]}: an exported model runs alone, as exported, on the CPU (no "
                                     f"ensemble, --precision, --shortlist or --device)")
             return cls.load_exported(exported[0])

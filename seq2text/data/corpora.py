@@ -20,13 +20,16 @@ import csv
 import hashlib
 import os
 import random
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, before datasets is imported
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets  # noqa: E402
+import pandas  # noqa: E402
 
+from seq2text.data.cache import cache_folder  # noqa: E402
 from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
 from seq2text.verse.forms import labelled  # noqa: E402
 from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa: E402
@@ -250,13 +253,21 @@ def _load_labelled(recipe: Recipe) -> Corpus:
             raise Seq2TextError(f"{path}: no such file (data.{split})")
         tsv = path.suffix.lower() in (".tsv", ".tab")
         try:
-            table = datasets.load_dataset("csv", data_files=str(path), split="train", delimiter="\t" if tsv else ",",
-                                          quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL,
-                                          keep_default_na=False, on_bad_lines="error")
+            with warnings.catch_warnings():
+                # a first row with more fields than the header would become an index column
+                # (pandas' guess), or lose its extra field (index_col=False): an error instead
+                warnings.simplefilter("error", pandas.errors.ParserWarning)
+                table = datasets.load_dataset("csv", data_files=str(path), split="train",
+                                              delimiter="\t" if tsv else ",",
+                                              quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL,
+                                              keep_default_na=False, on_bad_lines="error", index_col=False,
+                                              cache_dir=str(cache_folder("datasets")))
         except (ValueError, UnicodeDecodeError, datasets.exceptions.DatasetGenerationError) as err:
             cause = err.__cause__ or err
+            reason = "a row has more fields than the header" if isinstance(cause, pandas.errors.ParserWarning) \
+                else " ".join(str(cause).split())
             raise Seq2TextError(f"{path}: cannot read it as {'TSV' if tsv else 'CSV'} with a header row "
-                                f"({' '.join(str(cause).split())})") from None
+                                f"({reason})") from None
         for setting, column in (("text_column", data.text_column), ("label_column", data.label_column)):
             if column not in table.column_names:
                 raise Seq2TextError(f"{path}: no column {column!r} (data.{setting}); its columns: "

@@ -8,22 +8,20 @@ instead of tokenising again, and any change to them tokenises afresh.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import datasets
+import pyarrow
 
+from seq2text.data.cache import cache_folder
 from seq2text.data.corpora import Corpus
 from seq2text.data.labels import label_ids
 from seq2text.errors import Seq2TextError
 from seq2text.tokenizers import Tokenizer
 
 
-def cache_dir() -> Path:
-    """``$SEQ2TEXT_CACHE``, else ``~/.cache/seq2text``."""
-    return Path(os.environ.get("SEQ2TEXT_CACHE", Path.home() / ".cache" / "seq2text"))
 
 
 @dataclass
@@ -61,7 +59,7 @@ def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
         return _encode_labelled(corpus, split, max_length, src, labels or [])
     key = hashlib.sha1("|".join([corpus.fingerprints[split], src.fingerprint(),
                                  tgt.fingerprint() if pairs else "", str(max_length)]).encode())
-    folder = _cache_folder()
+    folder = cache_folder("encoded")
     encoded_file = folder / f"{key.hexdigest()}.arrow"
     kept_file = folder / f"{key.hexdigest()}-kept.arrow"
 
@@ -75,21 +73,24 @@ def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
         columns = [batch["src_ids"], batch["tgt_ids"]] if pairs else [batch["ids"]]
         return [all(len(ids) <= max_length for ids in row) for row in zip(*columns)]
 
-    encoded = dataset.map(encode, batched=True, cache_file_name=str(encoded_file),
-                          new_fingerprint=key.hexdigest())
-    kept = encoded.filter(short_enough, batched=True, cache_file_name=str(kept_file),
-                          new_fingerprint=key.hexdigest() + "-kept")
+    encoded = _cached_map(dataset, encode, encoded_file, key.hexdigest())
+    kept = _cached_map(encoded, short_enough, kept_file, key.hexdigest() + "-kept", filtering=True)
     return EncodedSplit(kept, len(dataset), len(dataset) - len(kept), kept_file)
 
 
-def _cache_folder() -> Path:
-    folder = cache_dir() / "encoded"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise Seq2TextError(f"SEQ2TEXT_CACHE: cannot create the token cache {folder} ({err.strerror}); "
-                            f"point SEQ2TEXT_CACHE at a writable folder") from None
-    return folder
+def _cached_map(dataset: datasets.Dataset, function: Callable, path: Path, fingerprint: str,
+                filtering: bool = False, **options: Any) -> datasets.Dataset:
+    """``dataset.map`` (or ``filter``) with its result cached in ``path``; a damaged cache file
+    (a truncated ``.arrow`` after a crash or a full disk) is removed and built again."""
+    run = dataset.filter if filtering else dataset.map
+    for attempt in range(2):
+        try:
+            return run(function, batched=True, cache_file_name=str(path), new_fingerprint=fingerprint, **options)
+        except (pyarrow.ArrowException, OSError, ValueError) as err:
+            if attempt or not path.exists():
+                raise Seq2TextError(f"{path}: cannot build the token cache ({str(err).splitlines()[0][:120]})") from None
+            path.unlink()
+    raise AssertionError("unreachable")
 
 
 def _encode_labelled(corpus: Corpus, split: str, max_length: int, tokenizer: Tokenizer,
@@ -98,13 +99,12 @@ def _encode_labelled(corpus: Corpus, split: str, max_length: int, tokenizer: Tok
     gold = label_ids(dataset["label"], labels, f"{split} split")
     key = hashlib.sha1("|".join([corpus.fingerprints[split], tokenizer.fingerprint(), str(max_length),
                                  *labels]).encode()).hexdigest()
-    encoded_file = _cache_folder() / f"{key}.arrow"
+    encoded_file = cache_folder("encoded") / f"{key}.arrow"
 
     def encode(batch: dict, rows: list[int]) -> dict:
         ids = [tokenizer.encode(text) for text in batch["text"]]
         return {"ids": [row[:max_length] for row in ids], "cut": [len(row) > max_length for row in ids],
                 "label_id": [gold[row] for row in rows]}
 
-    encoded = dataset.map(encode, batched=True, with_indices=True, cache_file_name=str(encoded_file),
-                          new_fingerprint=key)
+    encoded = _cached_map(dataset, encode, encoded_file, key, with_indices=True)
     return EncodedSplit(encoded, len(dataset), 0, encoded_file, truncated=sum(encoded["cut"]))

@@ -7,18 +7,40 @@ names its own outputs.  Integer labels sort as numbers (2 before 10), others as 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 
 from seq2text.atomic import write_text_atomic
-from seq2text.errors import Seq2TextError
+from seq2text.data.textfile import read_json
+from seq2text.errors import Seq2TextError, shown
 
 LABELS_FILE = "labels.json"
+MAX_LABEL_CHARS = 100
+MAX_LABELS_BYTES = 2**20
+INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits only: "²" and "--1" are names, not numbers
 
 
-def label_names(labels: list[str]) -> list[str]:
-    """The distinct ``labels`` in the model's order."""
+def label_problem(label: str) -> str | None:
+    """Why ``label`` cannot name a class (it would break the one-line-per-text output), or None."""
+    if not label.strip():
+        return "empty"
+    if len(label) > MAX_LABEL_CHARS:
+        return f"over {MAX_LABEL_CHARS} characters"
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in label):
+        return "holds a line break or control character"
+    return None
+
+
+def label_names(labels: list[str], where: str = "training data") -> list[str]:
+    """The distinct ``labels`` in the model's order; a label that cannot be printed on one
+    line is an error naming ``where``."""
     names = set(labels)
-    numeric = all(name.lstrip("-").isdigit() for name in names)
+    for name in names:
+        problem = label_problem(name)
+        if problem:
+            raise Seq2TextError(f"{where}: label {shown(name)} {problem}; a label must be one short line")
+    numeric = all(INTEGER.fullmatch(name) for name in names)
     return sorted(names, key=lambda name: (int(name), name) if numeric else (0, name))
 
 
@@ -40,13 +62,14 @@ def save_labels(labels: list[str], folder: Path) -> None:
 
 def load_labels(folder: Path) -> list[str]:
     path = folder / LABELS_FILE
-    try:
-        labels = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise Seq2TextError(f"{path}: missing (a classification model names its labels there)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise Seq2TextError(f"{path}: not a JSON list of label names ({err})") from None
+    if not path.exists():
+        raise Seq2TextError(f"{path}: missing (a classification model names its labels there)")
+    labels = read_json(path, MAX_LABELS_BYTES)
     if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels) \
             or len(set(labels)) != len(labels):
         raise Seq2TextError(f"{path}: expected a JSON list of two or more distinct label names")
+    for label in labels:
+        problem = label_problem(label)
+        if problem:
+            raise Seq2TextError(f"{path}: label {shown(label)} {problem}; a label must be one short line")
     return labels

@@ -15,7 +15,7 @@ from seq2text.errors import Seq2TextError
 from seq2text.evaluation.scores import sentence_bleu, text_scores
 from seq2text.evaluation.sections import Evaluation, Section, learning_curves, percent
 from seq2text.pretrained import Pretrained
-from seq2text.textio import progress
+from seq2text.progress import progress
 
 LENGTH_GROUPS = 5
 SHOWN = 5  # best and worst outputs in the report

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from seq2text.data.batching import pad
-from seq2text.textio import progress as watch
+from seq2text.progress import progress as watch
 from seq2text.tokenizers import BOS, EOS, PAD
 
 

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 from seq2text.evaluation.perplexity import score_sequences
 from seq2text.evaluation.sections import Section, percent
 from seq2text.generator import Generator, Poem
-from seq2text.textio import progress
+from seq2text.progress import progress
 from seq2text.verse.forms import LABEL_END, is_han, labelled, verse_lines
 from seq2text.verse.subjects import GUIDANCE, clean_title
 

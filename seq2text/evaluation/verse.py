@@ -12,7 +12,7 @@ import time
 from seq2text.verse.forms import unlabelled, verse_lines
 from seq2text.evaluation.sections import Section, percent
 from seq2text.generator import Generator, Poem
-from seq2text.textio import progress
+from seq2text.progress import progress
 
 FORMS = ["wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi"]
 ACROSTICS = {4: ["春夏秋冬", "风花雪月", "山高水长", "明月清风"], 8: ["一年四季春夏秋冬", "江山如画风月无边"]}

@@ -3,6 +3,7 @@ recurrent language model and the recurrent text classifier."""
 
 import torch
 
+from seq2text.errors import Seq2TextError
 from seq2text.models.aligned import AlignedTagger
 from seq2text.models.classifier import RNNClassifier
 from seq2text.models.lm import RNNLM
@@ -12,17 +13,20 @@ from seq2text.recipe import Recipe
 __all__ = ["AlignedTagger", "RNNClassifier", "RNNLM", "Seq2Seq", "build_model"]
 
 
+MAX_PARAMETERS = 2_000_000_000  # 8 GB of float32: far above any recurrent model worth training
+
+
 def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int = 0) -> torch.nn.Module:
     """The network a recipe describes, sized for its tokenizers (language models use ``src_vocab``)
-    and, for a classifier, its number of ``labels``."""
-    if recipe.task == "classification":
-        model = RNNClassifier(recipe.model, src_vocab, labels)
-    elif recipe.task == "lm":
-        model = RNNLM(recipe.model, src_vocab)
-    elif recipe.model.architecture == "aligned":
-        model = AlignedTagger(recipe.model, src_vocab, tgt_vocab)
-    else:
-        model = Seq2Seq(recipe.model, src_vocab, tgt_vocab)
+    and, for a classifier, its number of ``labels``.  A recipe whose network would have more
+    than :data:`MAX_PARAMETERS` is refused before anything is allocated."""
+    with torch.device("meta"):  # sized without allocating: a typo cannot take the memory
+        parameters = sum(p.numel() for p in _network(recipe, src_vocab, tgt_vocab, labels).parameters())
+    if parameters > MAX_PARAMETERS:
+        where = recipe.path or "recipe.yaml"
+        raise Seq2TextError(f"{where}: asks for {parameters:,} parameters, over the {MAX_PARAMETERS:,} a "
+                            f"seq2text model may have")
+    model = _network(recipe, src_vocab, tgt_vocab, labels)
     if recipe.model.init_range is not None:
         # PyTorch draws embeddings from N(0, 1): too wide once they double as the output layer.
         with torch.no_grad():
@@ -32,3 +36,13 @@ def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int = 0)
                 if isinstance(module, torch.nn.Embedding) and module.padding_idx is not None:
                     module.weight[module.padding_idx].zero_()
     return model
+
+
+def _network(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int) -> torch.nn.Module:
+    if recipe.task == "classification":
+        return RNNClassifier(recipe.model, src_vocab, labels)
+    if recipe.task == "lm":
+        return RNNLM(recipe.model, src_vocab)
+    if recipe.model.architecture == "aligned":
+        return AlignedTagger(recipe.model, src_vocab, tgt_vocab)
+    return Seq2Seq(recipe.model, src_vocab, tgt_vocab)

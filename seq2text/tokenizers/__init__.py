@@ -10,9 +10,10 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+from seq2text.data.textfile import read_regular
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import TokenizerConfig
-from seq2text.tokenizers.base import BOS, CONFIG_FILE, EOS, PAD, SEP, SPECIALS, UNK, Tokenizer
+from seq2text.tokenizers.base import BOS, CONFIG_FILE, EOS, MAX_TOKENIZER_BYTES, PAD, SEP, SPECIALS, UNK, Tokenizer
 from seq2text.tokenizers.char import CharTokenizer
 from seq2text.tokenizers.sentencepiece import SentencePieceTokenizer
 from seq2text.tokenizers.word import WordTokenizer
@@ -25,7 +26,7 @@ __all__ = ["Tokenizer", "CharTokenizer", "SentencePieceTokenizer", "WordTokenize
 def train_tokenizer(config: TokenizerConfig, texts: Iterable[str]) -> Tokenizer:
     """Train the tokenizer a recipe's ``tokenizer`` section describes on ``texts``."""
     if config.type == "sentencepiece" and config.model_file:
-        return SentencePieceTokenizer(Path(config.model_file).read_bytes())
+        return SentencePieceTokenizer(read_regular(Path(config.model_file), MAX_TOKENIZER_BYTES, "SentencePiece model"))
     if config.type == "sentencepiece":
         return SentencePieceTokenizer.train(
             texts, vocab_size=config.vocab_size, model_type=config.model_type,
@@ -39,8 +40,10 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
     """Read a tokenizer saved by ``Tokenizer.save``; one-line error if the folder is not one."""
     directory = Path(directory)
     config_file = directory / CONFIG_FILE
+    if not config_file.exists():
+        raise Seq2TextError(f"{config_file}: missing (not a saved tokenizer folder?)")
     try:
-        config = json.loads(config_file.read_bytes().decode("utf-8"))
+        config = json.loads(read_regular(config_file, MAX_TOKENIZER_BYTES, "tokenizer file").decode("utf-8"))
         if not isinstance(config, dict):
             raise ValueError("expected a JSON object")
         kind = config["type"]

@@ -22,6 +22,7 @@ PAD, UNK, BOS, EOS, SEP = 0, 1, 2, 3, 4
 SPECIALS = ("<pad>", "<unk>", "<s>", "</s>", "<sep>")
 CONTROL = frozenset(SPECIALS) - {"<unk>"}
 CONFIG_FILE = "tokenizer.json"
+MAX_TOKENIZER_BYTES = 64 * 2**20  # tokenizer.json or spm.model: larger is not one of ours
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -10,8 +10,9 @@ from typing import Iterable, Optional
 import sentencepiece as spm
 
 from seq2text.atomic import write_bytes_atomic
+from seq2text.data.textfile import read_regular
 from seq2text.errors import Seq2TextError
-from seq2text.tokenizers.base import BOS, EOS, PAD, SEP, SPECIALS, UNK, Tokenizer, without_surrogates
+from seq2text.tokenizers.base import BOS, EOS, MAX_TOKENIZER_BYTES, PAD, SEP, SPECIALS, UNK, Tokenizer, without_surrogates
 
 MODEL_FILE = "spm.model"
 
@@ -65,7 +66,7 @@ class SentencePieceTokenizer(Tokenizer):
     @classmethod
     def load_files(cls, directory: Path, sha1: str, kept: Optional[list[int]] = None) -> "SentencePieceTokenizer":
         """Read ``spm.model``; refuse it if it is not the file ``tokenizer.json`` was saved with."""
-        proto = (directory / MODEL_FILE).read_bytes()
+        proto = read_regular(directory / MODEL_FILE, MAX_TOKENIZER_BYTES, "SentencePiece model")
         if hashlib.sha1(proto).hexdigest() != sha1:
             raise ValueError(f"{MODEL_FILE} does not match its checksum (changed or truncated)")
         tokenizer = cls(proto)

@@ -31,7 +31,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from seq2text.atomic import write_text_atomic
+from seq2text.atomic import atomic_folder, write_text_atomic
 from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.training.schedule import score
@@ -116,21 +116,16 @@ def save_checkpoint(folder: Path, model: torch.nn.Module, extra: dict, recipe_ya
     With ``pointer``, ``latest`` beside it is updated to name it (what ``--resume`` reads).
     """
     folder = Path(folder)
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    weights = model.state_dict()
-    unique = {name: weights[name].detach().cpu().contiguous() for name in stored_names(weights)}
-    save_file(unique, str(tmp / MODEL_FILE), metadata={"format": "seq2text-1"})
-    tensors: dict[str, torch.Tensor] = {}
-    rest = flatten(extra, "state", tensors)
-    save_file(tensors, str(tmp / STATE_TENSORS))
-    (tmp / STATE_FILE).write_text(json.dumps(rest), encoding="utf-8")
-    (tmp / "recipe.yaml").write_text(recipe_yaml, encoding="utf-8")
-    shutil.copytree(tokenizer_dir, tmp / "tokenizer")
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.rename(folder)
+    with atomic_folder(folder) as tmp:
+        weights = model.state_dict()
+        unique = {name: weights[name].detach().cpu().contiguous() for name in stored_names(weights)}
+        save_file(unique, str(tmp / MODEL_FILE), metadata={"format": "seq2text-1"})
+        tensors: dict[str, torch.Tensor] = {}
+        rest = flatten(extra, "state", tensors)
+        save_file(tensors, str(tmp / STATE_TENSORS))
+        (tmp / STATE_FILE).write_text(json.dumps(rest), encoding="utf-8")
+        (tmp / "recipe.yaml").write_text(recipe_yaml, encoding="utf-8")
+        shutil.copytree(tokenizer_dir, tmp / "tokenizer")
     if pointer:
         write_text_atomic(folder.parent / POINTER, folder.name + "\n")
     return folder
@@ -248,8 +243,14 @@ def checkpoint_name(step: int) -> str:
 
 
 def keep_best(folder: Path, history: list[dict], keep: int, metric: str, latest: str) -> None:
-    """Delete all but the ``keep`` best checkpoints by ``metric`` (the latest always stays)."""
+    """Delete all but the ``keep`` best checkpoints by ``metric`` (the latest always stays).
+
+    While fewer than ``keep`` checkpoints have been validated (a run stopped by Ctrl-C before
+    its first validation, then resumed and stopped again), the most recent others fill the
+    places, so that ``seq2text average`` still finds ``keep`` of them."""
     wanted = {checkpoint_name(h["step"]) for h in best_validations(history, keep, metric)} | {latest}
+    others = sorted((path.name for path in folder.glob("step-*") if path.name not in wanted), reverse=True)
+    wanted |= set(others[:max(0, keep - len(wanted))])
     for path in folder.glob("step-*"):
         if path.name not in wanted:
             shutil.rmtree(path, ignore_errors=True)

@@ -18,22 +18,25 @@ every validation with its scores, duration and a few sample outputs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-import sys
+import signal
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from seq2text.atomic import write_text_atomic
-from seq2text.errors import Seq2TextError
+from seq2text.device import resolve_device
+from seq2text.errors import Seq2TextError, Stopped
 from seq2text.models import build_model
 from seq2text.plots import plot_learning_curves
+from seq2text.progress import progress_bar, write_line
 from seq2text.prepare import Prepared, prepare
 from seq2text.recipe import Recipe, TrainingConfig, load_recipe
 from seq2text.training import distributed
@@ -147,12 +150,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
         raise Seq2TextError(f"{run_dir}: no checkpoint to resume from")
     if not resume and latest_checkpoint(run_dir) is not None:
         raise Seq2TextError(f"{run_dir}: already holds a run; use --resume or another --output-dir")
-    try:
-        device = torch.device(device)
-    except RuntimeError:
-        raise Seq2TextError(f"--device {device}: not a device (cpu, cuda, cuda:N)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise Seq2TextError(f"--device {device}: CUDA is not available on this machine")
+    device = resolve_device(device)
     process = distributed.start(device)
     device = process.device if process.world_size > 1 else device
     torch.manual_seed(recipe.seed + process.rank)
@@ -198,7 +196,7 @@ class Trainer:
         """A line on stderr (not breaking the progress bar) and, with its time, in ``train.log``."""
         if not self.process.is_main:
             return
-        tqdm.write(line, file=sys.stderr)
+        write_line(line)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with (self.run_dir / "train.log").open("a", encoding="utf-8") as handle:
             handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}\n")
@@ -214,12 +212,13 @@ class Trainer:
         trained = DistributedDataParallel(self.model) if self.process.world_size > 1 else self.model
         self.model.train()
         try:
-            self._epochs(trained)
+            with sigterm_as_interrupt():
+                self._epochs(trained)
         except KeyboardInterrupt:
-            folder = self._save(validated=False)
+            folder = self._save()
             self.log(f"interrupted at step {self.state.step}: saved {folder}; continue with "
                      f"`seq2text train {self.recipe.path} --resume --output-dir {self.run_dir}`")
-            raise
+            raise Stopped() from None
         except NonFiniteLoss as err:
             last = latest_checkpoint(self.run_dir)
             kept = f"the last good checkpoint is {last}" if last else "no checkpoint was written"
@@ -259,14 +258,14 @@ class Trainer:
             batches = self.feed.batches(epoch)
             if state.batch == 0:
                 self.feed.start_epoch()
-            with tqdm(total=len(batches), initial=state.batch, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
-                      dynamic_ncols=True, disable=not self.process.is_main, file=sys.stderr) as progress:
+            with progress_bar(len(batches), f"epoch {epoch + 1}/{config.epochs}", "batch", state.batch,
+                              shown=self.process.is_main) as progress:
                 if self._epoch(trained, epoch, batches, progress):
                     self.log(f"early stopping: no better {config.metric} in {config.early_stopping} validations")
                     return
             state.batch = 0
 
-    def _epoch(self, trained: torch.nn.Module, epoch: int, batches: list, progress: tqdm) -> bool:
+    def _epoch(self, trained: torch.nn.Module, epoch: int, batches: list, progress: Any) -> bool:
         """Train on the rest of ``epoch``'s ``batches``; True to stop early."""
         state, config = self.state, self.config
         every = config.validate_every or len(batches)
@@ -289,7 +288,7 @@ class Trainer:
                 if self._validate(epoch + 1):
                     return True
             elif config.checkpoint_every and state.step % config.checkpoint_every == 0:
-                self._save(validated=False)
+                self._save(announce=True)
         return False
 
     def _validate(self, epoch: int) -> bool:
@@ -304,7 +303,7 @@ class Trainer:
         stop = after_validation(self.config, self.state)
         if not all_finite(self.model) or not all(math.isfinite(v) for v in scores.as_dict().values()):
             raise NonFiniteLoss(f"validation gave {_scores_text(scores.as_dict())}")
-        folder = self._save(validated=True)
+        folder = self._save()
         if self.process.is_main:
             write_text_atomic(self.run_dir / "history.json", json.dumps(self.state.history, indent=1))
             plot_learning_curves(self.state.history, self.run_dir / "learning_curves.png")
@@ -315,8 +314,9 @@ class Trainer:
                 self.log(f"  sample: {sample}")
         return stop
 
-    def _save(self, validated: bool) -> Path:
-        """Checkpoint the run where it stands (rank 0 writes; every rank gathers the RNG)."""
+    def _save(self, announce: bool = False) -> Path:
+        """Checkpoint the run where it stands (rank 0 writes; every rank gathers the RNG); with
+        ``announce``, say so in the log (validations and interruptions say it their own way)."""
         rng = self.process.gather_rng()
         folder = self.run_dir / "checkpoints" / checkpoint_name(self.state.step)
         if not self.process.is_main:
@@ -326,9 +326,27 @@ class Trainer:
         save_checkpoint(folder, self.model, extra, self.recipe.to_yaml(), self.data.vocab_dir)
         keep_best(self.run_dir / "checkpoints", self.state.history, self.config.keep_checkpoints, self.config.metric,
                   folder.name)
-        if not validated:
+        if announce:
             self.log(f"checkpoint at step {self.state.step} -> {folder}")
         return folder
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``timeout``, ``docker stop``, SLURM) stops training as Ctrl-C does: with a
+    checkpoint and a message.  Only the main thread can take signals; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _scores_text(scores: dict) -> str:
