@@ -126,8 +126,8 @@ class Translator:
         folder = Path(folder)
         decoding = load_recipe(folder / "recipe.yaml", check_files=False).decoding
         src, tgt = load_tokenizers(folder / "tokenizer")
-        return cls(OnnxSeq2Seq(folder), src, tgt, decoding.beam_size, decoding.length_penalty, "fp32", str(folder),
-                   decoding.max_length)
+        return cls(OnnxSeq2Seq(folder, tgt.vocab_size), src, tgt, decoding.beam_size, decoding.length_penalty,
+                   "fp32", str(folder), decoding.max_length)
 
     @property
     def device(self) -> torch.device:

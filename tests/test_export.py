@@ -95,3 +95,52 @@ def test_export_and_exported_folders_fail_in_one_line(exported: dict[str, Path],
     broken = model_folder("multi30k-de-en", tmp_path)
     (broken / "export.json").write_text('{"format": "seq2text-onnx-1", "cell": "gru"}', encoding="utf-8")
     one_line_error(run("translate", "-m", str(broken), "Hallo"), str(broken / "encoder.onnx"))
+
+
+def test_mismatched_or_hostile_exported_folders_are_one_line(exported: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    # another model's step.onnx: an LSTM of two layers exported beside the GRU's encoder
+    other = model_folder("multi30k-de-en", tmp_path / "other")
+    recipe_file = other / "recipe.yaml"
+    recipe_file.write_text(recipe_file.read_text(encoding="utf-8").replace("hidden_size: 512", "hidden_size: 32"),
+                           encoding="utf-8")
+    loaded = load_pretrained("multi30k-de-en")
+    model = build_model(load_recipe(recipe_file, check_files=False), loaded.src.vocab_size, loaded.tgt.vocab_size)
+    weights = model.state_dict()
+    save_file({k: weights[k].contiguous() for k in stored_names(weights)}, str(other / MODEL_FILE))
+    assert run("export", "-m", str(other), "-o", str(tmp_path / "small")).returncode == 0
+    mixed = tmp_path / "mixed"
+    shutil.copytree(exported["fp32"], mixed)
+    shutil.copyfile(tmp_path / "small" / "step.onnx", mixed / "step.onnx")
+    one_line_error(run("translate", "-m", str(mixed), "Ein Hund."), "step.onnx", "graphs of two different models")
+
+    # another model's tokenizer
+    foreign = tmp_path / "foreign"
+    shutil.copytree(exported["fp32"], foreign)
+    shutil.rmtree(foreign / "tokenizer")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "vocab" / "couplet", foreign / "tokenizer")
+    one_line_error(run("translate", "-m", str(foreign), "Ein Hund."), "not the model's own tokenizer")
+
+    # a deeply nested export.json
+    nested = tmp_path / "nested"
+    shutil.copytree(exported["fp32"], nested)
+    (nested / "export.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    one_line_error(run("translate", "-m", str(nested), "Ein Hund."), "export.json")
+
+    # an encoder graph that asks for 4e13 bytes when it runs
+    hostile = tmp_path / "hostile"
+    shutil.copytree(exported["fp32"], hostile)
+    shape = helper.make_tensor("shape", TensorProto.INT64, [1], [10**13])
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], [name], value=helper.make_tensor("v", TensorProto.FLOAT,
+                                                                                              [1], [0.0]))
+             for name in ("hidden", "feed", "keys", "memory")]
+    graph = helper.make_graph(nodes, "bomb", [helper.make_tensor_value_info("src", TensorProto.INT64, ["b", "s"]),
+                                              helper.make_tensor_value_info("mask", TensorProto.BOOL, ["b", "s"])],
+                              [helper.make_tensor_value_info(n, TensorProto.FLOAT, None)
+                               for n in ("hidden", "feed", "keys", "memory")], [shape])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(hostile / "encoder.onnx"))
+    one_line_error(run("translate", "-m", str(hostile), "Ein Hund."), "encoder.onnx")

@@ -313,6 +313,9 @@ def average_models(names: list[str], target: Path) -> Path:
         if not loaded.shares_tokenizers(first):
             raise Seq2TextError(f"{name}: its tokenizers differ from those of {names[0]}; only checkpoints of "
                                 f"one model can be averaged")
+        if loaded.labels != first.labels:
+            raise Seq2TextError(f"{name}: its labels {loaded.labels[:5]} are not those of {names[0]} "
+                                f"{first.labels[:5]} (in order); only checkpoints of one model can be averaged")
     model = copy.deepcopy(first.model).cpu()
     model.load_state_dict(mean_weights(loaded.model.state_dict() for loaded in members))
     save_checkpoint(target, model, {"averaged": [str(name) for name in names]},
