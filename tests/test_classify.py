@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import DATA, ROOT, head, one_line_error, run, write_recipe
+from conftest import DATA, HANG, ROOT, head, one_line_error, run, write_recipe
 from seq2text.data.corpora import load_corpus
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.classification import ClassScores, confusion, predict
@@ -53,6 +53,7 @@ def trained(sentiment_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return folder / "run"
 
 
+@pytest.mark.slow
 def test_labelled_tsv_reads_every_row_with_quotes_kept(sentiment_slice: Path, tmp_path: Path) -> None:
     recipe = load_recipe(write_recipe(tmp_path, RECIPE.format(name="r", cell="gru", pooling="mean",
                                                               bidirectional="true")), data_root=sentiment_slice)
@@ -90,6 +91,7 @@ def test_scores_from_a_confusion_matrix() -> None:
     assert scores.macro_f1 == pytest.approx((50.0 + 200 / 3) / 2)
 
 
+@pytest.mark.slow
 def test_a_trained_classifier_labels_reviews(trained: Path) -> None:
     from seq2text import Classifier
 
@@ -107,6 +109,7 @@ def test_a_trained_classifier_labels_reviews(trained: Path) -> None:
         classifier.classify(["好", "  "])
 
 
+@pytest.mark.slow
 def test_classify_command_line(trained: Path, tmp_path: Path) -> None:
     result = run("classify", "-m", str(trained), "质量很好，非常满意", "太差了")
     assert result.returncode == 0, result.stderr
@@ -126,6 +129,7 @@ def test_classify_command_line(trained: Path, tmp_path: Path) -> None:
     assert alone.strip() == written[2].split("\t", 2)[0] + "\t" + written[2].split("\t")[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, needles", [
     (["-m", "tang-poetry", "好"], ["tang-poetry", "not a classification model"]),
     (["-m", "no-such-model", "好"], ["no-such-model", "neither a bundled model"]),
@@ -137,6 +141,7 @@ def test_classify_errors_are_one_line(args: list[str], needles: list[str], tmp_p
     one_line_error(run("classify", *args, cwd=tmp_path), *needles)
 
 
+@pytest.mark.slow
 def test_bad_labelled_data_names_the_file_and_setting(sentiment_slice: Path, tmp_path: Path) -> None:
     bad = tmp_path / "data" / "sentiment"
     bad.mkdir(parents=True)
@@ -156,20 +161,22 @@ def test_bad_labelled_data_names_the_file_and_setting(sentiment_slice: Path, tmp
     one_line_error(run("train", str(wrong), "--data-root", str(sentiment_slice)), "training.metric", "bleu")
 
 
+@pytest.mark.slow
 def test_tfidf_baseline_on_the_slice(sentiment_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, RECIPE.format(name="b", cell="gru", pooling="max", bidirectional="true"))
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "baseline_tfidf.py"), str(recipe),
-                             "--data-root", str(sentiment_slice)], capture_output=True, text=True, timeout=300)
+                             "--data-root", str(sentiment_slice)], capture_output=True, text=True, timeout=HANG)
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)
     assert scores["examples"] == 300 and 60.0 < scores["accuracy"] <= 100.0 and scores["features"] > 1000
 
 
+@pytest.mark.slow
 def test_evaluate_reports_a_classifier(trained: Path, sentiment_slice: Path, tmp_path: Path) -> None:
     report = tmp_path / "report"
     # The model's recipe reads sentiment/ under the data root: here the slice's.
     result = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", str(trained), "--report", str(report)],
-                            capture_output=True, text=True, timeout=300,
+                            capture_output=True, text=True, timeout=HANG,
                             env={**os.environ, "SEQ2TEXT_DATA": str(sentiment_slice)})
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -189,6 +196,7 @@ def test_evaluate_reports_a_classifier(trained: Path, sentiment_slice: Path, tmp
                    "not know: 7")
 
 
+@pytest.mark.slow
 def test_the_bundled_sentiment_model_works_offline() -> None:
     result = run("classify", "质量很好，非常满意", "太差了，再也不买了")
     assert result.returncode == 0, result.stderr

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 
 from conftest import SLICE_RECIPE, run, write_recipe
 from seq2text.tokenizers import load_tokenizers
 
 
+@pytest.mark.slow
 def test_help_lists_every_command() -> None:
     result = run("--help")
     assert result.returncode == 0
@@ -19,6 +22,7 @@ def test_help_lists_every_command() -> None:
         assert option in run(command, "--help").stdout
 
 
+@pytest.mark.slow
 def test_prepare_trains_and_saves_the_tokenizer(multi30k_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, SLICE_RECIPE)
     result = run("prepare", str(recipe), "--data-root", str(multi30k_slice),
@@ -32,6 +36,7 @@ def test_prepare_trains_and_saves_the_tokenizer(multi30k_slice: Path, tmp_path: 
     assert src.sp.decode(src.sp.encode("Ein Hund läuft.")) == "Ein Hund läuft."
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_code_2(multi30k_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, SLICE_RECIPE + "model: {hiden_size: 512}\n", "x.yaml")
     result = run("prepare", str(recipe), "--data-root", str(multi30k_slice))

@@ -34,6 +34,7 @@ data: {kind: parallel, train: multi30k/train, valid: multi30k/val, test: multi30
     assert len(corpus.texts("valid")) == 2 * 1014
 
 
+@pytest.mark.slow
 def test_tang_poems_cleaned_with_forms_tones_and_held_out_split(data_root: Path, tmp_path: Path) -> None:
     corpus = load_corpus(recipe_for(tmp_path, "data: {kind: tang, train: tang, valid_fraction: 0.02}\n",
                                     data_root))
@@ -61,6 +62,7 @@ def test_tang_cleaning_rules() -> None:
     assert poem_form("床前明月光，疑是地上霜。舉頭望明月。") == "free"
 
 
+@pytest.mark.slow
 def test_verse_pairs_mark_middle_couplets(data_root: Path, tmp_path: Path) -> None:
     corpus = load_corpus(recipe_for(tmp_path, "data: {kind: verse_pairs, train: tang}\n", data_root))
     pairs = corpus["train"]
@@ -70,6 +72,7 @@ def test_verse_pairs_mark_middle_couplets(data_root: Path, tmp_path: Path) -> No
     assert all(len(s) == len(t) for s, t in zip(pairs["src"][:10000], pairs["tgt"][:10000]))
 
 
+@pytest.mark.slow
 def test_verse_pairs_with_extra_couplets_weighted(data_root: Path, tmp_path: Path) -> None:
     corpus = load_corpus(recipe_for(tmp_path, """\
 data: {kind: verse_pairs, train: tang, extra_pairs: couplet/classical_pairs.jsonl, valid_fraction: 0.02,
@@ -101,6 +104,7 @@ data: {kind: text, train: ptb/ptb.train.txt, valid: ptb/ptb.valid.txt, test: ptb
     assert shakespeare["train"][0]["text"] == "First Citizen:"
 
 
+@pytest.mark.slow
 def test_tokenisation_is_cached_and_too_long_examples_are_counted(
         multi30k_slice: Path, tmp_path: Path, private_cache: Path) -> None:
     recipe = recipe_for(tmp_path, SLICE_RECIPE, multi30k_slice)

@@ -109,6 +109,7 @@ training: {batch_size: 32, epochs: 3, metric: ppl, learning_rate: 0.01}
 """
 
 
+@pytest.mark.slow
 def test_aligned_model_learns_real_pairs(tmp_path: Path) -> None:
     lines = [line for line in CLASSICAL.read_text(encoding="utf-8").splitlines()
              if len(json.loads(line)["first"]) == len(json.loads(line)["second"])]
@@ -123,6 +124,7 @@ def test_aligned_model_learns_real_pairs(tmp_path: Path) -> None:
     assert history[-1]["loss"] < history[0]["loss"] and "bleu" in history[-1]
 
 
+@pytest.mark.slow
 def test_bundled_couplet_model_from_the_command_line() -> None:
     result = run("generate", "--form", "couplet", "--first-line", "春回大地千山秀")
     assert result.returncode == 0, result.stderr

@@ -58,6 +58,7 @@ def model_score(model: Seq2Seq, src: torch.Tensor, mask: torch.Tensor, tokens: l
     return total
 
 
+@pytest.mark.slow
 def test_beam_of_one_is_greedy(trained) -> None:
     model, batch = trained
     greedy = [h.tokens for h in greedy_search(model, model.encode(batch.src, batch.src_mask), 30)]
@@ -66,6 +67,7 @@ def test_beam_of_one_is_greedy(trained) -> None:
     assert any(len(tokens) > 3 for tokens in greedy)  # the model says something
 
 
+@pytest.mark.slow
 def test_beam_never_scores_worse_than_greedy(trained) -> None:
     model, batch = trained
     greedy = [h.tokens for h in greedy_search(model, model.encode(batch.src, batch.src_mask), 30)]
@@ -77,6 +79,7 @@ def test_beam_never_scores_worse_than_greedy(trained) -> None:
             assert best[0].log_prob >= model_score(model, batch.src[row], batch.src_mask[row], tokens) - 1e-4
 
 
+@pytest.mark.slow
 def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -> None:
     model, batch = trained
     batched = beam_search(model, model.encode(batch.src, batch.src_mask), beam_size=4, max_length=30, nbest=4)
@@ -93,6 +96,7 @@ def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -
         assert [h.tokens for h in alone] == [h.tokens for h in hypotheses]
 
 
+@pytest.mark.slow
 def test_max_length_per_sentence_is_respected(trained) -> None:
     model, batch = trained
     limits = torch.arange(batch.src.size(0)) % 4
@@ -101,6 +105,7 @@ def test_max_length_per_sentence_is_respected(trained) -> None:
         assert len(hypotheses[0].tokens) <= limit
 
 
+@pytest.mark.slow
 def test_sampling_is_seeded_and_top_1_sampling_is_greedy(trained) -> None:
     model, batch = trained
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import torch
 from safetensors.torch import load_file
 
@@ -31,6 +33,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(
         multi30k_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, RECIPE)

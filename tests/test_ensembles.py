@@ -32,6 +32,7 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return kept[0], kept[-1]
 
 
+@pytest.mark.slow
 def test_average_writes_the_mean_of_the_weights(checkpoints, tmp_path: Path) -> None:
     first, second = checkpoints
     target = tmp_path / "avg"
@@ -47,6 +48,7 @@ def test_average_writes_the_mean_of_the_weights(checkpoints, tmp_path: Path) -> 
     assert translated.returncode == 0 and len(translated.stdout.splitlines()) == 3, translated.stderr
 
 
+@pytest.mark.slow
 def test_average_refuses_what_it_cannot_average(checkpoints, tmp_path: Path) -> None:
     first, second = checkpoints
     one_line_error(run("average", str(first), "-o", str(tmp_path / "x")), "two or more")
@@ -63,6 +65,7 @@ def test_average_refuses_what_it_cannot_average(checkpoints, tmp_path: Path) -> 
     one_line_error(run("average", str(first), str(second), "-o", str(first)), "is one of the models averaged")
 
 
+@pytest.mark.slow
 def test_an_ensemble_of_one_model_twice_is_that_model(checkpoints) -> None:
     first, _ = checkpoints
     alone = Translator.load(first).search(SENTENCES, beam_size=4, nbest=2)
@@ -72,6 +75,7 @@ def test_an_ensemble_of_one_model_twice_is_that_model(checkpoints) -> None:
         assert [h.score for h in one.hypotheses] == pytest.approx([h.score for h in two.hypotheses], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_an_ensemble_predicts_the_mean_of_its_members_probabilities(checkpoints) -> None:
     ensemble = Translator.load(list(checkpoints))
     members = [Translator.load(folder).model for folder in checkpoints]
@@ -94,6 +98,7 @@ def test_an_ensemble_predicts_the_mean_of_its_members_probabilities(checkpoints)
     assert all(math.isfinite(result.hypotheses[0].score) for result in found)
 
 
+@pytest.mark.slow
 def test_translate_with_two_models_on_the_command_line(checkpoints, tmp_path: Path) -> None:
     first, second = checkpoints
     result = run("translate", "-m", str(first), "-m", str(second), "--nbest", "2", "--beam-size", "3",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import DATA, head, run
+from conftest import DATA, HANG, head, run
 
 SACREBLEU_NAMES = {"bleu": "BLEU", "chrf": "chrF2", "ter": "TER"}
 
@@ -35,6 +35,7 @@ def assert_matches_cli(summary: dict, report: Path, ref: Path, searches: list[st
                 assert round(summary[search][f"{ours}_ci"], 4) == cli[theirs]["confidence_var"]
 
 
+@pytest.mark.slow
 def test_translation_scores_match_sacrebleu_and_the_report_renders(tmp_path: Path) -> None:
     src, ref = tmp_path / "test.de", tmp_path / "test.en"
     src.write_text(head(DATA / "multi30k" / "test_2016_flickr.de", 60), encoding="utf-8")
@@ -57,6 +58,7 @@ def test_translation_scores_match_sacrebleu_and_the_report_renders(tmp_path: Pat
     assert rendered["tables"] == 2 and rendered["rows"] > 10
 
 
+@pytest.mark.slow
 def test_couplet_scores_use_characters(tmp_path: Path) -> None:
     pairs = [json.loads(line) for line in head(DATA / "couplet" / "classical_pairs.jsonl", 400).splitlines()]
     pairs = [p for p in pairs if len(p["first"]) == len(p["second"]) and len(p["first"]) >= 5][:40]
@@ -76,6 +78,7 @@ def test_couplet_scores_use_characters(tmp_path: Path) -> None:
     assert 0 < summary["distinct"] <= 100.0
 
 
+@pytest.mark.slow
 def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:
     poems = tmp_path / "poems.txt"
     poems.write_text("七绝|白日依山尽，黄河入海流。欲穷千里目，更上一层楼。\n", encoding="utf-8")
@@ -110,16 +113,18 @@ def test_plots_draw_chinese_characters(tmp_path: Path) -> None:
     assert not [w for w in caught if "missing from font" in str(w.message)]
 
 
+@pytest.mark.slow
 def test_evaluate_shows_its_progress(tmp_path: Path) -> None:
     src = tmp_path / "test.de"
     src.write_text(head(DATA / "multi30k" / "test_2016_flickr.de", 5), encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", "multi30k-de-en", "--src", str(src),
                              "--ref", str(src)], capture_output=True, text=True,
-                            env={**os.environ, "SEQ2TEXT_PROGRESS": "1"}, timeout=300)
+                            env={**os.environ, "SEQ2TEXT_PROGRESS": "1"}, timeout=HANG)
     assert result.returncode == 0, result.stderr
     assert "greedy:   0%|" in result.stderr and "beam 5:   0%|" in result.stderr and "batch/s" in result.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_rejects_bad_requests(tmp_path: Path) -> None:
     short = tmp_path / "short.en"
     short.write_text("one line\n", encoding="utf-8")
@@ -153,7 +158,7 @@ def render_in_chromium(page: Path, tmp_path: Path) -> dict:
     checked.write_text(page.read_text(encoding="utf-8").replace("</body>", CHECK + "</body>"), encoding="utf-8")
     result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
                              f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", checked.as_uri()],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=HANG)
     marker = 'data-rendered="'
     assert marker in result.stdout, result.stderr[-2000:]
     value = result.stdout.split(marker, 1)[1].split('"', 1)[0]

@@ -47,11 +47,13 @@ def same_searches(expected: Translator, found: Translator, sources: list[str]) -
                 assert abs(x.log_prob - y.log_prob) < LOG_PROB_TOLERANCE
 
 
+@pytest.mark.slow
 def test_fp32_graphs_search_as_the_model_does(exported: dict[str, Path]) -> None:
     sources, _ = multi30k_test(100)
     same_searches(Translator.load("multi30k-de-en"), Translator.load(exported["fp32"]), sources)
 
 
+@pytest.mark.slow
 def test_int8_graphs_keep_the_quality_in_a_third_of_the_size(exported: dict[str, Path]) -> None:
     sources, references = multi30k_test(200)
     bleu = [sacrebleu.corpus_bleu(Translator.load(model).translate(sources, beam_size=5), [references]).score
@@ -62,6 +64,7 @@ def test_int8_graphs_keep_the_quality_in_a_third_of_the_size(exported: dict[str,
     assert json.loads((exported["int8"] / "export.json").read_text(encoding="utf-8"))["int8"] is True
 
 
+@pytest.mark.slow
 def test_an_lstm_model_exports_too(tmp_path: Path) -> None:
     """The LSTM's (h, c) state travels through the graphs (an untrained model: only equality counts)."""
     folder = model_folder("multi30k-de-en", tmp_path)
@@ -78,6 +81,7 @@ def test_an_lstm_model_exports_too(tmp_path: Path) -> None:
     same_searches(Translator.load(folder), Translator.load(tmp_path / "lstm"), multi30k_test(8)[0])
 
 
+@pytest.mark.slow
 def test_translate_runs_an_exported_folder_like_a_model(exported: dict[str, Path]) -> None:
     result = run("translate", "-m", str(exported["int8"]), stdin="Ein Hund läuft durch den Schnee.\n\nZwei Männer.\n")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -85,6 +89,7 @@ def test_translate_runs_an_exported_folder_like_a_model(exported: dict[str, Path
     assert "dog" in lines[0] and lines[1] == "" and len(lines) == 4
 
 
+@pytest.mark.slow
 def test_export_and_exported_folders_fail_in_one_line(exported: dict[str, Path], tmp_path: Path) -> None:
     one_line_error(run("export", "-m", "poems", "-o", str(tmp_path / "x")), "poems: its task is")
     (tmp_path / "busy").mkdir()
@@ -97,6 +102,7 @@ def test_export_and_exported_folders_fail_in_one_line(exported: dict[str, Path],
     one_line_error(run("translate", "-m", str(broken), "Hallo"), str(broken / "encoder.onnx"))
 
 
+@pytest.mark.slow
 def test_mismatched_or_hostile_exported_folders_are_one_line(exported: dict[str, Path], tmp_path: Path) -> None:
     import shutil
 

@@ -36,6 +36,7 @@ def test_sentencepiece_round_trip(subwords, text: str) -> None:
     assert subwords.decode(subwords.encode(text)) == subwords.normalize(text)
 
 
+@pytest.mark.slow
 @MANY
 @given(text=ANY_TEXT)
 def test_char_round_trip(text: str) -> None:
@@ -45,6 +46,7 @@ def test_char_round_trip(text: str) -> None:
         assert len(tokenizer.encode(text)) == len(tokenizer.normalize(text))
 
 
+@pytest.mark.slow
 @MANY
 @given(words=st.lists(st.one_of(st.sampled_from(["<s>", "</s>", "<pad>", "<sep>", "<unk>"]),
                                 st.text(st.characters(blacklist_categories=("Zs", "Cc", "Zl", "Zp")), min_size=1,

@@ -15,6 +15,7 @@ def generator() -> Generator:
     return Generator.load("tang-poetry")
 
 
+@pytest.mark.slow
 def test_acrostic_quatrain_from_the_command_line() -> None:
     result = run("generate", "--form", "五言绝句", "--acrostic", "春夏秋冬", "--format", "jsonl", "--seed", "3")
     assert result.returncode == 0, result.stderr
@@ -27,6 +28,7 @@ def test_acrostic_quatrain_from_the_command_line() -> None:
     assert plain.returncode == 0 and plain.stdout.replace("\n", "") == text
 
 
+@pytest.mark.slow
 def test_forms_prompts_seeds_and_beam_search(generator: Generator) -> None:
     for form, length in (("wuyan-jueju", 24), ("qiyan-jueju", 32), ("五言律诗", 48), ("七言律诗", 64)):
         poems = generator.poems(form, count=3, seed=5)
@@ -40,6 +42,7 @@ def test_forms_prompts_seeds_and_beam_search(generator: Generator) -> None:
     assert free.text.startswith("春风") and free.checks == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--acrostic", "春夏秋"], "--acrostic 春夏秋: a qiyan-jueju poem needs 4 characters"),
     (["--form", "sonnet"], "--form sonnet: unknown form"),
@@ -52,6 +55,7 @@ def test_bad_requests_are_one_line_and_exit_code_2(args: list[str], message: str
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_free_text_from_the_other_language_models() -> None:
     result = run("generate", "-m", "shakespeare-char", "--prompt", "ROMEO:", "--length", "80", "--seed", "1")
     assert result.returncode == 0, result.stderr

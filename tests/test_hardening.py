@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from conftest import model_folder, one_line_error, run, write_recipe
+from conftest import HANG, model_folder, one_line_error, run, write_recipe
 
 BOMB = """\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -30,6 +30,7 @@ data: *i
 TEXT_RECIPE = "data: {kind: text, train: shakespeare/input.txt, valid_fraction: 0.1}\n"
 
 
+@pytest.mark.slow
 def test_recipe_bombs_and_absurd_sizes_are_refused_at_once(tmp_path: Path) -> None:
     started = time.perf_counter()
     result = run("train", str(write_recipe(tmp_path, BOMB, "bomb.yaml")))
@@ -54,6 +55,7 @@ def _set_nan(folder: Path) -> None:
     save_file(weights, str(folder / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_nan_weights_are_refused_not_printed_as_nothing(tmp_path: Path) -> None:
     translation = model_folder("multi30k-de-en", tmp_path)
     _set_nan(translation)
@@ -64,6 +66,7 @@ def test_nan_weights_are_refused_not_printed_as_nothing(tmp_path: Path) -> None:
                    "NaN or infinite")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"[]", b"{\"\xff\": [1, 2]}", b"{\"\\u5929\": [1]}", b"{\"ab\": [1, 2]}",
                                      b"[" * 100000, b"not json"])
 def test_damaged_tones_file_is_one_line(tmp_path: Path, content: bytes) -> None:
@@ -73,6 +76,7 @@ def test_damaged_tones_file_is_one_line(tmp_path: Path, content: bytes) -> None:
                    "tones.json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"{}", b"[{\"step\": \"x\"}]", b"[1, 2]", b"[" * 100000, b"\xff"])
 def test_damaged_history_file_is_one_line(tmp_path: Path, content: bytes) -> None:
     folder = model_folder("shakespeare-char", tmp_path)
@@ -83,6 +87,7 @@ def test_damaged_history_file_is_one_line(tmp_path: Path, content: bytes) -> Non
                    "history.json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"[]", b"{\"type\": \"char\", \"tokens\": 5}",
                                      b"{\"type\": \"char\", \"tokens\": [\"a\", \"a\"]}", b"{\"type\": 3}",
                                      b"{" * 100000, b"\xff\xfe"])
@@ -92,6 +97,7 @@ def test_damaged_tokenizer_file_is_one_line(tmp_path: Path, content: bytes) -> N
     one_line_error(run("generate", "-m", str(folder), "--length", "5"), "tokenizer.json")
 
 
+@pytest.mark.slow
 def test_options_out_of_bounds_are_one_line() -> None:
     for args, needle in ((["generate", "--temperature", "nan"], "--temperature"),
                          (["generate", "--temperature", "inf"], "--temperature"),
@@ -104,23 +110,26 @@ def test_options_out_of_bounds_are_one_line() -> None:
         one_line_error(run(*args), needle)
 
 
+@pytest.mark.slow
 def test_input_file_and_text_arguments_together_are_refused(tmp_path: Path) -> None:
     source = tmp_path / "in.de"
     source.write_text("Ein Hund.\n", encoding="utf-8")
     one_line_error(run("translate", "-i", str(source), "Eine Katze."), "not both")
 
 
+@pytest.mark.slow
 def test_arguments_that_are_not_utf8_are_one_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     for args in (["translate", b"Ein \xff Hund"], ["generate", "--form", "couplet", "--first-line", b"\xe6\xb5"]):
-        result = subprocess.run([sys.executable, "-m", "seq2text", *args], capture_output=True, timeout=120)
+        result = subprocess.run([sys.executable, "-m", "seq2text", *args], capture_output=True, timeout=HANG)
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(b"error: argument ") and result.stderr.count(b"\n") == 1, result.stderr
         assert b"not valid UTF-8" in result.stderr
 
 
+@pytest.mark.slow
 def test_empty_data_is_one_line(tmp_path: Path, multi30k_slice: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
@@ -133,6 +142,7 @@ tokenizer: {vocab_size: 600}
                        str(tmp_path / "run")), "data.max_length=2", "nothing is left to train on")
 
 
+@pytest.mark.slow
 def test_write_errors_are_one_line_and_devices_are_written_through(tmp_path: Path) -> None:
     one_line_error(run("translate", "Ein Hund.", "-o", "/proc/seq2text/out.txt"), "/proc/seq2text/out.txt")
     one_line_error(run("translate", "Ein Hund.", "-o", "/dev/full"), "/dev/full", "No space left")
@@ -163,6 +173,7 @@ def test_write_errors_are_one_line_and_devices_are_written_through(tmp_path: Pat
     assert link.is_symlink() and target.read_text(encoding="utf-8") == "A dog.\n"
 
 
+@pytest.mark.slow
 def test_a_bad_cache_folder_is_one_line(tmp_path: Path, multi30k_slice: Path) -> None:
     import subprocess
     import sys
@@ -173,7 +184,7 @@ tokenizer: {vocab_size: 600}
 """)
     result = subprocess.run([sys.executable, "-m", "seq2text", "prepare", str(recipe), "--data-root",
                              str(multi30k_slice), "--output-dir", str(tmp_path / "run")], capture_output=True,
-                            text=True, env={**os.environ, "SEQ2TEXT_CACHE": "/proc/seq2text-cache"}, timeout=300)
+                            text=True, env={**os.environ, "SEQ2TEXT_CACHE": "/proc/seq2text-cache"}, timeout=HANG)
     one_line_error(result, "SEQ2TEXT_CACHE")
 
 
@@ -192,6 +203,7 @@ def test_notes_in_the_rhyme_table_do_not_make_a_rhyme() -> None:
     assert check_poem(poem, get_form("wuyan-jueju"), tones, rhymes)["rhyme"] is False
 
 
+@pytest.mark.slow
 def test_a_model_folder_cannot_ask_for_terabytes(tmp_path: Path) -> None:
     import yaml
 

@@ -66,6 +66,7 @@ def test_stream_windows_cover_the_text_once(ptb_slice: Path, tmp_path: Path) -> 
     assert {w.inputs.size(1) for w in windows[:-1]} == {20}
 
 
+@pytest.mark.slow
 def test_ptb_stream_lm_learns_and_resumes_exactly(ptb_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, PTB)
     straight = tmp_path / "straight"
@@ -93,6 +94,7 @@ def test_ptb_stream_lm_learns_and_resumes_exactly(ptb_slice: Path, tmp_path: Pat
     assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values()))
 
 
+@pytest.mark.slow
 def test_tang_lm_reads_form_labels_and_searches(tmp_path: Path) -> None:
     folder = tmp_path / "data" / "tang"
     (folder / "strains").mkdir(parents=True)
@@ -112,6 +114,7 @@ def test_tang_lm_reads_form_labels_and_searches(tmp_path: Path) -> None:
     assert len(line.tokens) <= 12 and line.log_prob < 0
 
 
+@pytest.mark.slow
 def test_regularisers_act_in_training_only(ptb_slice: Path, tmp_path: Path) -> None:
     """Locked dropout keeps one mask for every position of a stream; embedding dropout and
     DropConnect change training outputs, and in eval the model is the plain one."""

@@ -37,6 +37,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]
     return recipe, data, folder
 
 
+@pytest.mark.slow
 def test_train_log_reads_like_a_log(trained) -> None:
     _, _, folder = trained
     log = (folder / "train.log").read_text(encoding="utf-8")
@@ -56,6 +57,7 @@ def test_train_log_reads_like_a_log(trained) -> None:
     assert [line.get_label() for line in loss_panel.get_lines()] == ["validation", "training"]
 
 
+@pytest.mark.slow
 def test_run_folder_and_latest_pointer_work_as_models(trained) -> None:
     from seq2text import Translator
 
@@ -69,6 +71,7 @@ def test_run_folder_and_latest_pointer_work_as_models(trained) -> None:
     assert len(translator.translate(["Ein Hund.", "Eine Katze."])) == 2
 
 
+@pytest.mark.slow
 def test_resume_uses_the_saved_recipe(trained, tmp_path: Path) -> None:
     recipe, data, folder = trained
     copy = tmp_path / "copy"
@@ -86,6 +89,7 @@ def test_resume_uses_the_saved_recipe(trained, tmp_path: Path) -> None:
     assert json.loads((copy / "history.json").read_text(encoding="utf-8"))[-1]["epoch"] == 3
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(trained, tmp_path: Path) -> None:
     recipe, data, _ = trained
     folder = tmp_path / "interrupted"
@@ -109,6 +113,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(trained, tmp_path: Pat
     assert resumed.returncode == 0, resumed.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_a_diverging_run_stops_with_its_last_good_checkpoint(trained, tmp_path: Path) -> None:
     recipe, data, _ = trained
     folder = tmp_path / "diverged"
@@ -147,6 +152,7 @@ def _damage(kind: str, checkpoint: Path) -> None:
     assert fields  # the state really was a flattened mapping before the damage
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["list", "deep", "utf8", "string step", "rng", "optimizer shape",
                                   "latest not utf8", "latest a folder"])
 def test_damaged_resume_state_is_one_line(trained, tmp_path: Path, kind: str) -> None:

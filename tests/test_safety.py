@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, head, model_folder, one_line_error, run, write_recipe
+from conftest import DATA, HANG, head, model_folder, one_line_error, run, write_recipe
 from seq2text.textio import Output
 
 LABELLED = """\
@@ -28,6 +28,7 @@ training: {{metric: accuracy, epochs: 1}}
 """
 
 
+@pytest.mark.slow
 def test_outputs_never_delete_a_folder_the_program_did_not_create(tmp_path: Path) -> None:
     first, second = model_folder("sentiment-zh", tmp_path / "a"), model_folder("sentiment-zh", tmp_path / "b")
     mine = tmp_path / ".out.tmp"
@@ -47,6 +48,7 @@ def test_outputs_never_delete_a_folder_the_program_did_not_create(tmp_path: Path
     assert (tmp_path / ".exported.tmp" / "keep.txt").is_file() and (exported / "step.onnx").is_file()
 
 
+@pytest.mark.slow
 def test_average_refuses_classifiers_with_other_labels(tmp_path: Path) -> None:
     first, second = model_folder("sentiment-zh", tmp_path / "a"), model_folder("sentiment-zh", tmp_path / "b")
     (second / "tokenizer" / "labels.json").write_text('["1", "0"]\n', encoding="utf-8")
@@ -54,6 +56,7 @@ def test_average_refuses_classifiers_with_other_labels(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_the_current_folder_as_output_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "something.txt").write_text("x", encoding="utf-8")
     first, second = model_folder("sentiment-zh", tmp_path / "a"), model_folder("sentiment-zh", tmp_path / "b")
@@ -61,13 +64,15 @@ def test_the_current_folder_as_output_is_one_line(tmp_path: Path) -> None:
     one_line_error(run("export", "-o", ".", cwd=tmp_path), "choose a new output folder")
 
 
+@pytest.mark.slow
 def test_every_output_line_is_one_line() -> None:
     written = subprocess.run([sys.executable, "-c", "from seq2text.textio import Output\n"
                               "Output(None).write(['a\\nb', 'c\\rd', 'e\\u2028f'])"],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=HANG)
     assert written.stdout.splitlines() == ["a b", "c d", "e f"], written
 
 
+@pytest.mark.slow
 def test_labels_that_break_lines_are_refused_in_training_and_loading(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -83,6 +88,7 @@ def test_labels_that_break_lines_are_refused_in_training_and_loading(tmp_path: P
     one_line_error(run("classify", "-m", str(folder), "好"), "labels.json", "nested too deeply")
 
 
+@pytest.mark.slow
 def test_labels_that_look_like_numbers_and_ragged_rows(tmp_path: Path) -> None:
     from seq2text.data.labels import label_names
 
@@ -96,6 +102,7 @@ def test_labels_that_look_like_numbers_and_ragged_rows(tmp_path: Path) -> None:
                    "train.tsv", "more fields than the header")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["/tmp/elsewhere", "../../x", "''", "."])
 def test_a_recipe_name_is_a_plain_folder_name(tmp_path: Path, name: str) -> None:
     recipe = write_recipe(tmp_path, f"name: {name}\ndata: {{kind: text, train: shakespeare/input.txt, "
@@ -104,6 +111,7 @@ def test_a_recipe_name_is_a_plain_folder_name(tmp_path: Path, name: str) -> None
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_unsupported_devices_are_one_line() -> None:
     for args in (["translate", "Ein Hund."], ["classify", "好"], ["generate", "--form", "五言绝句"],
                  ["serve", "--port", "0"]):
@@ -115,6 +123,7 @@ def test_unsupported_devices_are_one_line() -> None:
         Translator.load("multi30k-de-en", device="meta")
 
 
+@pytest.mark.slow
 def test_endless_and_special_files_are_refused_at_once(tmp_path: Path) -> None:
     started = time.perf_counter()
     one_line_error(run("translate", "-i", "/dev/zero"), "/dev/zero:1", "line over 1 MB")
@@ -123,7 +132,7 @@ def test_endless_and_special_files_are_refused_at_once(tmp_path: Path) -> None:
                    "/dev/zero:1", "line over 1 MB")
     one_line_error(run("generate", "--rhyme-table", "/dev/zero"), "/dev/zero:1", "line over 1 MB")
     endless = subprocess.run([sys.executable, "-m", "seq2text", "translate"], stdin=open("/dev/zero", "rb"),
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=HANG)
     one_line_error(endless, "<stdin>:1", "line over 1 MB")
     fifo = tmp_path / "recipe.yaml"
     os.mkfifo(fifo)
@@ -135,6 +144,7 @@ def test_endless_and_special_files_are_refused_at_once(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 240
 
 
+@pytest.mark.slow
 def test_control_characters_are_escaped_and_long_values_shortened() -> None:
     result = run("translate", "-m", "\x1b]0;pwned\x07", "Ein Hund.")
     one_line_error(result, "\\x1b]0;pwned\\x07")
@@ -144,6 +154,7 @@ def test_control_characters_are_escaped_and_long_values_shortened() -> None:
     assert len(result.stderr) < 600
 
 
+@pytest.mark.slow
 def test_training_bounds_are_checked_when_the_recipe_loads(tmp_path: Path) -> None:
     base = "data: {kind: text, train: shakespeare/input.txt, valid_fraction: 0.1}\n"
     for setting, needle in (("training: {learning_rate: 1e300}", "training.learning_rate"),
@@ -151,6 +162,7 @@ def test_training_bounds_are_checked_when_the_recipe_loads(tmp_path: Path) -> No
         one_line_error(run("prepare", str(write_recipe(tmp_path, base + setting + "\n"))), needle)
 
 
+@pytest.mark.slow
 def test_a_recipe_at_the_size_bounds_is_refused_before_training(tmp_path: Path) -> None:
     data = tmp_path / "data"
     (data / "shakespeare").mkdir(parents=True)
@@ -166,6 +178,7 @@ def test_a_recipe_at_the_size_bounds_is_refused_before_training(tmp_path: Path) 
     assert time.perf_counter() - started < 120
 
 
+@pytest.mark.slow
 def test_a_damaged_token_cache_is_rebuilt(tmp_path: Path, multi30k_slice: Path, private_cache: Path) -> None:
     recipe = write_recipe(tmp_path, "data: {kind: parallel, train: multi30k/train, valid: multi30k/val, "
                                     "src_lang: de, tgt_lang: en}\ntokenizer: {vocab_size: 600}\n")
@@ -178,6 +191,7 @@ def test_a_damaged_token_cache_is_rebuilt(tmp_path: Path, multi30k_slice: Path, 
     assert "train: 2000 of 2000 examples kept" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_datasets_cache_follows_seq2text_cache(tmp_path: Path, private_cache: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -185,23 +199,25 @@ def test_the_datasets_cache_follows_seq2text_cache(tmp_path: Path, private_cache
     recipe = write_recipe(tmp_path, LABELLED.format(train="train.tsv"))
     home = tmp_path / "home"
     result = subprocess.run([sys.executable, "-m", "seq2text", "prepare", str(recipe), "--data-root", str(data),
-                             "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=300,
+                             "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=HANG,
                             env={**os.environ, "HOME": str(home)})
     assert result.returncode == 0, result.stderr
     assert any((private_cache / "datasets").iterdir())
     assert not (home / ".cache" / "huggingface").exists()
 
 
+@pytest.mark.slow
 def test_progress_off_a_terminal_is_a_plain_line_now_and_then(tmp_path: Path) -> None:
     src = tmp_path / "test.de"
     src.write_text(head(DATA / "multi30k" / "test_2016_flickr.de", 3), encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", "multi30k-de-en", "--src", str(src),
-                             "--ref", str(src), "--beam-size", "1"], capture_output=True, text=True, timeout=300,
+                             "--ref", str(src), "--beam-size", "1"], capture_output=True, text=True, timeout=HANG,
                             env={**os.environ, "SEQ2TEXT_PROGRESS_EVERY": "0"})
     assert result.returncode == 0, result.stderr
     assert "greedy: 1/1 batch (100%)" in result.stderr and "\r" not in result.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_stops_training_as_ctrl_c_does(tmp_path: Path, multi30k_slice: Path) -> None:
     recipe = write_recipe(tmp_path, "name: term\ndata: {kind: parallel, train: multi30k/train, valid: multi30k/val, "
                                     "src_lang: de, tgt_lang: en}\ntokenizer: {vocab_size: 600}\n"

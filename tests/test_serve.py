@@ -20,6 +20,7 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
+from conftest import HANG
 from seq2text import Translator
 from seq2text.pretrained import bundled_models
 
@@ -90,6 +91,7 @@ def server() -> Iterator[Server]:
     assert running.stop() == 0
 
 
+@pytest.mark.slow
 def test_serves_every_bundled_model_on_loopback(server: Server) -> None:
     assert server.url.startswith("http://127.0.0.1:")
     status, answer = call(server.url, "/v1/models")
@@ -105,6 +107,7 @@ def test_serves_every_bundled_model_on_loopback(server: Server) -> None:
     assert status == 200 and health["status"] == "ok" and sorted(health["models"]) == sorted(endpoints)
 
 
+@pytest.mark.slow
 def test_translate_matches_the_python_api(server: Server) -> None:
     sentences = ["Ein Hund rennt durch den Schnee.", "Zwei Männer spielen Fußball."]
     status, answer = call(server.url, "/v1/translate", {"texts": sentences, "nbest": 3, "attention": True})
@@ -117,6 +120,7 @@ def test_translate_matches_the_python_api(server: Server) -> None:
     assert all(abs(sum(row) - 1) < 0.01 for row in weights)
 
 
+@pytest.mark.slow
 def test_poem_follows_its_form_and_seed(server: Server) -> None:
     request = {"form": "七言绝句", "title": "秋夜", "seed": 11, "n": 2}
     status, answer = call(server.url, "/v1/poem", request)
@@ -130,6 +134,7 @@ def test_poem_follows_its_form_and_seed(server: Server) -> None:
     assert [line["text"][0] for line in acrostic["lines"]] == list("春夏秋冬")
 
 
+@pytest.mark.slow
 def test_couplet_and_classify_and_text(server: Server) -> None:
     status, answer = call(server.url, "/v1/couplet", {"first": ["海阔凭鱼跃", "春风得意"], "n": 2})
     assert status == 200 and [len(answers) for answers in answer["second"]] == [2, 2]
@@ -166,12 +171,14 @@ BAD_REQUESTS = [  # (path, body, status, a part of the error)
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path, body, status, message", BAD_REQUESTS)
 def test_bad_requests_get_a_json_error(server: Server, path: str, body: Any, status: int, message: str) -> None:
     got, answer = call(server.url, path, body)
     assert got == status and message in answer["error"], answer
 
 
+@pytest.mark.slow
 def test_bodies_that_are_too_large_or_not_json(server: Server) -> None:
     status, answer = call(server.url, "/v1/classify", raw=json.dumps({"texts": ["好" * 900] * 30}).encode())
     assert status == 413 and "over 65536 bytes" in answer["error"]
@@ -180,6 +187,7 @@ def test_bodies_that_are_too_large_or_not_json(server: Server) -> None:
     assert call(server.url, "/v1/classify", method="GET")[0] == 405
 
 
+@pytest.mark.slow
 def test_concurrent_requests_share_batches(server: Server) -> None:
     sentences = [f"Ein Mann mit {n} Hunden läuft im Park." for n in range(2, 26)]
     alone = [call(server.url, "/v1/translate", {"texts": [s]})[1]["translations"][0]["text"] for s in sentences[:3]]
@@ -192,6 +200,7 @@ def test_concurrent_requests_share_batches(server: Server) -> None:
     assert batches < len(sentences), f"{len(sentences)} requests took {batches} batches"
 
 
+@pytest.mark.slow
 def test_a_client_that_disconnects_does_no_harm(server: Server) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     body = json.dumps({"form": "七言律诗", "n": 5, "beam_size": 4}).encode()
@@ -204,6 +213,7 @@ def test_a_client_that_disconnects_does_no_harm(server: Server) -> None:
     assert status == 200 and answer["second"][0][0]["text"]
 
 
+@pytest.mark.slow
 def test_sigterm_answers_the_requests_in_flight_then_exits_0() -> None:
     running = Server("-m", "poems")
     assert [m["name"] for m in call(running.url, "/v1/models")[1]["models"]] == ["poems"]
@@ -221,10 +231,11 @@ def test_sigterm_answers_the_requests_in_flight_then_exits_0() -> None:
     assert any("Waiting for connections to close" in line for line in running.log)
 
 
+@pytest.mark.slow
 def test_a_taken_port_is_a_one_line_error(server: Server) -> None:
     port = server.url.rsplit(":", 1)[1]
     result = subprocess.run([sys.executable, "-m", "seq2text", "serve", "--port", port, "-m", "sentiment-zh"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, capture_output=True, text=True, timeout=HANG)
     assert result.returncode == 2 and "cannot listen" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -254,6 +265,7 @@ def _open(browser: Any, server: Server) -> None:
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
 
 
+@pytest.mark.slow
 def test_page_translates_with_a_heat_map(server: Server, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -283,6 +295,7 @@ def test_page_translates_with_a_heat_map(server: Server, browser: Any) -> None:
     assert shades > 10
 
 
+@pytest.mark.slow
 def test_page_writes_a_poem_with_its_checks(server: Server, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -300,6 +313,7 @@ def test_page_writes_a_poem_with_its_checks(server: Server, browser: Any) -> Non
     assert "✓ rhyme" in badges and "✓ tones" in badges
 
 
+@pytest.mark.slow
 def test_page_answers_a_couplet_and_classifies(server: Server, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

@@ -36,6 +36,7 @@ def test_prepare_writes_the_target_tokens_of_the_training_data(multi30k_slice: P
     assert any(line.startswith("shortlist: ") for line in prepared.report)
 
 
+@pytest.mark.slow
 def test_search_over_the_shortlist_writes_what_the_whole_vocabulary_does() -> None:
     sources = (DATA / "multi30k" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()[:200]
     references = (DATA / "multi30k" / "test_2016_flickr.en").read_text(encoding="utf-8").splitlines()[:200]
@@ -50,6 +51,7 @@ def test_search_over_the_shortlist_writes_what_the_whole_vocabulary_does() -> No
     assert abs(bleu[0] - bleu[1]) < BLEU_TOLERANCE, bleu
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", ['{"ids": [1, 2, 99999]}', '{"ids": []}', "[", '{"ids": [4, 5]}', None])
 def test_a_missing_or_damaged_shortlist_is_one_line(tmp_path: Path, content: str | None) -> None:
     folder = model_folder("multi30k-de-en", tmp_path)

@@ -64,6 +64,7 @@ def test_titles_lose_headings_numbers_and_notes() -> None:
     assert len(keywords) == 2 and set(keywords) <= {"白日", "黄河", "欲穷", "更上"}
 
 
+@pytest.mark.slow
 def test_subject_corpus_and_warm_start_from_a_smaller_vocabulary(verse_slice: Path, tmp_path: Path) -> None:
     small = load_recipe(write_recipe(tmp_path, TINY.format(name="small", extra="", min_freq=3), "small.yaml"),
                         data_root=verse_slice)
@@ -99,6 +100,7 @@ def test_subject_corpus_and_warm_start_from_a_smaller_vocabulary(verse_slice: Pa
         warm_start(model, "lm", data.src, data.tgt, "couplet")
 
 
+@pytest.mark.slow
 def test_titled_poems_keep_every_rule(poems: Generator) -> None:
     for form, title in (("五言绝句", "送别"), ("七言绝句", "咏梅"), ("五言律诗", "边塞"), ("七言律诗", "秋夜")):
         written = poems.poems(form, count=3, title=title, seed=2)
@@ -158,6 +160,7 @@ def test_a_title_makes_held_out_poems_more_probable(poems: Generator) -> None:
     assert with_title.perplexity < without.perplexity
 
 
+@pytest.mark.slow
 def test_generate_with_title_and_keywords_from_the_command_line() -> None:
     result = run("generate", "--title", "秋夜", "--form", "七言律诗", "--keywords", "明月，故乡", "--seed", "3",
                  "--format", "jsonl")
@@ -168,6 +171,7 @@ def test_generate_with_title_and_keywords_from_the_command_line() -> None:
     assert plain.returncode == 0 and plain.stdout.replace("\n", "") == poem["text"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, needles", [
     (["-m", "tang-poetry", "--title", "秋夜"], ["tang-poetry", "--title", "trained with subjects"]),
     (["--title", "autumn"], ["--title autumn", "only Han characters"]),
@@ -180,6 +184,7 @@ def test_bad_subjects_are_one_line_errors(args: list[str], needles: list[str]) -
     one_line_error(run("generate", *args), *needles)
 
 
+@pytest.mark.slow
 def test_subject_reader_and_diversity_on_the_corpus(data_root: Path, tmp_path: Path) -> None:
     # Tang and Song, split as recipes/poems.yaml splits them: what `seq2text evaluate` reads.
     data = "data: {kind: tang, train: tang, extra_poems: song, valid_fraction: 0.02}\n"

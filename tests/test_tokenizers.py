@@ -44,6 +44,7 @@ def test_sentencepiece_round_trip_on_multi30k(data_root: Path, lang: str, model_
     assert tokenizer.normalize("  Two   dogs ") == "Two dogs"
 
 
+@pytest.mark.slow
 def test_char_round_trip_on_tang_and_couplets(data_root: Path) -> None:
     poems = tang_poems(data_root)
     tokenizer = CharTokenizer.train(poems, simplified=True)
@@ -55,6 +56,7 @@ def test_char_round_trip_on_tang_and_couplets(data_root: Path) -> None:
     assert_round_trip(CharTokenizer.train(texts), texts)
 
 
+@pytest.mark.slow
 def test_char_round_trip_on_shakespeare_keeps_spaces(data_root: Path) -> None:
     text = head(data_root / "shakespeare" / "input.txt", 2000)
     tokenizer = CharTokenizer.train([text])
@@ -62,6 +64,7 @@ def test_char_round_trip_on_shakespeare_keeps_spaces(data_root: Path) -> None:
     assert tokenizer.vocab_size == len(set(text)) + len(SPECIALS)
 
 
+@pytest.mark.slow
 def test_word_round_trip_on_ptb_maps_its_unk(data_root: Path) -> None:
     train = lines(data_root / "ptb" / "ptb.train.txt", 42068)
     tokenizer = WordTokenizer.train(train)
@@ -88,6 +91,7 @@ def test_specials_and_save_load(data_root: Path, tmp_path: Path, kind: str) -> N
     assert loaded.fingerprint() == tokenizer.fingerprint()
 
 
+@pytest.mark.slow
 def test_joint_and_separate_tokenizers_save_and_load(data_root: Path, tmp_path: Path) -> None:
     de = lines(data_root / "multi30k" / "train.de", 500)
     en = lines(data_root / "multi30k" / "train.en", 500)
@@ -139,6 +143,7 @@ tokenizer: {{model_file: {kit}, joint: false, training_pieces_only: true}}
                     data_root=multi30k_slice)
 
 
+@pytest.mark.slow
 def test_broken_tokenizer_files_give_one_line(data_root: Path, tmp_path: Path) -> None:
     tokenizer = SentencePieceTokenizer.train(lines(data_root / "multi30k" / "train.en", 1000), 500)
     folder = tokenizer.save(tmp_path / "spm")
@@ -153,11 +158,13 @@ def test_broken_tokenizer_files_give_one_line(data_root: Path, tmp_path: Path) -
         load_tokenizer(tmp_path / "bad")
 
 
+@pytest.mark.slow
 def test_sentencepiece_vocabulary_too_large_is_a_clear_error(data_root: Path) -> None:
     with pytest.raises(Seq2TextError, match="tokenizer.vocab_size: .*too high"):
         SentencePieceTokenizer.train(lines(data_root / "multi30k" / "train.en", 50), 8000)
 
 
+@pytest.mark.slow
 def test_lone_surrogates_and_literal_specials(data_root: Path) -> None:
     subwords = load_tokenizers(ROOT / "vocab" / "multi30k-de-en")[0]
     broken = "Ein \ud800 Hund \udcff."

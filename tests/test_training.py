@@ -42,6 +42,7 @@ def final_weights(run: Path) -> dict[str, torch.Tensor]:
     return load_file(str(latest_checkpoint(run) / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_and_learns(multi30k_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, TINY)
     run = tmp_path / "run"
@@ -66,6 +67,7 @@ def test_train_writes_checkpoints_and_learns(multi30k_slice: Path, tmp_path: Pat
     assert again.returncode == 2 and "already holds a run" in again.stderr
 
 
+@pytest.mark.slow
 def test_kill_and_resume_ends_at_the_same_weights(multi30k_slice: Path, tmp_path: Path) -> None:
     recipe = write_recipe(tmp_path, TINY)
     straight, broken = tmp_path / "straight", tmp_path / "broken"

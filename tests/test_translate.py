@@ -18,6 +18,7 @@ def translator() -> Translator:
     return Translator.load("multi30k-de-en")
 
 
+@pytest.mark.slow
 def test_bundled_model_translates_the_test_set(translator: Translator) -> None:
     sources = (DATA / "multi30k" / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()[:200]
     references = (DATA / "multi30k" / "test_2016_flickr.en").read_text(encoding="utf-8").splitlines()[:200]
@@ -66,6 +67,7 @@ def test_coverage_penalty_scores_the_attention_the_source_received(translator: T
                                        abs=1e-3)
 
 
+@pytest.mark.slow
 def test_translate_command_reads_arguments_stdin_and_files(tmp_path: Path) -> None:
     for precision in ("fp32", "bf16"):
         result = run("translate", "--precision", precision, DOG)
@@ -86,6 +88,7 @@ def test_translate_command_reads_arguments_stdin_and_files(tmp_path: Path) -> No
     assert (tmp_path / "plots" / "0001.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_translate_command_errors_are_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.de"
     broken.write_bytes(b"Ein Hund.\nEin \xe9 Hund.\n")
@@ -102,6 +105,7 @@ def test_translate_command_errors_are_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2 and stderr.count("\n") == 1 and message in stderr, stderr
 
 
+@pytest.mark.slow
 def test_models_lists_the_bundled_models() -> None:
     result = run("models")
     assert result.returncode == 0
