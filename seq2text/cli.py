@@ -17,6 +17,7 @@ import click
 
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, Stopped, message_line, printable, shown
+from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
 from seq2text.verse.subjects import GUIDANCE
 
 # Upper bounds of options whose size is memory: generous for real use, never a crash.
@@ -333,9 +334,10 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 @click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
               help="The 平水韵 table [default: rhyme/pingshuiyun.txt under the data root if there, "
                    "else modern readings].")
-@click.option("--temperature", type=FiniteFloat(0.0, 100.0), default=0.8, show_default=True,
-              help="Sampling temperature: lower is safer, higher more varied.")
-@click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True, help="0 = no limit.")
+@click.option("--temperature", type=FiniteFloat(0.0, MAX_TEMPERATURE, min_open=False), default=0.8,
+              show_default=True, help=f"Sampling temperature, 0 or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}: lower "
+                                      f"is safer, higher more varied; 0 takes the most probable character.")
+@click.option("--top-k", type=click.IntRange(0, MAX_TOP_K), default=0, show_default=True, help="0 = no limit.")
 @click.option("--top-p", type=FiniteFloat(0.0, 1.0), default=0.9, show_default=True,
               help="Nucleus sampling: draw from the most probable tokens that make up this share.")
 @click.option("--seed", type=SEED, help="Same seed, same output [default: random, printed with --format jsonl].")
@@ -563,8 +565,19 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
                    "bundled model].")
 @click.option("--max-body", type=click.IntRange(1024, 2**26), default=64 * 1024, show_default=True,
               help="Largest request body in bytes; larger ones get 413.")
+@click.option("--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name requests may give in their Host header, besides localhost, 127.0.0.1 and ::1 "
+                   "(repeatable; '*': any). Needed when serving beyond loopback; the check keeps pages on other "
+                   "sites out (DNS rebinding).")
+@click.option("--drain", type=FiniteFloat(0.0, 3600.0, min_open=False), default=30.0, show_default=True,
+              help="Seconds after SIGTERM to answer the requests already queued; those still waiting get 503.")
+@click.option("--header-timeout", type=FiniteFloat(0.0, 3600.0), default=10.0, show_default=True,
+              help="Seconds a connection may take to send a request head before it is closed.")
+@click.option("--max-connections", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
+              help="Connections held at once (fewer if the descriptor limit allows fewer); more are closed.")
 @device_option
-def serve(host: str, port: int, models: tuple[str, ...], max_body: int, device: str) -> None:
+def serve(host: str, port: int, models: tuple[str, ...], max_body: int, allowed_hosts: tuple[str, ...],
+          drain: float, header_timeout: float, max_connections: int, device: str) -> None:
     """Serve models over HTTP: a JSON API and a web page at http://HOST:PORT/.
 
     \b
@@ -576,8 +589,9 @@ def serve(host: str, port: int, models: tuple[str, ...], max_body: int, device: 
     GET  /v1/models, GET /health; every request may name its "model".
     The OpenAPI page, with every field and its limits, is at /docs.
 
-    Concurrent requests to a model are decoded in one batch.  SIGTERM answers the requests in
-    flight, then exits 0; Ctrl-C exits 130.
+    Concurrent requests to a model are decoded in one batch; work for a client that hangs up is
+    dropped.  SIGTERM answers the requests in flight (for --drain seconds; what still waits then
+    gets 503), then exits 0; Ctrl-C exits 130.  Requests must name an allowed host (--allow-host).
 
     \b
     Example:
@@ -585,9 +599,10 @@ def serve(host: str, port: int, models: tuple[str, ...], max_body: int, device: 
       curl -s localhost:8000/v1/translate -H 'content-type: application/json' \\
            -d '{"texts": ["Ein Hund rennt."]}'
     """
-    from seq2text.server import run_server
+    from seq2text.server import LOOPBACK_NAMES, Settings, run_server
 
-    sys.exit(run_server(host, port, models, device, max_body))
+    sys.exit(run_server(Settings(host, port, models, device, max_body, [*LOOPBACK_NAMES, *allowed_hosts], drain,
+                                 header_timeout, max_connections)))
 
 
 @main.command()

@@ -10,7 +10,33 @@ import unicodedata
 
 
 class Seq2TextError(Exception):
-    """A user-facing error; ``str(err)`` is the whole one-line message."""
+    """A user-facing error; ``str(err)`` is the whole one-line message.
+
+    A message names the options at fault with :func:`option` placeholders, so that each front
+    end names them its own way: ``str(err)`` as command-line flags (``--title``),
+    :meth:`for_api` as the JSON fields of the HTTP API (``title``)."""
+
+    def __str__(self) -> str:
+        return _render(super().__str__(), CLI_NAMES)
+
+    def for_api(self) -> str:
+        return _render(super().__str__(), API_NAMES)
+
+
+def option(name: str) -> str:
+    """A placeholder for the request option ``name`` (a keyword of the Python API) in a message."""
+    return f"\x00{name}\x00"
+
+
+# Where a front end calls an option otherwise than "--" + its name with dashes (CLI) or its name (API).
+CLI_NAMES = {"count": "-n", "first_lines": "--first-line"}
+API_NAMES = {"count": "n", "first_lines": "first"}
+
+
+def _render(message: str, names: dict[str, str]) -> str:
+    cli = names is CLI_NAMES
+    return re.sub("\x00(\\w+)\x00", lambda m: names.get(m.group(1), ("--" + m.group(1).replace("_", "-")) if cli
+                                                         else m.group(1)), message)
 
 
 MAX_SHOWN = 100  # characters of a user's value quoted in a message

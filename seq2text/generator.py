@@ -20,7 +20,8 @@ from typing import Optional, Sequence
 
 import torch
 
-from seq2text.errors import Seq2TextError
+from seq2text.decoding.sampling import check_sampling
+from seq2text.errors import Seq2TextError, option
 from seq2text.generation.couplets import Couplet, CoupletWriter
 from seq2text.generation.poems import Poem, PoemWriter
 from seq2text.generation.text import Passage, TextWriter
@@ -75,7 +76,7 @@ class Generator:
     def _poet(self) -> PoemWriter:
         if not self.is_poetry_model:
             raise Seq2TextError(f"{self.name}: poems need a Tang poetry language model; for free text "
-                                f"use --prompt and --length")
+                                f"use {option('prompt')} and {option('length')}")
         return PoemWriter(self.loaded.model, self.tokenizer, self.loaded.tones, self.rhymes,
                           self.loaded.recipe.data.subjects, self.name)
 
@@ -89,7 +90,7 @@ class Generator:
     def _writer(self) -> TextWriter:
         if self.task != "lm":
             raise Seq2TextError(f"{self.name}: free text needs a language model, not a {self.task} model")
-        return TextWriter(self.loaded.model, self.tokenizer, bool(self.loaded.recipe.training.bptt))
+        return TextWriter(self.loaded.model, self.tokenizer, bool(self.loaded.recipe.training.bptt), self.name)
 
     def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
               prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
@@ -106,6 +107,7 @@ class Generator:
         and ``seed`` (the same seed gives the same poems), or beam search with ``beam_size`` > 1
         (its best ``min(count, beam_size)`` poems).
         """
+        check_sampling(temperature, top_k, top_p)
         return self._poet.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
                                 beam_size, title=title, keywords=keywords, guidance=guidance)
 
@@ -118,6 +120,7 @@ class Generator:
         always hold).  A string is one 上联, answered by one list.  A line the
         model cannot answer (see :meth:`first_line_problem`) raises
         :class:`~seq2text.errors.Seq2TextError` naming it."""
+        check_sampling(temperature, top_k, top_p)
         lines = [first_lines] if isinstance(first_lines, str) else list(first_lines)
         found = self._couplet_writer.couplets(lines, count, beam_size, temperature, top_k, top_p, seed, batch_size,
                                               tones)
@@ -132,4 +135,5 @@ class Generator:
              top_p: float = 0.9, seed: Optional[int] = None) -> list[Passage]:
         """``count`` samples of free text from a language model: ``prompt`` continued by up to
         ``length`` tokens (characters, words or pieces, as the model reads text)."""
+        check_sampling(temperature, top_k, top_p)
         return self._writer.text(prompt, length, count, temperature, top_k, top_p, seed)

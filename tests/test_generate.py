@@ -44,10 +44,11 @@ def test_forms_prompts_seeds_and_beam_search(generator: Generator) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
-    (["--acrostic", "春夏秋"], "--acrostic 春夏秋: a qiyan-jueju poem needs 4 characters"),
-    (["--form", "sonnet"], "--form sonnet: unknown form"),
-    (["--prompt", "hello"], "characters the model does not know"),
-    (["--acrostic", "春夏秋😀"], "characters the model does not know: 😀"),
+    (["--acrostic", "春夏秋"], "--acrostic '春夏秋': a qiyan-jueju poem needs 4 characters"),
+    (["--form", "sonnet"], "--form 'sonnet': unknown form"),
+    (["--prompt", "ROMEO:"], "--prompt: characters the poetry model poems does not know: 'ROME:' (for English text "
+                             "use a model of English, such as shakespeare-char)"),
+    (["--acrostic", "春夏秋😀"], "--acrostic: characters the poetry model poems does not know: '😀'"),
     (["--form", "五言绝句", "--prompt", "白日依山尽。"], "character 6 (。) does not fit"),
 ])
 def test_bad_requests_are_one_line_and_exit_code_2(args: list[str], message: str) -> None:
@@ -69,4 +70,4 @@ def test_free_text_from_the_other_language_models() -> None:
     refused = run("generate", "-m", "shakespeare-char", "--form", "五绝")
     assert refused.returncode == 2 and "need a poetry model" in refused.stderr, refused.stderr
     unknown = run("generate", "-m", "shakespeare-char", "--prompt", "秋风")
-    assert unknown.returncode == 2 and "characters the model does not know" in unknown.stderr
+    assert unknown.returncode == 2 and "characters the model shakespeare-char does not know" in unknown.stderr

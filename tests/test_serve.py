@@ -159,8 +159,19 @@ BAD_REQUESTS = [  # (path, body, status, a part of the error)
     ("/v1/translate", {"texts": ["a" * 1001]}, 422, "texts.0:"),
     ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": 2, "nbest": 3}, 422, "cannot exceed"),
     ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": 0}, 422, "beam_size:"),
-    ("/v1/poem", {"form": "sonnet"}, 422, "form sonnet: unknown form"),
-    ("/v1/poem", {"acrostic": "春夏"}, 422, "acrostic 春夏"),
+    ("/v1/poem", {"form": "sonnet"}, 422, "form 'sonnet': unknown form"),
+    ("/v1/poem", {"acrostic": "春夏"}, 422, "acrostic '春夏'"),
+    ("/v1/poem", {"title": "ab"}, 422, "title 'ab': only Han characters"),
+    ("/v1/poem", {"title": "秋夜", "keywords": ["明月"] * 8}, 422, "title and keywords: "),
+    ("/v1/poem", {"top_p": 0}, 422, "top_p:"),
+    ("/v1/poem", {"temperature": 1e-300}, 422, "temperature 1e-300: not 0 (greedy) or in [0.01, 100]"),
+    ("/v1/text", {"prompt": "A", "top_p": 0}, 422, "top_p:"),
+    ("/v1/text", {"prompt": "A", "temperature": 1e-40}, 422, "temperature 1e-40"),
+    ("/v1/couplet", {"first": ["海阔凭鱼跃"], "beam_size": 1, "top_p": 0}, 422, "top_p:"),
+    ("/v1/couplet", {"first": ["海阔凭鱼跃"], "beam_size": 1, "temperature": 1e-39}, 422, "temperature"),
+    ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": "5"}, 422, "beam_size: Input should be a valid integer"),
+    ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": True}, 422, "beam_size: Input should be a valid integer"),
+    ("/v1/translate", {"texts": ["Ein Hund."], "attention": "yes"}, 422, "attention: Input should be a valid boolean"),
     ("/v1/poem", {"n": 1000}, 422, "n:"),
     ("/v1/poem", {"temperature": "hot"}, 422, "temperature:"),
     ("/v1/couplet", {"first": ["Hello"]}, 422, "first[0]"),
@@ -176,6 +187,7 @@ BAD_REQUESTS = [  # (path, body, status, a part of the error)
 def test_bad_requests_get_a_json_error(server: Server, path: str, body: Any, status: int, message: str) -> None:
     got, answer = call(server.url, path, body)
     assert got == status and message in answer["error"], answer
+    assert "--" not in answer["error"], answer  # the API names its fields, not command-line flags
 
 
 @pytest.mark.slow
@@ -201,16 +213,69 @@ def test_concurrent_requests_share_batches(server: Server) -> None:
 
 
 @pytest.mark.slow
-def test_a_client_that_disconnects_does_no_harm(server: Server) -> None:
+def test_work_for_clients_that_hang_up_is_dropped(server: Server) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     body = json.dumps({"form": "七言律诗", "n": 5, "beam_size": 4}).encode()
-    for _ in range(3):
+    dropped = call(server.url, "/health")[1]["dropped"]["poems"]
+    for _ in range(4):
         with socket.create_connection((host, int(port))) as connection:
-            connection.sendall(b"POST /v1/poem HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            connection.sendall(b"POST /v1/poem HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                                b"Content-Length: %d\r\n\r\n" % len(body) + body)
             time.sleep(0.05)
     status, answer = call(server.url, "/v1/couplet", {"first": ["海阔凭鱼跃"]})
     assert status == 200 and answer["second"][0][0]["text"]
+    for _ in range(100):  # the first poem is decoded (it had started); the three behind it never are
+        if call(server.url, "/health")[1]["dropped"]["poems"] - dropped >= 3:
+            break
+        time.sleep(0.2)
+    assert call(server.url, "/health")[1]["dropped"]["poems"] - dropped >= 3
+
+
+@pytest.mark.slow
+def test_other_host_names_are_refused(server: Server) -> None:
+    request = urllib.request.Request(server.url + "/v1/classify", data=json.dumps({"texts": ["好"]}).encode(),
+                                     headers={"content-type": "application/json", "host": "rebound.example:80"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 400 and "rebound.example" in json.loads(refused.value.read())["error"]
+
+
+@pytest.mark.slow
+def test_idle_and_slow_connections_are_closed() -> None:
+    running = Server("-m", "sentiment-zh", "--header-timeout", "1", "--max-connections", "20")
+    host, port = running.url.removeprefix("http://").split(":")
+    connections = [socket.create_connection((host, int(port))) for _ in range(40)]
+    connections[0].sendall(b"GET /health HTTP/1.1\r\nHo")  # a head that never ends
+    started = time.monotonic()
+    for connection in connections:
+        connection.settimeout(30)
+        assert connection.recv(100) == b""  # closed: at once over the cap, else after the timeout
+        connection.close()
+    assert time.monotonic() - started < 20
+    assert call(running.url, "/health")[0] == 200
+    assert running.stop() == 0
+
+
+def test_the_accept_error_is_logged_once_a_minute() -> None:
+    import logging
+
+    from seq2text.server.connections import OncePerMinute
+
+    flood = OncePerMinute("out of system resource")
+    records = [logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "socket.accept() out of system resource",
+                                 (), None) for _ in range(100)]
+    assert sum(flood.filter(record) for record in records) == 1
+    assert flood.filter(logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "other", (), None))
+
+
+@pytest.mark.slow
+def test_an_empty_host_is_refused_and_other_interfaces_warned(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "seq2text", "serve", "--host", "", "-m", "sentiment-zh"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=HANG)
+    assert result.returncode == 2 and result.stderr.startswith("error: --host ''") and result.stderr.count("\n") == 1
+    running = Server("-m", "sentiment-zh", "--host", "0.0.0.0", "--allow-host", "0.0.0.0")
+    assert any("warning: listening on 0.0.0.0" in line and "--allow-host" in line for line in running.log)
+    assert running.stop() == 0
 
 
 @pytest.mark.slow
@@ -229,6 +294,22 @@ def test_sigterm_answers_the_requests_in_flight_then_exits_0() -> None:
     assert [status for status, _ in answers] == [200, 200, 200]
     assert all(len(answer["poems"]) == 8 for _, answer in answers)
     assert any("Waiting for connections to close" in line for line in running.log)
+
+
+@pytest.mark.slow
+def test_sigterm_answers_what_still_waits_after_the_drain_with_503() -> None:
+    running = Server("-m", "poems", "--drain", "1")
+    request = {"form": "七言律诗", "n": 10, "seed": 1}
+    with ThreadPoolExecutor(4) as pool:
+        pending = [pool.submit(call, running.url, "/v1/poem", request) for _ in range(4)]
+        time.sleep(0.5)
+        assert running.stop() == 0
+        answers = [future.result(timeout=60) for future in pending]
+    statuses = sorted(status for status, _ in answers)
+    assert 503 in statuses and set(statuses) <= {200, 503}, answers
+    assert all(answer["error"] == "the server is shutting down; try again later"
+               for status, answer in answers if status == 503)
+    assert any("answered 503" in line for line in running.log)
 
 
 @pytest.mark.slow

@@ -174,7 +174,7 @@ def test_generate_with_title_and_keywords_from_the_command_line() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("args, needles", [
     (["-m", "tang-poetry", "--title", "秋夜"], ["tang-poetry", "--title", "trained with subjects"]),
-    (["--title", "autumn"], ["--title autumn", "only Han characters"]),
+    (["--title", "autumn"], ["--title 'autumn'", "only Han characters"]),
     (["--keywords", ",,"], ["--keywords", "no keyword"]),
     (["--title", "秋" * 30], ["at most 24"]),
     (["--form", "couplet", "--first-line", "海阔凭鱼跃", "--title", "秋夜"], ["--title", "not couplets"]),

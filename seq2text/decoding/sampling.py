@@ -12,9 +12,30 @@ from typing import Callable, Optional, Sequence
 import torch
 
 from seq2text.decoding.protocols import SearchModel, SearchState
+from seq2text.errors import Seq2TextError, option
 from seq2text.decoding.hypothesis import Hypothesis
 from seq2text.decoding.processors import LogitProcessor, apply, end_at_limit
 from seq2text.tokenizers import BOS, EOS
+
+
+# The sampling settings every front end accepts (the CLI's options and the API's fields are
+# declared with these bounds, and check_sampling enforces them for the Python API).  Below a
+# temperature of 0.01 sampling is greedy in all but name, and logits / 1e-300 overflow: 0
+# itself means greedy.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
+MAX_TOP_K = 100_000
+
+
+def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
+    """One line naming the setting out of range: ``temperature`` 0 (greedy) or in [0.01, 100],
+    ``top_k`` in [0, 100000] (0: no limit), ``top_p`` in (0, 1]."""
+    if isinstance(temperature, bool) or not (temperature == 0 or MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE):
+        raise Seq2TextError(f"{option('temperature')} {temperature!r}: not 0 (greedy) or in [{MIN_TEMPERATURE}, "
+                            f"{MAX_TEMPERATURE:g}]")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 0 <= top_k <= MAX_TOP_K:
+        raise Seq2TextError(f"{option('top_k')} {top_k!r}: not a count in [0, {MAX_TOP_K}] (0: no limit)")
+    if isinstance(top_p, bool) or not 0.0 < top_p <= 1.0:
+        raise Seq2TextError(f"{option('top_p')} {top_p!r}: not in (0, 1]")
 
 
 @torch.no_grad()
@@ -35,13 +56,15 @@ def sample(model: SearchModel, state: SearchState, max_length: int | torch.Tenso
            processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None,
            stop_at_eos: bool = True) -> list[Hypothesis]:
     """One sampled output per row: tokens drawn from ``softmax(log_probs / temperature)``
-    restricted to the ``top_k`` most probable (0: all) and to the smallest set whose
+    (temperature 0: the most probable, as greedy search) restricted to the ``top_k`` most probable (0: all) and to the smallest set whose
     probability reaches ``top_p`` (nucleus).  A seeded ``generator`` makes it repeatable.
 
     Without ``stop_at_eos`` a row runs on to ``max_length``, ``</s>`` kept among its tokens (a
     language model of a text stream, where ``</s>`` is a line end)."""
-    if not 0 < temperature < float("inf"):
-        raise ValueError("temperature must be positive and finite")
+    check_sampling(temperature, top_k, top_p)
+    if temperature == 0:
+        return _extend(model, state, max_length, processors, lambda log_probs: log_probs.argmax(dim=-1), start,
+                       stop_at_eos)
 
     def choose(log_probs: torch.Tensor) -> torch.Tensor:
         logits = restrict(log_probs / temperature, top_k, top_p)
@@ -58,7 +81,8 @@ def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.
     if top_p < 1.0:
         ordered, order = logits.sort(dim=-1, descending=True)
         before = ordered.softmax(dim=-1).cumsum(dim=-1) - ordered.softmax(dim=-1)
-        drop = before >= top_p  # the most probable token always stays
+        drop = before >= top_p
+        drop[:, 0] = False  # the most probable token always stays
         logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
     return logits
 

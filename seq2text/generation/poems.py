@@ -18,7 +18,7 @@ import torch
 from seq2text.decoding import beam_search, sample
 from seq2text.decoding.guidance import Guided, GuidedState
 from seq2text.decoding.protocols import SearchModel, SearchState
-from seq2text.errors import Seq2TextError
+from seq2text.errors import Seq2TextError, option, shown
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS
 from seq2text.tokenizers.base import VocabTokenizer
@@ -99,46 +99,49 @@ class PoemWriter:
         one-line error naming the option at fault."""
         if not (title or keywords):
             return ""
+        both = f"{option('title')} and {option('keywords')}"
         if not self.subjects:
-            raise Seq2TextError(f"{self.name}: --title and --keywords need a model trained with subjects "
-                                f"(the bundled poems model)")
+            raise Seq2TextError(f"{self.name}: {both} need a model trained with subjects (the bundled poems model)")
         parts = []
-        for option, text in [("--title", title), *(("--keywords", word) for word in keywords)]:
+        for name, text in [("title", title), *(("keywords", word) for word in keywords)]:
             text = self.tokenizer.normalize(text.strip())
-            if option == "--keywords" and not text:
-                raise Seq2TextError("--keywords: an empty keyword (separate them with commas: 明月,故乡)")
+            if name == "keywords" and not text:
+                raise Seq2TextError(f"{option(name)}: an empty keyword (separate them with commas: 明月,故乡)")
             if text and not all(is_han(c) for c in text):
-                raise Seq2TextError(f"--{option.strip('-')} {text}: only Han characters (a title such as 秋夜 "
+                raise Seq2TextError(f"{option(name)} {shown(text)}: only Han characters (a title such as 秋夜 "
                                     f"or keywords such as 明月,故乡)")
-            unknown = sorted({c for c in text if c not in self.tokenizer.index})
+            unknown = "".join(dict.fromkeys(c for c in text if c not in self.tokenizer.index))
             if unknown:
-                raise Seq2TextError(f"{option} {text}: characters the model does not know: {''.join(unknown)}")
+                raise Seq2TextError(f"{option(name)} {shown(text)}: characters the model does not know: {unknown}")
             parts.append(text)
         about = subject(parts[0], parts[1:])
         if len(about) > MAX_SUBJECT:
-            raise Seq2TextError(f"--title and --keywords: {len(about)} characters together, at most {MAX_SUBJECT}")
+            raise Seq2TextError(f"{both}: {len(about)} characters together, at most {MAX_SUBJECT}")
         return about
 
     def _check_request(self, form: Form, acrostic: Optional[str], prompt: str) -> str:
         prompt = self.tokenizer.normalize(prompt.replace(" ", ""))
         wanted = prompt + (acrostic or "")
-        unknown = sorted({c for c in wanted if c not in self.tokenizer.index})
+        unknown = "".join(dict.fromkeys(c for c in wanted if c not in self.tokenizer.index))
         if unknown:
-            raise Seq2TextError(f"characters the model does not know: {''.join(unknown)}")
+            latin = " (for English text use a model of English, such as shakespeare-char)" \
+                if any(c.isascii() and c.isalpha() for c in unknown) else ""
+            raise Seq2TextError(f"{option('prompt' if set(unknown) & set(prompt) else 'acrostic')}: characters the "
+                                f"poetry model {self.name} does not know: {shown(unknown)}{latin}")
         if acrostic is not None:
             if not form.regulated:
-                raise Seq2TextError("--acrostic needs a regulated form (五言/七言 绝句/律诗)")
+                raise Seq2TextError(f"{option('acrostic')} needs a regulated form (五言/七言 绝句/律诗)")
             if len(acrostic) != form.lines or not all(is_han(c) for c in acrostic):
-                raise Seq2TextError(f"--acrostic {acrostic}: a {form.name} poem needs {form.lines} characters, "
-                                    f"one per line")
+                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {form.name} poem needs "
+                                    f"{form.lines} characters, one per line")
         if form.regulated:
             if len(prompt) >= form.length:
-                raise Seq2TextError(f"--prompt {prompt}: longer than a whole {form.name} poem")
+                raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {form.name} poem")
             for position, char in enumerate(prompt):
                 expected = form.fixed(position, acrostic)
                 if (expected and char != expected) or (not expected and not is_han(char)):
-                    raise Seq2TextError(f"--prompt {prompt}: character {position + 1} ({char}) does not fit a "
-                                        f"{form.name} poem{' with this acrostic' if acrostic else ''}")
+                    raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: character {position + 1} ({char}) "
+                                        f"does not fit a {form.name} poem{' with this acrostic' if acrostic else ''}")
         return prompt
 
     def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str],

@@ -15,7 +15,7 @@ from typing import Optional
 import torch
 
 from seq2text.decoding import sample
-from seq2text.errors import Seq2TextError
+from seq2text.errors import Seq2TextError, option, shown
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS, EOS, UNK, Tokenizer
 
@@ -32,8 +32,8 @@ class Passage:
 class TextWriter:
     """A language model with its tokenizer; ``stream``: trained on a text stream."""
 
-    def __init__(self, model: RNNLM, tokenizer: Tokenizer, stream: bool):
-        self.model, self.tokenizer, self.stream = model, tokenizer, stream
+    def __init__(self, model: RNNLM, tokenizer: Tokenizer, stream: bool, name: str = "model"):
+        self.model, self.tokenizer, self.stream, self.name = model, tokenizer, stream, name
 
     def text(self, prompt: str = "", length: int = 200, count: int = 1, temperature: float = 0.8, top_k: int = 0,
              top_p: float = 0.9, seed: Optional[int] = None) -> list[Passage]:
@@ -43,8 +43,9 @@ class TextWriter:
                for token in ([EOS] if number else []) + self.tokenizer.encode(line)]
         if UNK in ids and self.tokenizer.kind == "char":  # word models read unknown words as <unk>
             pieces = self.tokenizer.pieces(prompt.replace("\n", ""))
-            unknown = sorted({c for c in pieces if c not in self.tokenizer.index})
-            raise Seq2TextError(f"--prompt: characters the model does not know: {''.join(unknown)[:20]!r}")
+            unknown = "".join(dict.fromkeys(c for c in pieces if c not in self.tokenizer.index))
+            raise Seq2TextError(f"{option('prompt')}: characters the model {self.name} does not know: "
+                                f"{shown(unknown, 20)}")
         seed = random.randrange(2**31) if seed is None else seed
         # A stream model read every line after the previous line's </s>, never after <s>.
         last, state = self.model.start([[EOS if self.stream else BOS, *ids]] * count)

@@ -9,39 +9,97 @@
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import socket
 import sys
+from dataclasses import dataclass, field
 from typing import Sequence
 
-from seq2text.errors import Seq2TextError
+from seq2text.errors import Seq2TextError, shown
 
-DRAIN_SECONDS = 30  # after SIGTERM, in-flight requests get this long to finish
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
-def run_server(host: str, port: int, models: Sequence[str], device: str, max_body: int) -> int:
-    """Serve until SIGTERM (exit code 0, after the requests in flight are answered) or Ctrl-C
-    (130).  ``port`` 0 takes a free port; the address is printed on stderr once listening."""
+@dataclass
+class Settings:
+    """How the server listens and what it lets in (``seq2text serve`` options).
+
+    ``allowed_hosts``: the names a request's ``Host`` header may give (DNS rebinding: a page
+    on another site that resolves its name to 127.0.0.1 must not reach the models), ``*``
+    for any; ``drain``: seconds after SIGTERM to answer what is queued (the rest gets 503);
+    ``header_timeout``: seconds a connection may take to send a request head;
+    ``max_connections``: connections held at once (more are closed at once)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    models: Sequence[str] = ()
+    device: str = "cpu"
+    max_body: int = 64 * 1024
+    allowed_hosts: Sequence[str] = field(default_factory=lambda: list(LOOPBACK_NAMES))
+    drain: float = 30.0
+    header_timeout: float = 10.0
+    max_connections: int = 1000
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_server(settings: Settings) -> int:
+    """Serve until SIGTERM (exit code 0, after the requests in flight are answered, and those
+    still queued after ``settings.drain`` seconds with 503) or Ctrl-C (130).  Port 0 takes a
+    free port; the address is printed on stderr once listening."""
     import uvicorn
 
     from seq2text.server.app import create_app
+    from seq2text.server.connections import connection_cap, guarded_protocol, quiet_accept_errors
     from seq2text.server.served import serve_models
 
-    listener = _listen(host, port)
-    served = serve_models(models, device)
-    config = uvicorn.Config(create_app(served, max_body), log_level="info",
-                            timeout_graceful_shutdown=DRAIN_SECONDS)
-    server = uvicorn.Server(config)
+    if not settings.host.strip():
+        raise Seq2TextError("--host '': an empty host listens on every interface; name one (127.0.0.1, or "
+                            "0.0.0.0 for every interface on a trusted network)")
+    listener = _listen(settings.host, settings.port)
+    served = serve_models(settings.models, settings.device)
+    app = create_app(served, settings.max_body, settings.allowed_hosts, settings.drain)
+    cap = connection_cap(settings.max_connections)
+    # uvicorn's own drain outlasts ours, so that what is still queued gets our 503, not its cancel
+    config = uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=int(settings.drain) + 10,
+                            http=guarded_protocol(cap, settings.header_timeout))
+    server = _draining_server(config, app)
+    quiet_accept_errors()
     caught: list[int] = []
     # uvicorn re-raises the signal that stopped it once it has drained; these handlers take it
     # instead of the default ones, so that the process ends with an exit code, not a signal.
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda sig, _: caught.append(sig))
     bound_host, bound_port = listener.getsockname()[:2]
+    if not is_loopback(bound_host):
+        print(f"seq2text: warning: listening on {bound_host}, beyond this machine: anyone who can reach it can "
+              f"use the models; requests must name one of these hosts: {', '.join(settings.allowed_hosts)} "
+              f"(--allow-host adds names)", file=sys.stderr, flush=True)
     print(f"seq2text: serving {', '.join(served)} on http://{_url_host(bound_host)}:{bound_port}",
           file=sys.stderr, flush=True)
     server.run(sockets=[listener])
     return 130 if signal.SIGINT in caught else 0
+
+
+def _draining_server(config, app):
+    """A uvicorn server that tells the app when SIGTERM or Ctrl-C begins the shutdown, so that
+    the app can answer queued work with 503 once its drain time is over."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame) -> None:
+            app.state.begin_drain()
+            super().handle_exit(sig, frame)
+
+    return Server(config)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -52,8 +110,9 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         listener.listen(128)
-    except OSError as err:
-        raise Seq2TextError(f"--host {host} --port {port}: cannot listen ({err.strerror or err})") from None
+    except (OSError, UnicodeError) as err:
+        raise Seq2TextError(f"--host {shown(host)} --port {port}: cannot listen "
+                            f"({getattr(err, 'strerror', None) or err})") from None
     return listener
 
 

@@ -1,27 +1,30 @@
 """The HTTP API and the web page over served models (FastAPI on uvicorn; ``seq2text serve``).
 
-Every answer is JSON, errors too: ``{"error": "one line"}`` with 404 (no such route, or no
-served model for it), 413 (body over the limit), 422 (bad input: a wrong field, a limit, a
-model that is not served, a line the model cannot answer).  Nothing a client sends reaches
-a 500 or a traceback.
+Every answer is JSON, errors too: ``{"error": "one line"}`` with 400 (a ``Host`` header that
+is not allowed), 404 (no such route, or no served model for it), 413 (body over the limit),
+422 (bad input: a wrong field or type, a limit, a model that is not served, a line the model
+cannot answer) and 503 (the server is shutting down).  Nothing a client sends reaches a 500 or
+a traceback.  Work for a client that hangs up before its turn is dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import re
+import sys
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Any, Optional
+from typing import Any, Awaitable, Optional, Sequence
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seq2text import __version__
-from seq2text.errors import Seq2TextError
+from seq2text.errors import Seq2TextError, message_line, shown
+from seq2text.server import LOOPBACK_NAMES
 from seq2text.server.schemas import ClassifyRequest, CoupletRequest, PoemRequest, TextRequest, TranslateRequest
 from seq2text.server.served import Served, defaults
 from seq2text.verse.forms import get_form
@@ -31,8 +34,16 @@ from seq2text.verse.subjects import GUIDANCE
 MAX_BODY = 64 * 1024  # bytes of a request body
 
 
-def create_app(served: dict[str, Served], max_body: int = MAX_BODY) -> FastAPI:
-    """The application over ``served`` (see :func:`seq2text.server.served.serve_models`)."""
+class ShuttingDown(Exception):
+    """The answer to work still waiting when the drain time after SIGTERM is over."""
+
+
+def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_hosts: Sequence[str] = LOOPBACK_NAMES,
+               drain: float = 30.0) -> FastAPI:
+    """The application over ``served`` (see :func:`seq2text.server.served.serve_models`).
+
+    ``allowed_hosts``: the names a ``Host`` header may give (``*``: any); ``drain``: seconds
+    after :meth:`app.state.begin_drain` (SIGTERM) before waiting work is answered with 503."""
     chosen = defaults(served)
 
     @asynccontextmanager
@@ -48,7 +59,9 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY) -> FastAPI:
                   description="Translation, poems, couplets, free text and classification with the models "
                               "this server holds (GET /v1/models).  Errors are JSON: {\"error\": \"...\"}.")
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(HostCheck, allowed=allowed_hosts)
     _error_handlers(app)
+    app.state.begin_drain = lambda: _begin_drain(served, drain)
 
     def pick(endpoint: str, name: Optional[str]) -> Served:
         if name is None:
@@ -68,23 +81,25 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY) -> FastAPI:
 
     @app.get("/health", summary="Is the server up, and what does it hold")
     async def health() -> dict:
-        return {"status": "ok", "models": list(served), "batches": {n: m.batcher.batches for n, m in served.items()}}
+        return {"status": "ok", "models": list(served), "batches": {n: m.batcher.batches for n, m in served.items()},
+                "dropped": {n: m.batcher.dropped for n, m in served.items()}}
 
     @app.get("/v1/models", summary="The served models: name, endpoint, what each does, default or not")
     async def models() -> dict:
         return {"models": [model.card(chosen.get(model.endpoint) == name) for name, model in served.items()]}
 
     @app.post("/v1/translate", summary="Translate sentences (batched beam search, n-best, attention)")
-    async def translate(body: TranslateRequest) -> dict:
+    async def translate(body: TranslateRequest, request: Request) -> dict:
         model = pick("translate", body.model)
         beam_size = body.beam_size or model.engine.beam_size
         if body.nbest > beam_size:
             raise HTTPException(422, f"nbest ({body.nbest}) cannot exceed beam_size ({beam_size})")
-        found = await model.batcher.submit((beam_size, body.nbest, body.attention), body.texts)
+        found = await while_connected(request, model.batcher.submit((beam_size, body.nbest, body.attention),
+                                                                    body.texts))
         return {"model": model.name, "translations": found}
 
     @app.post("/v1/poem", summary="Classical poems under the rules of their form")
-    async def poem(body: PoemRequest) -> dict:
+    async def poem(body: PoemRequest, request: Request) -> dict:
         model = pick("poem", body.model)
         generator = model.engine
         guidance = GUIDANCE if body.guidance is None else body.guidance
@@ -94,14 +109,14 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY) -> FastAPI:
                                    body.temperature, body.top_k, body.top_p, body.seed, body.beam_size,
                                    title=body.title, keywords=body.keywords, guidance=guidance)
 
-        poems = await model.batcher.alone(write)
+        poems = await while_connected(request, model.batcher.alone(write))
         return {"model": model.name, "poems": [
             {"text": p.text, "form": p.form, "subject": p.subject, "seed": p.seed, "log_prob": round(p.log_prob, 3),
              "checks": p.checks, "lines": line_marks(p.text, get_form(p.form), generator.loaded.tones,
                                                      generator.rhymes)} for p in poems]}
 
     @app.post("/v1/couplet", summary="下联 for 上联")
-    async def couplet(body: CoupletRequest) -> dict:
+    async def couplet(body: CoupletRequest, request: Request) -> dict:
         model = pick("couplet", body.model)
         generator = model.engine
         for number, line in enumerate(body.first):
@@ -109,18 +124,19 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY) -> FastAPI:
             if problem:
                 raise HTTPException(422, f"first[{number}] {line!r}: {problem}")
         if body.beam_size > 1:
-            found = await model.batcher.submit((body.n, body.beam_size, body.tones), body.first)
+            work = model.batcher.submit((body.n, body.beam_size, body.tones), body.first)
         else:
-            found = await model.batcher.alone(lambda: generator.couplets(
+            work = model.batcher.alone(lambda: generator.couplets(
                 body.first, body.n, 1, body.temperature, body.top_k, body.top_p, body.seed, tones=body.tones))
+        found = await while_connected(request, work)
         return {"model": model.name, "second": [
             [{"text": c.second, "log_prob": round(c.log_prob, 3), "checks": c.checks} for c in answers]
             for answers in found]}
 
     @app.post("/v1/classify", summary="A label for each text, with every label's probability")
-    async def classify(body: ClassifyRequest) -> dict:
+    async def classify(body: ClassifyRequest, request: Request) -> dict:
         model = pick("classify", body.model)
-        found = await model.batcher.submit((), body.texts)
+        found = await while_connected(request, model.batcher.submit((), body.texts))
         answer: dict[str, Any] = {"model": model.name, "labels": [p.label for p in found],
                                   "probabilities": [{k: round(v, 4) for k, v in p.probabilities.items()}
                                                     for p in found]}
@@ -130,14 +146,50 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY) -> FastAPI:
         return answer
 
     @app.post("/v1/text", summary="Free text: a prompt continued by a language model")
-    async def text(body: TextRequest) -> dict:
+    async def text(body: TextRequest, request: Request) -> dict:
         model = pick("text", body.model)
-        passages = await model.batcher.alone(lambda: model.engine.text(
-            body.prompt, body.length, body.n, body.temperature, body.top_k, body.top_p, body.seed))
+        passages = await while_connected(request, model.batcher.alone(lambda: model.engine.text(
+            body.prompt, body.length, body.n, body.temperature, body.top_k, body.top_p, body.seed)))
         return {"model": model.name, "texts": [{"text": p.text, "seed": p.seed, "log_prob": round(p.log_prob, 3)}
                                                for p in passages]}
 
     return app
+
+
+class ClientGone(Exception):
+    """The client hung up before its answer was ready."""
+
+
+async def while_connected(request: Request, work: Awaitable) -> Any:
+    """The result of ``work``, unless the client hangs up first: then ``work`` is cancelled
+    (queued work is dropped before it reaches the model) and :class:`ClientGone` raised."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnected(request))
+    done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        watcher.cancel()
+        return task.result()
+    task.cancel()
+    raise ClientGone()
+
+
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _begin_drain(served: dict[str, Served], drain: float) -> None:
+    """Called when SIGTERM or Ctrl-C begins the shutdown (from the signal handler, on the
+    event loop's thread): after ``drain`` seconds, answer what still waits with 503."""
+    loop = asyncio.get_event_loop()
+
+    def give_up() -> None:
+        answered = sum(model.batcher.fail_all(ShuttingDown()) for model in served.values())
+        if answered:
+            print(f"seq2text: shutting down: {answered} requests still waiting after {drain:g} s answered 503",
+                  file=sys.stderr, flush=True)
+
+    loop.call_soon_threadsafe(loop.call_later, drain, give_up)
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -159,13 +211,50 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Seq2TextError)
     @app.exception_handler(ValueError)
     async def bad_input(_: Request, error: Exception) -> JSONResponse:
-        # the library names command-line options (--form x); here they are the JSON fields (form)
-        return JSONResponse({"error": re.sub(r"^--", "", str(error))}, status_code=422)
+        # the library's messages name options as placeholders: here they read as the JSON fields
+        message = error.for_api() if isinstance(error, Seq2TextError) else str(error)
+        return JSONResponse({"error": message_line(message)}, status_code=422)
+
+    @app.exception_handler(ShuttingDown)
+    async def shutting_down(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"error": "the server is shutting down; try again later"}, status_code=503)
+
+    @app.exception_handler(ClientGone)
+    async def gone(_: Request, error: Exception) -> Response:
+        return Response(status_code=499)  # nobody reads it: nginx's code for a client that closed
 
     @app.exception_handler(Exception)
     async def crashed(_: Request, error: Exception) -> JSONResponse:  # a bug of ours: logged, never shown
         return JSONResponse({"error": f"internal error ({type(error).__name__}); see the server's log"},
                             status_code=500)
+
+
+class HostCheck:
+    """ASGI middleware: a request whose ``Host`` header names none of ``allowed`` gets 400, so
+    that a page elsewhere cannot reach the models by pointing its own name at 127.0.0.1 (DNS
+    rebinding)."""
+
+    def __init__(self, app, allowed: Sequence[str]):
+        self.app, self.allowed = app, {name.lower() for name in allowed}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "*" in self.allowed:
+            return await self.app(scope, receive, send)
+        header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        if _host_name(header) in self.allowed:
+            return await self.app(scope, receive, send)
+        body = json.dumps({"error": f"Host {shown(header)}: not served here (seq2text serve --allow-host "
+                                    f"adds a name)"}).encode()
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(header: str) -> str:
+    """The name a ``Host`` header gives, without its port (``[::1]:8000`` -> ``::1``)."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0].lower()
+    return (header.rsplit(":", 1)[0] if header.count(":") == 1 else header).lower()
 
 
 class BodyLimit:

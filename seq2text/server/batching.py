@@ -7,7 +7,9 @@ So one client gets its answer at once, and 32 clients share batches instead of q
 by one.  The event loop only awaits futures, never a model.
 
 A job that cannot share a batch (a poem: its seed decides the output) runs alone, in turn.
-A batch that fails is retried job by job, so one bad input fails only its own request.
+A batch that fails is retried job by job, so one bad input fails only its own request.  A job
+whose client has gone (its future cancelled) is dropped before it is decoded, and
+:meth:`Batcher.fail_all` answers everything still waiting when the server shuts down.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ class Batcher:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self.queue: Optional[asyncio.Queue[_Job]] = None
         self.worker: Optional[asyncio.Task] = None
+        self.waiting: list[_Job] = []  # taken from the queue, not yet decoded
+        self.running: list[_Job] = []  # being decoded
         self.batches = 0  # decoder calls so far, for /health and the tests
+        self.dropped = 0  # jobs whose client went away before their turn
 
     def start(self) -> None:
         self.queue = asyncio.Queue()
@@ -62,9 +67,21 @@ class Batcher:
         await self.queue.put(job)
         return await job.future
 
+    def fail_all(self, error: BaseException) -> int:
+        """Answer every job not yet done with ``error`` (the one being decoded too: its result
+        is then dropped); how many were answered."""
+        assert self.queue is not None
+        while not self.queue.empty():
+            self.waiting.append(self.queue.get_nowait())
+        pending = [job for job in self.waiting + self.running if not job.future.done()]
+        for job in pending:
+            job.future.set_exception(error)
+        self.waiting.clear()
+        return len(pending)
+
     async def _work(self) -> None:
         assert self.queue is not None
-        waiting: list[_Job] = []
+        waiting = self.waiting
         while True:
             if not waiting:
                 waiting.append(await self.queue.get())
@@ -81,9 +98,15 @@ class Batcher:
                         batch.append(job)
                         size += len(job.inputs)
                         waiting.remove(job)
-            batch = [job for job in batch if not job.future.done()]  # the client went away
+            gone = [job for job in batch if job.future.done()]  # cancelled: the client went away
+            self.dropped += len(gone)
+            batch = [job for job in batch if not job.future.done()]
             if batch:
-                await self._decode(batch)
+                self.running = batch
+                try:
+                    await self._decode(batch)
+                finally:
+                    self.running = []
 
     async def _decode(self, batch: list[_Job]) -> None:
         loop = asyncio.get_running_loop()

@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
+
 MAX_TEXTS = 32  # inputs per request
 MAX_CHARS = 1000  # characters per input
 MAX_FIRST_LINE = 50  # characters of a 上联, as the couplet models allow
@@ -32,13 +34,15 @@ Seed = Annotated[Optional[int], Field(None, ge=0, lt=2**63, description="same se
 
 
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "5" is not a beam size and true not a number; JSON numbers still fill float fields
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Sampling(Request):
-    temperature: float = Field(0.8, ge=0.0, le=100.0, allow_inf_nan=False)
-    top_k: int = Field(0, ge=0, le=100_000, description="0 = no limit")
-    top_p: float = Field(0.9, ge=0.0, le=1.0, allow_inf_nan=False)
+    temperature: float = Field(0.8, ge=0.0, le=MAX_TEMPERATURE, allow_inf_nan=False,
+                               description=f"0 (the most probable) or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}")
+    top_k: int = Field(0, ge=0, le=MAX_TOP_K, description="0 = no limit")
+    top_p: float = Field(0.9, gt=0.0, le=1.0, allow_inf_nan=False)
     seed: Seed = None
 
 

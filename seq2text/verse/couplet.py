@@ -14,10 +14,13 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Optional, Sequence
 
 import torch
 
+from seq2text.errors import shown
 from seq2text.verse.forms import is_han
 from seq2text.decoding.processors import relax
 from seq2text.tokenizers import EOS
@@ -42,9 +45,9 @@ def first_line_problem(line: str) -> Optional[str]:
         return "empty line"
     if len(line) > MAX_CHARS:
         return f"{len(line)} characters; a 上联 has at most {MAX_CHARS}"
-    foreign = sorted({c for c in line if not is_han(c) and c.isalnum()})
+    foreign = re.findall(r"(?:(?!\s)[^\W_])+", "".join(c if not is_han(c) else " " for c in line))
     if foreign:
-        return f"letters or digits that are not Chinese characters: {''.join(foreign)}"
+        return f"letters or digits that are not Chinese characters: {', '.join(map(shown, foreign[:5]))}"
     if not any(is_han(c) for c in line):
         return "no Chinese characters, only punctuation or symbols"
     return None  # characters the model does not know are read as <unk>

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from seq2text.errors import Seq2TextError
+from seq2text.errors import Seq2TextError, option, shown
 
 COMMA, STOP = "，", "。"
 PUNCTUATION = "，。？！；：、"
@@ -114,5 +114,5 @@ def get_form(name: str) -> Form:
     form: Optional[Form] = FORMS.get(CHINESE_NAMES.get(name, name))
     if form is None:
         known = ", ".join([*FORMS, *list(CHINESE_NAMES)[:4]])
-        raise Seq2TextError(f"--form {name}: unknown form (one of {known})")
+        raise Seq2TextError(f"{option('form')} {shown(name)}: unknown form (one of {known})")
     return form
