@@ -47,30 +47,44 @@ def greedy_search(model: SearchModel, state: SearchState, max_length: int | torc
     ``start``: the ``(B,)`` tokens the model reads first (default ``<s>``; a language model
     continuing a prompt reads the prompt's last token).
     """
-    return _extend(model, state, max_length, processors, lambda log_probs: log_probs.argmax(dim=-1), start)
+    return _extend(model, state, max_length, processors, _most_probable, start)
+
+
+def _most_probable(log_probs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    return log_probs.argmax(dim=-1)
 
 
 @torch.no_grad()
 def sample(model: SearchModel, state: SearchState, max_length: int | torch.Tensor, temperature: float = 1.0,
-           top_k: int = 0, top_p: float = 1.0, generator: Optional[torch.Generator] = None,
+           top_k: int = 0, top_p: float = 1.0, generator: Optional[torch.Generator | Sequence[torch.Generator]] = None,
            processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None,
            stop_at_eos: bool = True) -> list[Hypothesis]:
     """One sampled output per row: tokens drawn from ``softmax(log_probs / temperature)``
-    (temperature 0: the most probable, as greedy search) restricted to the ``top_k`` most probable (0: all) and to the smallest set whose
-    probability reaches ``top_p`` (nucleus).  A seeded ``generator`` makes it repeatable.
+    (temperature 0: the most probable, as greedy search) restricted to the ``top_k`` most
+    probable (0: all) and to the smallest set whose probability reaches ``top_p`` (nucleus).
+
+    A seeded ``generator`` makes it repeatable; a list of them, one per row, makes each row's
+    output its own generator's (a row then samples alone what it samples in a batch).
 
     Without ``stop_at_eos`` a row runs on to ``max_length``, ``</s>`` kept among its tokens (a
     language model of a text stream, where ``</s>`` is a line end)."""
     check_sampling(temperature, top_k, top_p)
     if temperature == 0:
-        return _extend(model, state, max_length, processors, lambda log_probs: log_probs.argmax(dim=-1), start,
-                       stop_at_eos)
+        return _extend(model, state, max_length, processors, _most_probable, start, stop_at_eos)
 
-    def choose(log_probs: torch.Tensor) -> torch.Tensor:
-        logits = restrict(log_probs / temperature, top_k, top_p)
-        return torch.multinomial(logits.softmax(dim=-1), 1, generator=generator).squeeze(1)
+    def choose(log_probs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        probs = restrict(log_probs / temperature, top_k, top_p).softmax(dim=-1)
+        if generator is None or isinstance(generator, torch.Generator):
+            return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        return torch.cat([torch.multinomial(probs[i], 1, generator=generator[row])
+                          for i, row in enumerate(rows.tolist())])
 
     return _extend(model, state, max_length, processors, choose, start, stop_at_eos)
+
+
+def row_generators(seeds: Sequence[int], device: torch.device) -> list[torch.Generator]:
+    """One seeded generator per row, for :func:`sample`."""
+    return [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
 
 
 def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -88,7 +102,7 @@ def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.
 
 
 def _extend(model: SearchModel, state: SearchState, max_length: int | torch.Tensor,
-            processors: Sequence[LogitProcessor], choose: Callable[[torch.Tensor], torch.Tensor],
+            processors: Sequence[LogitProcessor], choose: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
             start: Optional[torch.Tensor], stop_at_eos: bool = True) -> list[Hypothesis]:
     batch, device = state.batch_size, state.device
     limits = torch.as_tensor(max_length, device=device).expand(batch).clamp(min=0)
@@ -101,7 +115,7 @@ def _extend(model: SearchModel, state: SearchState, max_length: int | torch.Tens
         log_probs, state, _ = model.step(previous, state)
         log_probs = apply(processors, log_probs, prefixes, rows)
         log_probs = end_at_limit(log_probs, limits[rows] <= step)
-        previous = choose(log_probs)
+        previous = choose(log_probs, rows)
         totals = totals + log_probs.gather(1, previous.unsqueeze(1)).squeeze(1)
         ended = (previous == EOS) if stop_at_eos else (limits[rows] <= step)
         for i in ended.nonzero().flatten().tolist():

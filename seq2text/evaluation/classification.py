@@ -97,7 +97,7 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
     from seq2text.classifier import Classifier
     from seq2text.data.corpora import load_corpus
     from seq2text.data.labels import label_ids
-    from seq2text.evaluation.sections import Evaluation, Section, learning_curves
+    from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves
     from seq2text.plots import plot_confusion
 
     recipe, labels = loaded.recipe, loaded.labels
@@ -107,7 +107,7 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
         where = str(labelled)
     else:
         corpus = load_corpus(recipe)
-        split = where = corpus.held_out
+        split, where = corpus.held_out, f"{corpus.held_out} split"
     texts, gold_names = corpus[split]["text"], corpus[split]["label"]
     gold = label_ids(gold_names, labels, where)
     started = time.perf_counter()
@@ -122,7 +122,7 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
                "accuracy": round(scores.accuracy, 2), "macro_f1": round(scores.macro_f1, 2), "labels": per_label,
                "confusion": scores.matrix.tolist(), "texts_per_s": round(per_second, 1)}
     evaluation = Evaluation(summary, [], f"{loaded.name}: text classification on the {where}", language="zh")
-    evaluation.add(Section("Scores", f"{len(texts)} texts ({where}), each read up to its first "
+    evaluation.add(Section("Scores", f"{count_of(len(texts), 'text')} ({where}), each read up to its first "
                            f"{recipe.data.max_length} tokens; macro-F1 is the unweighted mean of the labels' F1; "
                            f"{per_second:.0f} texts/s (tokenising included) in batches of 64 on {loaded.device}.",
                            ["accuracy %", "macro-F1 %"], [[f"{scores.accuracy:.2f}", f"{scores.macro_f1:.2f}"]]))

@@ -15,7 +15,7 @@ from seq2text.data.corpora import load_corpus
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.perplexity import score_sequences, score_stream
-from seq2text.evaluation.sections import Evaluation, Section, learning_curves
+from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves
 from seq2text.pretrained import Pretrained
 
 SONG = "song"  # the Song poems' folder under the data root
@@ -23,7 +23,7 @@ SONG = "song"  # the Song poems' folder under the data root
 
 def evaluate_lm(loaded: Pretrained, text: Optional[Path], poems: int, figures: Optional[Path]) -> Evaluation:
     recipe, tokenizer, name = loaded.recipe, loaded.src, loaded.name
-    verse = recipe.data.kind == "tang" and poems > 0
+    verse = recipe.data.kind == "tang" and poems > 0 and text is None  # --text: the file's perplexity alone
     corpus = load_corpus(recipe) if text is None or verse else None  # read once: held-out and training poems
     if text is not None:
         lines, where = [line for line in read_lines(text) if line.strip()], str(text)
@@ -42,7 +42,7 @@ def evaluate_lm(loaded: Pretrained, text: Optional[Path], poems: int, figures: O
         summary["bits_per_char"] = round(scores.loss / math.log(2), 4)
     unit = "character" if recipe.tokenizer.type == "char" else "token"
     evaluation = Evaluation(summary, [Section(
-        "Perplexity", f"Per-{unit} perplexity over {scores.tokens} tokens of {len(lines)} lines ({where}); "
+        "Perplexity", f"Per-{unit} perplexity over {count_of(scores.tokens, 'token')} of {count_of(len(lines), 'line')} ({where}); "
         "every line end counts as a token.", ["loss (nats)", "perplexity", "bits per character"],
         [[f"{scores.loss:.4f}", f"{scores.perplexity:.2f}", summary.get("bits_per_char", "")]])],
         f"{name}: language model on the {where}", language="zh" if recipe.data.kind == "tang" else "en")

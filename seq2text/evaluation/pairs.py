@@ -13,7 +13,7 @@ from typing import Optional
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.scores import sentence_bleu, text_scores
-from seq2text.evaluation.sections import Evaluation, Section, learning_curves, percent
+from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves, percent
 from seq2text.pretrained import Pretrained
 from seq2text.progress import progress
 
@@ -166,7 +166,7 @@ def _score_table(scores: dict, tokenize: str, count: int) -> Section:
     rows = [[name] + [f"{s[m]:.2f}" + (f" ± {s[m + '_ci']:.2f}" if ci else "") for m in ("bleu", "chrf", "ter")]
             for name, s in scores.items()]
     signatures = next(iter(scores.values()))["signatures"]
-    text = (f"{count} sentences, sacrebleu (BLEU tokenize={tokenize}); "
+    text = (f"{count_of(count, 'sentence')}, sacrebleu (BLEU tokenize={tokenize}); "
             + "; ".join(f"{name}: `{sig}`" for name, sig in signatures.items()))
     return Section("Scores", text, header, rows)
 

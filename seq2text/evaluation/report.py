@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 
 from seq2text.atomic import write_text_atomic
@@ -47,9 +48,16 @@ def markdown(evaluation: Evaluation, folder: Path) -> str:
 
 
 def _marked(tokens: list[str], weights: list[float], top: int = 3) -> str:
-    """The text with its ``top`` most weighted tokens in bold (Markdown has no shading)."""
+    """The text with its ``top`` most weighted tokens in bold (Markdown has no shading).  The
+    bold is an HTML ``<b>``: Markdown's ``**`` does not open or close between a bracket and a
+    Chinese character (``(1**)**内``)."""
     chosen = set(sorted(range(len(tokens)), key=lambda i: -weights[i])[:top])
-    return "".join(f"**{t}**" if i in chosen else t.replace("*", "\\*") for i, t in enumerate(tokens))
+    return "".join(f"<b>{_markdown_text(t)}</b>" if i in chosen else _markdown_text(t) for i, t in enumerate(tokens))
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` with Markdown's and HTML's special characters escaped."""
+    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", html.escape(text, quote=False))
 
 
 def _markdown_table(section: Section) -> str:
@@ -83,7 +91,9 @@ def _shaded(caption: str, tokens: list[str], weights: list[float]) -> str:
     """A paragraph whose tokens are shaded by their weight (the largest: full colour), each
     weight in its tooltip."""
     top = max(weights, default=0.0) or 1.0
-    spans = "".join(f'<span class="w" style="background: rgba(214, 39, 40, {w / top:.2f})" title="{w:.3f}">'
+    # white on the darker shades: black on a full red is hard to read
+    spans = "".join(f'<span class="w" style="background: rgba(214, 39, 40, {w / top:.2f})'
+                    f'{"; color: #fff" if w / top > 0.5 else ""}" title="{w:.3f}">'
                     f"{html.escape(t)}</span>" for t, w in zip(tokens, weights))
     return f'<p class="shaded"><b>{html.escape(caption)}</b> {spans}</p>'
 

@@ -37,6 +37,11 @@ class Evaluation:
             self.sections.append(section)
 
 
+def count_of(number: int, noun: str) -> str:
+    """``1 poem``, ``3 poems``: a count with its noun in the right number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def percent(good: int, total: int) -> Optional[float]:
     """``good / total`` in percent, rounded to 0.1; None when there is nothing to count."""
     return round(100.0 * good / total, 1) if total else None

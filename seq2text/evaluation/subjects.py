@@ -21,7 +21,7 @@ from collections import Counter
 from typing import Callable, Optional
 
 from seq2text.evaluation.perplexity import score_sequences
-from seq2text.evaluation.sections import Section, percent
+from seq2text.evaluation.sections import Section, count_of, percent
 from seq2text.generator import Generator, Poem
 from seq2text.progress import progress
 from seq2text.verse.forms import LABEL_END, is_han, labelled, verse_lines
@@ -120,7 +120,7 @@ def subject_rates(generator: Generator, reader: SubjectReader, corpus_lines: set
                      f"{rate['most_common_share']} ({rate['most_common_line']})", rate["copied_lines"]])
     section = Section(
         "Poems on a subject",
-        f"{per_subject} poems on each of {len(SUBJECTS)} subjects ({'、'.join(SUBJECTS)}), the four "
+        f"{count_of(per_subject, 'poem')} on each of {len(SUBJECTS)} subjects ({'、'.join(SUBJECTS)}), the four "
         f"regulated forms in turn, sampled with the defaults of `seq2text generate` (seed {seed}), written "
         f"after the subject as a title (title, with guidance {GUIDANCE}; unguided: guidance 0), with the subject "
         "as the first characters (prompt) or without it (none). on_subject: percent of poems that a naive "

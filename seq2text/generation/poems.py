@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.decoding import beam_search, sample
+from seq2text.decoding.sampling import row_generators
 from seq2text.decoding.guidance import Guided, GuidedState
 from seq2text.decoding.protocols import SearchModel, SearchState
 from seq2text.errors import Seq2TextError, option, shown
@@ -76,12 +77,15 @@ class PoemWriter:
         if beam_size > 1:
             found = beam_search(model, state, beam_size, limit, alpha=0.0, nbest=min(count, beam_size),
                                 processors=processors, start=last)[0]
+            seeds = [seed] * len(found)
         else:
             seed = random.randrange(2**31) if seed is None else seed
-            rng = torch.Generator(device=state.device).manual_seed(seed)
-            found = sample(model, state, limit, temperature, top_k, top_p, rng, processors, start=last)
-        return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, seed, acrostic, about)
-                for h in found]
+            # poem i of a sampled batch is the one its own seed, seed + i, writes alone
+            seeds = [seed + i for i in range(inputs)]
+            found = sample(model, state, limit, temperature, top_k, top_p, row_generators(seeds, state.device),
+                           processors, start=last)
+        return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, row_seed, acrostic, about)
+                for h, row_seed in zip(found, seeds)]
 
     def _start(self, text: str, plain: str, rows: int, guidance: float) -> tuple[SearchModel, torch.Tensor,
                                                                                   SearchState]:
@@ -132,16 +136,16 @@ class PoemWriter:
             if not form.regulated:
                 raise Seq2TextError(f"{option('acrostic')} needs a regulated form (五言/七言 绝句/律诗)")
             if len(acrostic) != form.lines or not all(is_han(c) for c in acrostic):
-                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {form.name} poem needs "
+                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {form.chinese} poem needs "
                                     f"{form.lines} characters, one per line")
         if form.regulated:
             if len(prompt) >= form.length:
-                raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {form.name} poem")
+                raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {form.chinese} poem")
             for position, char in enumerate(prompt):
                 expected = form.fixed(position, acrostic)
                 if (expected and char != expected) or (not expected and not is_han(char)):
                     raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: character {position + 1} ({char}) "
-                                        f"does not fit a {form.name} poem{' with this acrostic' if acrostic else ''}")
+                                        f"does not fit a {form.chinese} poem{' with this acrostic' if acrostic else ''}")
         return prompt
 
     def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str],

@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass
 from typing import Optional
 
-import torch
 
 from seq2text.decoding import sample
+from seq2text.decoding.sampling import row_generators
 from seq2text.errors import Seq2TextError, option, shown
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS, EOS, UNK, Tokenizer
@@ -49,10 +49,10 @@ class TextWriter:
         seed = random.randrange(2**31) if seed is None else seed
         # A stream model read every line after the previous line's </s>, never after <s>.
         last, state = self.model.start([[EOS if self.stream else BOS, *ids]] * count)
-        rng = torch.Generator(device=state.device).manual_seed(seed)
-        found = sample(self.model, state, length, temperature, top_k, top_p, rng,
+        seeds = [seed + i for i in range(count)]  # passage i is the one seed + i writes alone
+        found = sample(self.model, state, length, temperature, top_k, top_p, row_generators(seeds, state.device),
                        start=last, stop_at_eos=not self.stream)
-        return [Passage(self._join(ids + h.tokens), h.log_prob, seed) for h in found]
+        return [Passage(self._join(ids + h.tokens), h.log_prob, row_seed) for h, row_seed in zip(found, seeds)]
 
     def _join(self, ids: list[int]) -> str:
         """The text of ``ids``, ``</s>`` read as a line end."""

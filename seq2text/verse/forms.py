@@ -81,6 +81,11 @@ class Form:
         return FORM_LABELS[self.name] + LABEL_END
 
     @property
+    def chinese(self) -> str:
+        """The form's Chinese name (七言绝句, 古诗), as messages and pages show it."""
+        return next(chinese for chinese, name in CHINESE_NAMES.items() if name == self.name)
+
+    @property
     def length(self) -> int:
         """Characters of a whole poem, punctuation included."""
         return self.lines * (self.chars + 1)
