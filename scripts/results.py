@@ -24,7 +24,8 @@ from seq2text.atomic import write_text_atomic  # noqa: E402
 from seq2text.evaluation import evaluate  # noqa: E402
 from seq2text.evaluation.pairs import held_out_pairs  # noqa: E402
 from seq2text.evaluation.report import write_report  # noqa: E402
-from seq2text.pretrained import bundled_models, load_pretrained  # noqa: E402
+from seq2text.model_folder import bundled_models  # noqa: E402
+from seq2text.pretrained import load_pretrained  # noqa: E402
 from seq2text.translator import Translator  # noqa: E402
 
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.prepare import prepare  # noqa: E402
-from seq2text.pretrained import find_model  # noqa: E402
+from seq2text.model_folder import find_model  # noqa: E402
 from seq2text.recipe import load_recipe  # noqa: E402
 
 

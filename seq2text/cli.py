@@ -202,12 +202,13 @@ def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None, out
     vocabulary size, the tokenizer training time and the padding overhead of the batches.
     Running it first is optional: `seq2text train` prepares what is missing.
     """
+    from seq2text.model_folder import TOKENIZER_DIR
     from seq2text.prepare import prepare as run_prepare
     from seq2text.recipe import load_recipe
     from seq2text.training.trainer import run_folder
 
     loaded = load_recipe(recipe, overrides, data_root)
-    for line in run_prepare(loaded, run_folder(loaded.name, output_dir) / "tokenizer").report:
+    for line in run_prepare(loaded, run_folder(loaded.name, output_dir) / TOKENIZER_DIR).report:
         click.echo(line, err=True)
 
 
@@ -622,7 +623,7 @@ def average(checkpoints: tuple[str, ...], output: Path) -> None:
       seq2text average runs/multi30k_de_en/checkpoints/step-00* -o runs/multi30k_de_en/avg3
       seq2text evaluate -m runs/multi30k_de_en/avg3
     """
-    from seq2text.training.checkpoint import average_models
+    from seq2text.training.averaging import average_models
 
     target = average_models(list(checkpoints), output)
     click.echo(f"averaged {len(checkpoints)} models -> {target}", err=True)
@@ -658,7 +659,7 @@ def export(model: str, output: Path, int8: bool) -> None:
 @main.command()
 def models() -> None:
     """List the models bundled with the package: name, task, size and description."""
-    from seq2text.pretrained import bundled_models
+    from seq2text.model_folder import bundled_models
 
     for card in bundled_models():
         click.echo(f"{card['name']}\t{card['task']}\t{card['size_mb']:.1f} MB\t{card['description']}")

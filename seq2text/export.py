@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import tempfile
 import warnings
 from contextlib import contextmanager
@@ -29,33 +28,13 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from seq2text.atomic import atomic_folder
 from seq2text.errors import Seq2TextError
-from seq2text.models.decoder import DecoderState, Hidden
+from seq2text.models.decoder import DecoderState
+from seq2text.decoding.onnx_model import FORMAT, STATE_NAMES, STEP_INPUTS, pack_hidden, unpack_hidden
+from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE, new_model_folder
 from seq2text.pretrained import Pretrained
 
-EXPORT_FILE, ENCODER_FILE, STEP_FILE = "export.json", "encoder.onnx", "step.onnx"
-FORMAT = "seq2text-onnx-1"
 OPSET = 17
-STATE_NAMES = ["hidden", "feed", "keys", "memory"]
-STEP_INPUTS = ["previous", *STATE_NAMES, "mask"]
-
-
-def is_exported(path: str | Path) -> bool:
-    """Whether ``path`` is a folder that ``seq2text export`` wrote."""
-    return (Path(path) / EXPORT_FILE).is_file()
-
-
-def pack_hidden(hidden: list[Hidden]) -> torch.Tensor:
-    """Per-layer states (``(N, H)`` or LSTM pairs) as one ``(layers, N, H or 2H)`` tensor."""
-    return torch.stack([torch.cat(h, dim=-1) if isinstance(h, tuple) else h for h in hidden])
-
-
-def unpack_hidden(packed: torch.Tensor, cell: str) -> list[Hidden]:
-    """The inverse of :func:`pack_hidden`."""
-    if cell == "lstm":
-        return [tuple(layer.chunk(2, dim=-1)) for layer in packed.unbind(0)]
-    return list(packed.unbind(0))
 
 
 class EncoderGraph(nn.Module):
@@ -116,7 +95,9 @@ def export_onnx(loaded: Pretrained, target: Path, int8: bool = False) -> Path:
     target = Path(target)
     if target.exists() and not (target / EXPORT_FILE).is_file() and any(target.iterdir()):
         raise Seq2TextError(f"{target}: exists and is not an exported model; choose a new output folder")
-    with atomic_folder(target) as tmp:
+    if loaded.exported:
+        raise Seq2TextError(f"{loaded.name}: already exported; export the model it came from")
+    with new_model_folder(target, recipe.to_yaml(), loaded.folder.tokenizer) as tmp:
         model = loaded.model.cpu().eval()
         src = torch.tensor([[5, 6, 7, 8], [5, 6, 7, 0]])  # sizes for tracing; the axes stay dynamic
         mask = src != 0
@@ -141,8 +122,6 @@ def export_onnx(loaded: Pretrained, target: Path, int8: bool = False) -> Path:
                 if int8:
                     quantize_dynamic(str(plain), str(tmp / name), weight_type=QuantType.QInt8)
                     plain.unlink()
-        (tmp / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-        shutil.copytree(loaded.folder.tokenizer, tmp / "tokenizer")
         meta = {"format": FORMAT, "cell": recipe.model.cell, "int8": int8, "source": loaded.name}
         (tmp / EXPORT_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return target

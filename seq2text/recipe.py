@@ -199,7 +199,9 @@ class TrainingConfig(Section):
                                 "(batch_size = parallel streams); default: one sequence per line")
     epochs: int = Field(10, ge=1, le=100_000)
     optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: Float = Field(1e-3, gt=0.0, le=1000.0)
+    # float32 holds the rate (1e300 would be inf in the optimizer's tensors); a huge rate still
+    # trains, diverges and stops with its last good checkpoint
+    learning_rate: Float = Field(1e-3, gt=0.0, le=1e38)
     clip_grad_norm: Float = Field(1.0, ge=0.0, le=1e6)
     label_smoothing: Float = Field(0.0, ge=0.0, lt=1.0)
     subword_sampling: Float = Field(0.0, ge=0.0, lt=1.0, description="SentencePiece subword "
@@ -220,7 +222,7 @@ class TrainingConfig(Section):
                              "multiplied by lr_decay; the epochs before run at the full rate")
     patience: int = Field(2, ge=1, description="validations without improvement (plateau)")
     warmup_steps: int = Field(0, ge=0, description="linear warm-up of the learning rate")
-    min_learning_rate: Float = Field(1e-6, ge=0.0, le=1000.0)
+    min_learning_rate: Float = Field(1e-6, ge=0.0, le=1e38)
     metric: Literal["bleu", "ppl", "accuracy", "f1"] = Field(
         "bleu", description="validation score that picks the best checkpoints, drives plateau and early "
         "stopping (classification: accuracy or macro-F1)")

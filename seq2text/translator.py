@@ -22,12 +22,9 @@ import torch
 from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sources, output_limits
 from seq2text.decoding.ensemble import Ensemble
 from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
-from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError
-from seq2text.export import is_exported
 from seq2text.pretrained import Pretrained, load_pretrained
-from seq2text.recipe import load_recipe
-from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer, load_tokenizers
+from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
 
 
 @dataclass
@@ -83,21 +80,18 @@ class Translator:
         """A bundled model by name, a trained model or run folder (``runs/<name>``), or a loaded
         :class:`~seq2text.pretrained.Pretrained`; a list of them is an ensemble (they must share
         their tokenizers; the search settings are the first one's).  An exported folder
-        (``seq2text export``) runs alone, by ONNX Runtime (:meth:`load_exported`).
+        (``seq2text export``) runs alone, by ONNX Runtime on the CPU.
 
         ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
         instructions and on GPUs; BLEU moves by a few hundredths on Multi30k).  With ``shortlist``
         a model that has one scores only the target tokens of its training data: beam search
         is faster, and a few beam outputs change (see :mod:`seq2text.decoding.shortlist`)."""
         names = [model] if isinstance(model, (str, Path, Pretrained)) else list(model)
-        device = resolve_device(device)
-        exported = [name for name in names if not isinstance(name, Pretrained) and is_exported(name)]
-        if exported:
-            if len(names) > 1 or precision != "fp32" or shortlist or device.type != "cpu":
-                raise Seq2TextError(f"{exported[0]}: an exported model runs alone, as exported, on the CPU (no "
-                                    f"ensemble, --precision, --shortlist or --device)")
-            return cls.load_exported(exported[0])
         members = [load_pretrained(name, device) for name in names]
+        exported = [loaded for loaded in members if loaded.exported]
+        if exported and (len(members) > 1 or precision != "fp32" or shortlist):
+            raise Seq2TextError(f"{exported[0].name}: an exported model runs alone, as exported, on the CPU (no "
+                                f"ensemble, --precision, --shortlist or --device)")
         for loaded in members:
             if loaded.task != "translation":
                 raise Seq2TextError(f"{loaded.name}: not a translation model (task: {loaded.task})")
@@ -117,17 +111,6 @@ class Translator:
         decoding = first.recipe.decoding
         return cls(network, first.src, first.tgt, decoding.beam_size, decoding.length_penalty,
                    precision, " + ".join(loaded.name for loaded in members), decoding.max_length)
-
-    @classmethod
-    def load_exported(cls, folder: str | Path) -> "Translator":
-        """An exported folder (``seq2text export``), run by ONNX Runtime on the CPU."""
-        from seq2text.decoding.onnx_model import OnnxSeq2Seq
-
-        folder = Path(folder)
-        decoding = load_recipe(folder / "recipe.yaml", check_files=False).decoding
-        src, tgt = load_tokenizers(folder / "tokenizer")
-        return cls(OnnxSeq2Seq(folder, tgt.vocab_size), src, tgt, decoding.beam_size, decoding.length_penalty,
-                   "fp32", str(folder), decoding.max_length)
 
     @property
     def device(self) -> torch.device:
@@ -199,14 +182,18 @@ class Translator:
 
     @torch.no_grad()
     def attention(self, source: str, translation: Translation) -> Attention:
-        """Where the model looked while writing ``translation`` of ``source`` (teacher-forced)."""
+        """Where the model looked while writing ``translation`` of ``source``: the decoder is
+        stepped through the translation's tokens (as search runs it, so an exported model or an
+        ensemble answers too)."""
         ids = self.src.encode(source)[:self.max_source_pieces]
         src = torch.tensor([ids], device=self.device)
-        tgt_in = torch.tensor([[BOS] + translation.tokens], device=self.device)
-        with self._autocast():
-            _, weights = self.model(src, src != PAD, tgt_in)
-        if weights is None:
-            raise ValueError("this model has no attention")
-        return Attention(self.src.pieces_of(ids), self.tgt.pieces_of(translation.tokens + [EOS]),
-                         weights[0].float().cpu())
+        rows = []
+        with torch.no_grad(), self._autocast():
+            state = self.model.encode(src, src != PAD)
+            for previous in [BOS, *translation.tokens]:
+                _, state, weights = self.model.step(torch.tensor([previous], device=self.device), state)
+                if weights is None:
+                    raise Seq2TextError(f"{self.name}: this model has no attention")
+                rows.append(weights[0].float().cpu())
+        return Attention(self.src.pieces_of(ids), self.tgt.pieces_of(translation.tokens + [EOS]), torch.stack(rows))
 

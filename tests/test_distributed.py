@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import write_recipe
-from seq2text.training.checkpoint import latest_checkpoint
+from seq2text.model_folder import latest_checkpoint
 
 RECIPE = """\
 name: ddp

@@ -83,11 +83,15 @@ def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:
     poems = tmp_path / "poems.txt"
     poems.write_text("七绝|白日依山尽，黄河入海流。欲穷千里目，更上一层楼。\n", encoding="utf-8")
     report = tmp_path / "report"
-    result = run("evaluate", "-m", "tang-poetry", "--text", str(poems), "--poems", "4", "--report", str(report))
+    result = run("evaluate", "-m", "tang-poetry", "--text", str(poems), "--poems", "4")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["tokens"] == len("七绝|白日依山尽，黄河入海流。欲穷千里目，更上一层楼。") + 1
     assert 1 < summary["ppl"] < 500 and summary["bits_per_char"] > 0
+    assert "verse" not in summary  # --text: the file's perplexity, nothing else
+    result = run("evaluate", "-m", "tang-poetry", "--poems", "4", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
     assert set(summary["verse"]) == {"wuyan-jueju", "qiyan-jueju", "wuyan-lushi", "qiyan-lushi"}
     assert all(rates["form"] == 100.0 for rates in summary["verse"].values())
     subjects = summary["subjects"]  # the old model has no titles: the subject as its prompt, or unused
@@ -166,8 +170,8 @@ def render_in_chromium(page: Path, tmp_path: Path) -> dict:
 
 
 def test_evaluate_loads_the_model_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import seq2text.model_folder as model_folder
     import seq2text.pretrained as pretrained
-    import seq2text.training.checkpoint as checkpoint
     from seq2text import recipe as recipes
     from seq2text.evaluation import evaluate
 
@@ -180,8 +184,8 @@ def test_evaluate_loads_the_model_once(tmp_path: Path, monkeypatch: pytest.Monke
         return wrapper
 
     monkeypatch.setattr(pretrained, "_LOADED", {})
-    monkeypatch.setattr(checkpoint, "load_weights", counted("weights", checkpoint.load_weights))
-    monkeypatch.setattr(pretrained, "load_recipe", counted("recipe", recipes.load_recipe))
+    monkeypatch.setattr(pretrained, "load_weights", counted("weights", model_folder.load_weights))
+    monkeypatch.setattr(model_folder, "load_recipe", counted("recipe", recipes.load_recipe))
     pairs = [json.loads(line) for line in head(DATA / "couplet" / "classical_pairs.jsonl", 20).splitlines()]
     src, ref = tmp_path / "first.txt", tmp_path / "second.txt"
     src.write_text("".join(p["first"] + "\n" for p in pairs), encoding="utf-8")

@@ -16,7 +16,7 @@ from seq2text import Translator
 from seq2text.models import build_model
 from seq2text.pretrained import load_pretrained
 from seq2text.recipe import load_recipe
-from seq2text.training.checkpoint import MODEL_FILE, stored_names
+from seq2text.model_folder import MODEL_FILE, stored_names
 
 LOG_PROB_TOLERANCE = 1e-3  # fp32 graphs: per sentence, against PyTorch
 INT8_BLEU_TOLERANCE = 1.5  # int8 weights: beam 5 on 200 test2016 sentences
@@ -150,3 +150,23 @@ def test_mismatched_or_hostile_exported_folders_are_one_line(exported: dict[str,
                                for n in ("hidden", "feed", "keys", "memory")], [shape])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(hostile / "encoder.onnx"))
     one_line_error(run("translate", "-m", str(hostile), "Ein Hund."), "encoder.onnx")
+
+
+@pytest.mark.slow
+def test_evaluate_and_the_api_take_an_exported_folder(exported: dict[str, Path], tmp_path: Path) -> None:
+    import json as json_lines
+
+    sources, references = multi30k_test(10)
+    (tmp_path / "src.de").write_text("\n".join(sources) + "\n", encoding="utf-8")
+    (tmp_path / "ref.en").write_text("\n".join(references) + "\n", encoding="utf-8")
+    result = run("evaluate", "-m", str(exported["fp32"]), "--src", str(tmp_path / "src.de"), "--ref",
+                 str(tmp_path / "ref.en"), "--report", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json_lines.loads(result.stdout)["beam5"]["bleu"] > 20
+    assert (tmp_path / "report" / "attention-1.png").is_file()  # heat-maps by stepping the graphs
+    loaded = load_pretrained(exported["fp32"])
+    assert loaded.exported and loaded.task == "translation"
+    from seq2text.server.served import serve_models
+
+    served = serve_models([str(exported["fp32"])])
+    assert [model.endpoint for model in served.values()] == ["translate"]

@@ -17,7 +17,7 @@ from seq2text.decoding import greedy_search
 from seq2text.pretrained import load_pretrained
 from seq2text.recipe import load_recipe
 from seq2text.tokenizers import BOS
-from seq2text.training.checkpoint import latest_checkpoint
+from seq2text.model_folder import latest_checkpoint
 from seq2text.training.feeds import StreamFeed
 from seq2text.prepare import prepare
 

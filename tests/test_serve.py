@@ -22,7 +22,7 @@ import pytest
 
 from conftest import HANG
 from seq2text import Translator
-from seq2text.pretrained import bundled_models
+from seq2text.model_folder import bundled_models
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ from seq2text.pretrained import load_pretrained
 from seq2text.prepare import prepare
 from seq2text.recipe import load_recipe
 from seq2text.tokenizers import BOS
-from seq2text.training.checkpoint import latest_checkpoint
+from seq2text.model_folder import latest_checkpoint
 from seq2text.training.warm_start import warm_start
 from seq2text.verse.subjects import clean_title, poem_keywords
 

@@ -18,7 +18,8 @@ from conftest import write_recipe
 from seq2text.errors import Seq2TextError
 from seq2text.models import Seq2Seq
 from seq2text.recipe import load_recipe
-from seq2text.training.checkpoint import TrainerState, latest_checkpoint, load_weights
+from seq2text.model_folder import latest_checkpoint, load_weights
+from seq2text.training.checkpoint import TrainerState
 from seq2text.training.trainer import MixedPrecision, native_bf16
 
 TINY = """\

@@ -16,8 +16,24 @@ import torch
 
 from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
-from seq2text.export import ENCODER_FILE, EXPORT_FILE, FORMAT, STEP_FILE, STEP_INPUTS, pack_hidden, unpack_hidden
-from seq2text.models.decoder import DecoderState
+from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE
+from seq2text.models.decoder import DecoderState, Hidden
+
+FORMAT = "seq2text-onnx-1"
+STATE_NAMES = ["hidden", "feed", "keys", "memory"]
+STEP_INPUTS = ["previous", *STATE_NAMES, "mask"]
+
+
+def pack_hidden(hidden: list[Hidden]) -> torch.Tensor:
+    """Per-layer states (``(N, H)`` or LSTM pairs) as one ``(layers, N, H or 2H)`` tensor."""
+    return torch.stack([torch.cat(h, dim=-1) if isinstance(h, tuple) else h for h in hidden])
+
+
+def unpack_hidden(packed: torch.Tensor, cell: str) -> list[Hidden]:
+    """The inverse of :func:`pack_hidden`."""
+    if cell == "lstm":
+        return [tuple(layer.chunk(2, dim=-1)) for layer in packed.unbind(0)]
+    return list(packed.unbind(0))
 
 
 class OnnxSeq2Seq:
@@ -84,9 +100,6 @@ class OnnxSeq2Seq:
         log_probs, hidden, feed, weights = (torch.from_numpy(out) for out in self._run(self.decoder, STEP_FILE, inputs))
         return log_probs, DecoderState(unpack_hidden(hidden, self.cell), feed, state.keys, state.memory,
                                        state.mask), weights
-
-    def __call__(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor):
-        raise Seq2TextError("an exported model only searches; attention heat-maps need the PyTorch model")
 
     def parameters(self) -> Iterator[torch.Tensor]:
         """What the search code asks for the device: the graphs take and give CPU tensors."""

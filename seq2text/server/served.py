@@ -14,7 +14,8 @@ import torch
 
 from seq2text.classifier import Classifier
 from seq2text.generator import Generator
-from seq2text.pretrained import Pretrained, bundled_models, load_pretrained
+from seq2text.model_folder import bundled_models
+from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.server.batching import Batcher
 from seq2text.translator import Translator
 

@@ -34,15 +34,17 @@ from torch.nn.parallel import DistributedDataParallel
 from seq2text.atomic import write_text_atomic
 from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError, Stopped
+from seq2text.model_folder import (CHECKPOINTS, HISTORY_FILE, TOKENIZER_DIR, checkpoint_name, latest_checkpoint,
+                                   load_weights)
 from seq2text.models import build_model
 from seq2text.plots import plot_learning_curves
 from seq2text.progress import progress_bar, write_line
 from seq2text.prepare import Prepared, prepare
 from seq2text.recipe import Recipe, TrainingConfig, load_recipe
 from seq2text.training import distributed
-from seq2text.training.checkpoint import (TrainerState, all_finite, average_checkpoints, check_optimizer_state,
-                                          checkpoint_name, keep_best, latest_checkpoint, load_resume_state,
-                                          load_weights, save_checkpoint)
+from seq2text.training.averaging import average_checkpoints
+from seq2text.training.checkpoint import (TrainerState, all_finite, check_optimizer_state, keep_best,
+                                          load_resume_state, save_checkpoint)
 from seq2text.training.feeds import make_feed, pair_loss
 from seq2text.training.schedule import after_validation, learning_rate
 from seq2text.training.warm_start import warm_start
@@ -177,7 +179,7 @@ class Trainer:
         # or new ones.  Rank 0 trains them (if needed) before the other ranks read them.
         if not process.is_main:
             torch.distributed.barrier()
-        self.data: Prepared = prepare(recipe, run_dir / "tokenizer", reuse=True)
+        self.data: Prepared = prepare(recipe, run_dir / TOKENIZER_DIR, reuse=True)
         if process.is_main and process.world_size > 1:
             torch.distributed.barrier()
         for line in self.data.report:
@@ -305,7 +307,7 @@ class Trainer:
             raise NonFiniteLoss(f"validation gave {_scores_text(scores.as_dict())}")
         folder = self._save()
         if self.process.is_main:
-            write_text_atomic(self.run_dir / "history.json", json.dumps(self.state.history, indent=1))
+            write_text_atomic(self.run_dir / HISTORY_FILE, json.dumps(self.state.history, indent=1))
             plot_learning_curves(self.state.history, self.run_dir / "learning_curves.png")
             self.log(f"epoch {epoch} step {self.state.step}: {_scores_text(entry)} "
                      f"(validated in {time.perf_counter() - started:.1f} s, {_duration(time.time() - self.started)} "
@@ -318,13 +320,13 @@ class Trainer:
         """Checkpoint the run where it stands (rank 0 writes; every rank gathers the RNG); with
         ``announce``, say so in the log (validations and interruptions say it their own way)."""
         rng = self.process.gather_rng()
-        folder = self.run_dir / "checkpoints" / checkpoint_name(self.state.step)
+        folder = self.run_dir / CHECKPOINTS / checkpoint_name(self.state.step)
         if not self.process.is_main:
             return folder
         extra = {**asdict(self.state), "optimizer": self.optimizer.state_dict(), "rng": rng,
                  "scaler": self.precision.scaler.state_dict(), "feed": self.feed.state_dict()}
         save_checkpoint(folder, self.model, extra, self.recipe.to_yaml(), self.data.vocab_dir)
-        keep_best(self.run_dir / "checkpoints", self.state.history, self.config.keep_checkpoints, self.config.metric,
+        keep_best(self.run_dir / CHECKPOINTS, self.state.history, self.config.keep_checkpoints, self.config.metric,
                   folder.name)
         if announce:
             self.log(f"checkpoint at step {self.state.step} -> {folder}")

@@ -16,9 +16,9 @@ from typing import Optional
 import torch
 
 from seq2text.errors import Seq2TextError
+from seq2text.model_folder import stored_names
 from seq2text.pretrained import load_pretrained
 from seq2text.tokenizers.base import Tokenizer, VocabTokenizer
-from seq2text.training.checkpoint import stored_names
 
 
 def warm_start(model: torch.nn.Module, task: str, src: Tokenizer, tgt: Tokenizer, source: str) -> str:
