@@ -25,7 +25,7 @@ from sklearn.svm import LinearSVC  # noqa: E402
 
 from seq2text.data.corpora import load_corpus  # noqa: E402
 from seq2text.data.labels import label_names  # noqa: E402
-from seq2text.evaluation.classification import ClassScores, confusion  # noqa: E402
+from seq2text.scoring.labels import ClassScores, confusion  # noqa: E402
 from seq2text.recipe import load_recipe  # noqa: E402
 
 

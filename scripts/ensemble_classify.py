@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from seq2text import Classifier  # noqa: E402
 from seq2text.data.corpora import load_corpus  # noqa: E402
 from seq2text.data.labels import label_ids  # noqa: E402
-from seq2text.evaluation.classification import ClassScores, confusion  # noqa: E402
+from seq2text.scoring.labels import ClassScores, confusion  # noqa: E402
 
 
 def main() -> None:

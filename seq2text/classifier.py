@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import torch
 
 from seq2text.errors import Seq2TextError
-from seq2text.evaluation.classification import predict
+from seq2text.scoring.labels import predict
 from seq2text.pretrained import Pretrained, load_pretrained
 
 

@@ -16,7 +16,7 @@ import torch
 from conftest import DATA, HANG, ROOT, head, one_line_error, run, write_recipe
 from seq2text.data.corpora import load_corpus
 from seq2text.errors import Seq2TextError
-from seq2text.evaluation.classification import ClassScores, confusion, predict
+from seq2text.scoring.labels import ClassScores, confusion, predict
 from seq2text.models import build_model
 from seq2text.recipe import load_recipe
 

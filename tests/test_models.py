@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from seq2text.data.batching import collate_pairs
-from seq2text.evaluation.perplexity import summed_cross_entropy
+from seq2text.scoring.perplexity import summed_cross_entropy
 from seq2text.models.attention import AdditiveAttention, DotAttention, GeneralAttention
 from seq2text.models.decoder import recurrent_step
 from seq2text.pretrained import load_pretrained

@@ -15,7 +15,7 @@ from conftest import DATA, one_line_error, run, write_recipe
 from seq2text import Generator
 from seq2text.data.corpora import load_corpus
 from seq2text.errors import Seq2TextError
-from seq2text.evaluation.perplexity import score_sequences
+from seq2text.scoring.perplexity import score_sequences
 from seq2text.evaluation.subjects import SUBJECTS, SubjectReader, diversity
 from seq2text.models import build_model
 from seq2text.pretrained import load_pretrained

@@ -14,7 +14,7 @@ from typing import Optional
 from seq2text.data.corpora import load_corpus
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
-from seq2text.evaluation.perplexity import score_sequences, score_stream
+from seq2text.scoring.perplexity import score_sequences, score_stream
 from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves
 from seq2text.pretrained import Pretrained
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
-from seq2text.evaluation.scores import sentence_bleu, text_scores
+from seq2text.scoring.metrics import sentence_bleu, text_scores
 from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves, percent
 from seq2text.pretrained import Pretrained
 from seq2text.progress import progress

@@ -20,7 +20,7 @@ import math
 from collections import Counter
 from typing import Callable, Optional
 
-from seq2text.evaluation.perplexity import score_sequences
+from seq2text.scoring.perplexity import score_sequences
 from seq2text.evaluation.sections import Section, count_of, percent
 from seq2text.generator import Generator, Poem
 from seq2text.progress import progress

@@ -3,53 +3,22 @@
 - :mod:`~seq2text.server.served`: which models, loaded once, answering which endpoint;
 - :mod:`~seq2text.server.batching`: concurrent requests grouped into decoder batches;
 - :mod:`~seq2text.server.schemas`: the request bodies and their limits;
-- :mod:`~seq2text.server.app`: the routes, the errors and the body limit;
+- :mod:`~seq2text.server.app`: the routes, the errors, the body limit and the Host check;
+- :mod:`~seq2text.server.settings`: how it listens and what it lets in (the command's options);
+- :mod:`~seq2text.server.connections`: the connection cap and the request-head timeout;
 - ``page.html``: the web page at ``/``, self-contained (no CDN: the machine may be offline).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import socket
 import sys
-from dataclasses import dataclass, field
-from typing import Sequence
 
 from seq2text.errors import Seq2TextError, shown
+from seq2text.server.settings import LOOPBACK_NAMES, Settings, is_loopback
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-
-
-@dataclass
-class Settings:
-    """How the server listens and what it lets in (``seq2text serve`` options).
-
-    ``allowed_hosts``: the names a request's ``Host`` header may give (DNS rebinding: a page
-    on another site that resolves its name to 127.0.0.1 must not reach the models), ``*``
-    for any; ``drain``: seconds after SIGTERM to answer what is queued (the rest gets 503);
-    ``header_timeout``: seconds a connection may take to send a request head;
-    ``max_connections``: connections held at once (more are closed at once)."""
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    models: Sequence[str] = ()
-    device: str = "cpu"
-    max_body: int = 64 * 1024
-    allowed_hosts: Sequence[str] = field(default_factory=lambda: list(LOOPBACK_NAMES))
-    drain: float = 30.0
-    header_timeout: float = 10.0
-    max_connections: int = 1000
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
+__all__ = ["LOOPBACK_NAMES", "Settings", "run_server"]
 
 def run_server(settings: Settings) -> int:
     """Serve until SIGTERM (exit code 0, after the requests in flight are answered, and those

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, message_line, shown
-from seq2text.server import LOOPBACK_NAMES
+from seq2text.server.settings import LOOPBACK_NAMES
 from seq2text.server.schemas import ClassifyRequest, CoupletRequest, PoemRequest, TextRequest, TranslateRequest
 from seq2text.server.served import Served, defaults
 from seq2text.verse.forms import get_form

@@ -29,9 +29,9 @@ import torch.nn.functional as F
 
 from seq2text.data.batching import BucketBatcher, collate_pairs, pad
 from seq2text.decoding import decode_sources, output_limits
-from seq2text.evaluation.classification import ClassScores, confusion, predict
+from seq2text.scoring.labels import ClassScores, confusion, predict
 from seq2text.errors import Seq2TextError
-from seq2text.evaluation.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences,
+from seq2text.scoring.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences,
                                             score_stream, sequence_batch, sequence_loss, stream_rows,
                                             summed_cross_entropy, window)
 from seq2text.prepare import Prepared, example_lengths
