@@ -19,6 +19,7 @@ import torch
 from seq2text.errors import Seq2TextError
 from seq2text.scoring.labels import predict
 from seq2text.pretrained import Pretrained, load_pretrained
+from seq2text.tasks import require
 
 
 @dataclass
@@ -52,8 +53,7 @@ class Classifier:
         """A bundled model by name, a trained model or run folder, or a loaded
         :class:`~seq2text.pretrained.Pretrained`."""
         loaded = load_pretrained(model, device)
-        if loaded.task != "classification":
-            raise Seq2TextError(f"{loaded.name}: not a classification model (task: {loaded.task})")
+        require(loaded, "Classifier")
         return cls(loaded)
 
     def classify(self, texts: str | Sequence[str], batch_size: int = 64) -> Prediction | list[Prediction]:

@@ -381,7 +381,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
     couplets = form == "couplet" or first_line is not None
     generator = Generator.load(model or ("couplet" if couplets else DEFAULT_POEMS), device, rhyme_table)
     subject_options = title is not None or keywords is not None
-    if couplets or generator.task == "couplet":
+    if couplets or generator.writes_couplets:
         if form not in (None, "couplet"):
             raise Seq2TextError(f"--form {form}: a couplet (--first-line, or the couplet model {generator.name}) "
                                 f"takes --form couplet")

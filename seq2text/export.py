@@ -33,6 +33,7 @@ from seq2text.models.decoder import DecoderState
 from seq2text.decoding.onnx_model import FORMAT, STATE_NAMES, STEP_INPUTS, pack_hidden, unpack_hidden
 from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE, new_model_folder
 from seq2text.pretrained import Pretrained
+from seq2text.tasks import task_of
 
 OPSET = 17
 
@@ -88,7 +89,7 @@ def export_onnx(loaded: Pretrained, target: Path, int8: bool = False) -> Path:
     except ImportError:
         raise Seq2TextError("export needs ONNX Runtime: pip install 'seq2text[onnx]'") from None
     recipe = loaded.recipe
-    if loaded.task != "translation":
+    if not task_of(loaded).exportable:
         raise Seq2TextError(f"{loaded.name}: its task is {loaded.task}; export takes translation models")
     if recipe.model.attention == "none":
         raise Seq2TextError(f"{loaded.name}: a model without attention; export takes attention models")

@@ -26,6 +26,7 @@ from seq2text.generation.couplets import Couplet, CoupletWriter
 from seq2text.generation.poems import Poem, PoemWriter
 from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
+from seq2text.tasks import require, writes_poems
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.subjects import GUIDANCE
 
@@ -41,8 +42,7 @@ class Generator:
     def __init__(self, loaded: Pretrained, rhyme_table: Optional[Path] = None):
         self.loaded, self.rhyme_table = loaded, rhyme_table
         self.name, self.task = loaded.name, loaded.task
-        if self.task not in ("lm", "couplet"):
-            raise Seq2TextError(f"{self.name}: neither a language model nor a couplet model (task {self.task})")
+        self.writes_couplets = require(loaded, "Generator").pairs  # else a language model
 
     @classmethod
     def load(cls, model: str | Path | Pretrained = DEFAULT_POEMS, device: str | torch.device = "cpu",
@@ -57,7 +57,7 @@ class Generator:
 
     @property
     def is_poetry_model(self) -> bool:
-        return self.task == "lm" and self.loaded.recipe.data.kind == "tang"
+        return writes_poems(self.loaded.recipe)
 
     @property
     def tokenizer(self):
@@ -82,13 +82,13 @@ class Generator:
 
     @cached_property
     def _couplet_writer(self) -> CoupletWriter:
-        if self.task != "couplet":
+        if not self.writes_couplets:
             raise Seq2TextError(f"{self.name}: couplets need a couplet model (for example: couplet)")
         return CoupletWriter(self.loaded.model, self.tokenizer, self.loaded.tones)
 
     @cached_property
     def _writer(self) -> TextWriter:
-        if self.task != "lm":
+        if self.writes_couplets:
             raise Seq2TextError(f"{self.name}: free text needs a language model, not a {self.task} model")
         return TextWriter(self.loaded.model, self.tokenizer, bool(self.loaded.recipe.training.bptt), self.name)
 

@@ -21,6 +21,7 @@ from seq2text.data.labels import LABELS_FILE, label_names, load_labels, save_lab
 from seq2text.decoding.shortlist import save_shortlist, target_tokens
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe
+from seq2text.tasks import task_of
 from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers, save_tokenizers, train_tokenizer
 
 
@@ -83,7 +84,8 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
                       f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
 
     labels = []
-    if recipe.task == "classification":
+    task = task_of(recipe)
+    if task.labels:
         labels = load_labels(vocab_dir) if reuse and (vocab_dir / LABELS_FILE).is_file() else \
             label_names(corpus["train"]["label"], f"{recipe.data_path(recipe.data.train)} (data.train)")
         if len(labels) < 2:
@@ -100,7 +102,7 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
                                 f"{splits[name].total} {name} examples are longer (or the split is empty); "
                                 f"nothing is left to {'train on' if name == 'train' else 'score'}")
 
-    if recipe.task == "translation":
+    if task.shortlist:
         shortlist = target_tokens(splits["train"].dataset["tgt_ids"])
         save_shortlist(shortlist, vocab_dir)
         report.append(f"shortlist: {len(shortlist)} of the {tgt.vocab_size} target tokens occur in the training "

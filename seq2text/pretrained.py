@@ -24,6 +24,7 @@ from seq2text.errors import Seq2TextError
 from seq2text.model_folder import (CARD_FILE, EXPORT_FILE, MODEL_FILE, TONES_FILE, ModelFolder, check_history,
                                    find_model, load_weights, read_table)
 from seq2text.recipe import Recipe
+from seq2text.tasks import task_of
 from seq2text.tokenizers import Tokenizer, load_tokenizers
 
 __all__ = ["Pretrained", "load_pretrained"]
@@ -112,7 +113,7 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
         return _LOADED[key]
     recipe = folder.recipe
     src, tgt = load_tokenizers(folder.tokenizer)
-    labels = load_labels(folder.tokenizer) if recipe.task == "classification" else []
+    labels = load_labels(folder.tokenizer) if task_of(recipe).labels else []
     if folder.exported:
         model = _exported(folder, recipe, tgt, device)
     else:
@@ -130,9 +131,9 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
 def _exported(folder: ModelFolder, recipe: Recipe, tgt: Tokenizer, device: torch.device) -> Any:
     from seq2text.decoding.onnx_model import OnnxSeq2Seq
 
-    if recipe.task != "translation":
-        raise Seq2TextError(f"{folder.weights / EXPORT_FILE}: an exported {recipe.task} model; only translation "
-                            f"models are exported")
+    if not task_of(recipe).exportable:
+        raise Seq2TextError(f"{folder.weights / EXPORT_FILE}: an exported {recipe.task} model, which export "
+                            f"does not write")
     if device.type != "cpu":
         raise Seq2TextError(f"{folder.weights}: an exported model runs on the CPU, not on {device}")
     return OnnxSeq2Seq(folder.weights, tgt.vocab_size)

@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from seq2text.data.textfile import read_regular
 from seq2text.errors import Seq2TextError
+from seq2text.tasks import TASKS, check_recipe
 
 # Bounds that keep a recipe (also the recipe.yaml of a model folder someone sent) from asking
 # for more memory than any machine has: far above every sensible model, far below terabytes.
@@ -271,7 +272,7 @@ class Recipe(Section):
     """A whole recipe.  ``path`` and ``data_root`` are filled in by :func:`load_recipe`."""
 
     name: Annotated[str, AfterValidator(_plain_name)]
-    task: Literal["translation", "lm", "couplet", "classification"] = "translation"
+    task: Literal[tuple(TASKS)] = "translation"  # type: ignore[valid-type]  # the rows of seq2text.tasks
     seed: int = Field(42, ge=0, lt=2**63)
     data: DataConfig
     tokenizer: TokenizerConfig = TokenizerConfig()
@@ -284,27 +285,11 @@ class Recipe(Section):
 
     @model_validator(mode="after")
     def _task_fits(self) -> "Recipe":
-        if self.task == "lm" and self.training.metric == "bleu":
-            raise ValueError("training.metric: language models are scored by perplexity; set metric: ppl")
-        if self.training.bptt and self.task != "lm":
-            raise ValueError("training.bptt: only language models read text as a stream")
-        if self.training.subword_sampling and (self.tokenizer.type != "sentencepiece" or self.task == "lm"
-                                               or self.model.architecture == "aligned"):
-            raise ValueError("training.subword_sampling: needs a sentencepiece tokenizer and sentence pairs "
-                             "(translation, or couplets with the seq2seq architecture)")
+        check_recipe(self)  # what the task reads, validates with and builds (seq2text.tasks)
         if self.training.subword_sampling and self.tokenizer.training_pieces_only:
             raise ValueError("training.subword_sampling: sampled splits hold pieces that the one best split of "
                              "the training text never uses, which tokenizer.training_pieces_only leaves out; "
                              "set one of them")
-        if self.model.architecture == "aligned" and self.task != "couplet":
-            raise ValueError("model.architecture: aligned (N-vs-N) needs task: couplet, where both sides "
-                             "have the same length")
-        classifying = self.task == "classification"
-        if classifying != (self.data.kind == "labelled"):
-            raise ValueError("data.kind: labelled data and task: classification go together")
-        if classifying != (self.training.metric in ("accuracy", "f1")):
-            raise ValueError(f"training.metric: {self.training.metric} does not fit task: {self.task} "
-                             f"(classification: accuracy or f1; language models: ppl; pairs: bleu or ppl)")
         return self
 
     def data_path(self, relative: str) -> Path:

@@ -24,6 +24,7 @@ from seq2text.decoding.ensemble import Ensemble
 from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import Pretrained, load_pretrained
+from seq2text.tasks import require
 from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
 
 
@@ -93,8 +94,7 @@ class Translator:
             raise Seq2TextError(f"{exported[0].name}: an exported model runs alone, as exported, on the CPU (no "
                                 f"ensemble, --precision, --shortlist or --device)")
         for loaded in members:
-            if loaded.task != "translation":
-                raise Seq2TextError(f"{loaded.name}: not a translation model (task: {loaded.task})")
+            require(loaded, "Translator")
         first = members[0]
         for other in members[1:]:
             if not other.shares_tokenizers(first):

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, HANG, head, model_folder, one_line_error, run, write_recipe
-from seq2text.textio import Output
 
 LABELLED = """\
 name: labels

@@ -161,7 +161,7 @@ def _load_tang(recipe: Recipe) -> Corpus:
         chosen = [poem for poem, out in zip(poems, held_out) if out == wanted]
         if chosen:
             columns = {key: [poem[key] for poem in chosen] for key in chosen[0]}
-            if recipe.task == "lm":
+            if recipe.data.kind == "tang":  # a language model's poems (verse_pairs reads them as pairs)
                 subjects = [_subject(poem, recipe.data) if recipe.data.subjects else "" for poem in chosen]
                 columns["subject"] = subjects
                 columns["text"] = [labelled(poem["text"], poem["form"], subject)

@@ -14,7 +14,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any, Iterator
 
 from seq2text.errors import Seq2TextError
 

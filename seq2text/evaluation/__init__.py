@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from seq2text.evaluation.sections import Evaluation, Section
+from seq2text.evaluation.sections import Evaluation, Scoring, Section
 
-__all__ = ["Evaluation", "Section", "evaluate"]
+__all__ = ["Evaluation", "Scoring", "Section", "evaluate"]
 
 
 def evaluate(model: str | Path, src: Optional[Path] = None, ref: Optional[Path] = None, text: Optional[Path] = None,
@@ -31,6 +31,7 @@ def evaluate(model: str | Path, src: Optional[Path] = None, ref: Optional[Path] 
     from seq2text.errors import Seq2TextError
     from seq2text.pretrained import load_pretrained
     from seq2text.recipe import data_files
+    from seq2text.tasks import task_of
 
     loaded = load_pretrained(model, device)
     recipe = loaded.recipe
@@ -43,17 +44,9 @@ def evaluate(model: str | Path, src: Optional[Path] = None, ref: Optional[Path] 
             if not path.exists():
                 raise Seq2TextError(f"{model}: {key}: no such file or folder: {path} (data root "
                                     f"{recipe.data_root}; set SEQ2TEXT_DATA, or give --src/--ref or --text)")
-    if recipe.task == "lm":
-        if src is not None:
-            raise Seq2TextError(f"{model}: a language model is scored on --text, not --src/--ref")
-        from seq2text.evaluation.lm import evaluate_lm
-        return evaluate_lm(loaded, text, poems, figures)
-    if recipe.task == "classification":
-        if src is not None:
-            raise Seq2TextError(f"{model}: a classifier is scored on --text (a labelled TSV/CSV), not --src/--ref")
-        from seq2text.evaluation.classification import evaluate_classification
-        return evaluate_classification(loaded, text, figures)
-    if text is not None:
-        raise Seq2TextError(f"{model}: a {recipe.task} model is scored on --src/--ref, not --text")
-    from seq2text.evaluation.pairs import evaluate_pairs
-    return evaluate_pairs(loaded, src, ref, beam_size, bootstrap, figures)
+    task = task_of(recipe)
+    if task.scored_on == "text" and src is not None:
+        raise Seq2TextError(f"{model}: a {task.name} model is scored on --text, not --src/--ref")
+    if task.scored_on == "pairs" and text is not None:
+        raise Seq2TextError(f"{model}: a {task.name} model is scored on --src/--ref, not --text")
+    return task.load("evaluator")(loaded, Scoring(src, ref, text, beam_size, bootstrap, poems, figures))

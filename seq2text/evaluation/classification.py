@@ -4,9 +4,8 @@ scores themselves are :mod:`seq2text.scoring.labels`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
 
+from seq2text.evaluation.sections import Scoring
 from seq2text.scoring.labels import ClassScores, confusion
 
 
@@ -14,10 +13,10 @@ MISTAKES = 10  # the most confident mistakes shown
 SHADED = 8  # held-out texts shown with their attention weights
 
 
-def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[Path]):
+def evaluate_classification(loaded, scoring: Scoring):
     """Accuracy, macro-F1, per-label precision and recall, the confusion matrix, the most
     confident mistakes and (attention pooling) texts shaded by their weights, on the recipe's
-    held-out split or on the ``labelled`` TSV/CSV file (the recipe's columns)."""
+    held-out split or on the labelled TSV/CSV file ``scoring.text`` (the recipe's columns)."""
     import time
 
     from seq2text.classifier import Classifier
@@ -26,7 +25,7 @@ def evaluate_classification(loaded, labelled: Optional[Path], figures: Optional[
     from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves
     from seq2text.plots import plot_confusion
 
-    recipe, labels = loaded.recipe, loaded.labels
+    recipe, labels, labelled, figures = loaded.recipe, loaded.labels, scoring.text, scoring.figures
     if labelled is not None:
         data = recipe.data.model_copy(update={"train": str(labelled.resolve()), "valid": None, "test": None})
         corpus, split = load_corpus(recipe.model_copy(update={"data": data})), "train"

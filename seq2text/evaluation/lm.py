@@ -8,21 +8,20 @@ one sequence per line.  Every line's ``</s>`` counts as a token.
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Optional
 
 from seq2text.data.corpora import load_corpus
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.scoring.perplexity import score_sequences, score_stream
-from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves
+from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
 from seq2text.pretrained import Pretrained
 
 SONG = "song"  # the Song poems' folder under the data root
 
 
-def evaluate_lm(loaded: Pretrained, text: Optional[Path], poems: int, figures: Optional[Path]) -> Evaluation:
+def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
     recipe, tokenizer, name = loaded.recipe, loaded.src, loaded.name
+    text, poems, figures = scoring.text, scoring.poems, scoring.figures
     verse = recipe.data.kind == "tang" and poems > 0 and text is None  # --text: the file's perplexity alone
     corpus = load_corpus(recipe) if text is None or verse else None  # read once: held-out and training poems
     if text is not None:

@@ -8,13 +8,13 @@ characters as tokens and checked against the couplet rules.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.scoring.metrics import sentence_bleu, text_scores
-from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves, percent
+from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves, percent
 from seq2text.pretrained import Pretrained
+from seq2text.tasks import task_of
 from seq2text.progress import progress
 
 LENGTH_GROUPS = 5
@@ -32,7 +32,7 @@ def held_out_pairs(loaded: Pretrained) -> tuple[list[str], list[str], str]:
     corpus = load_corpus(recipe)
     split = corpus.held_out
     rows = corpus[split]
-    if recipe.task != "couplet":
+    if not task_of(recipe).characters:
         return rows["src"], rows["tgt"], f"{split} split"
     tokenizer = loaded.tgt
     if "parallel" in rows.column_names:
@@ -50,11 +50,12 @@ def read_pairs(src: Path, ref: Path) -> tuple[list[str], list[str], str]:
     return sources, references, f"{src} / {ref}"
 
 
-def evaluate_pairs(loaded: Pretrained, src: Optional[Path], ref: Optional[Path], beam_size: int, bootstrap: int,
-                   figures: Optional[Path]) -> Evaluation:
+def evaluate_pairs(loaded: Pretrained, scoring: Scoring) -> Evaluation:
     recipe, model = loaded.recipe, loaded.name
+    src, ref, beam_size, bootstrap, figures = scoring.src, scoring.ref, scoring.beam_size, scoring.bootstrap, \
+        scoring.figures
     sources, references, where = read_pairs(src, ref) if src is not None else held_out_pairs(loaded)
-    couplet = recipe.task == "couplet"
+    couplet = task_of(recipe).characters  # couplets: characters as tokens, and the couplet rules
     tokenize = "char" if couplet else "13a"
     decoder = _Couplets(loaded) if couplet else _Translations(loaded)
     searches = {"greedy": 1} if beam_size == 1 else {"greedy": 1, f"beam {beam_size}": beam_size}

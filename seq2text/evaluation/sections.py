@@ -21,6 +21,21 @@ class Section:
 
 
 @dataclass
+class Scoring:
+    """What ``seq2text evaluate`` was asked for: ``src``/``ref`` (pairs) or ``text`` (language
+    models, classifiers) in place of the held-out split, the search and bootstrap settings, the
+    poems to write (poetry models), and a folder for the report's figures (None: no figures)."""
+
+    src: Optional[Path] = None
+    ref: Optional[Path] = None
+    text: Optional[Path] = None
+    beam_size: int = 5
+    bootstrap: int = 0
+    poems: int = 200
+    figures: Optional[Path] = None
+
+
+@dataclass
 class Evaluation:
     """``summary``: the JSON line; ``sections``: the report; ``files``: text files the report
     folder also gets (name -> content), e.g. the outputs that were scored; ``language``: what

@@ -9,6 +9,7 @@ from seq2text.models.classifier import RNNClassifier
 from seq2text.models.lm import RNNLM
 from seq2text.models.seq2seq import Seq2Seq
 from seq2text.recipe import Recipe
+from seq2text.tasks import network_for
 
 __all__ = ["AlignedTagger", "RNNClassifier", "RNNLM", "Seq2Seq", "build_model"]
 
@@ -39,10 +40,9 @@ def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int = 0)
 
 
 def _network(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int) -> torch.nn.Module:
-    if recipe.task == "classification":
+    network = network_for(recipe)
+    if network is RNNClassifier:
         return RNNClassifier(recipe.model, src_vocab, labels)
-    if recipe.task == "lm":
+    if network is RNNLM:
         return RNNLM(recipe.model, src_vocab)
-    if recipe.model.architecture == "aligned":
-        return AlignedTagger(recipe.model, src_vocab, tgt_vocab)
-    return Seq2Seq(recipe.model, src_vocab, tgt_vocab)
+    return network(recipe.model, src_vocab, tgt_vocab)

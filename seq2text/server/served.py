@@ -17,6 +17,7 @@ from seq2text.generator import Generator
 from seq2text.model_folder import bundled_models
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.server.batching import Batcher
+from seq2text.tasks import task_of
 from seq2text.translator import Translator
 
 # The model an endpoint uses when a request names none, if it is served.
@@ -64,18 +65,21 @@ def defaults(served: dict[str, Served]) -> dict[str, str]:
 
 
 def _engine(loaded: Pretrained) -> tuple[str, Any, Optional[Callable[[Hashable, list], list]]]:
-    if loaded.task == "translation":
+    """The endpoint a model answers, its API object, and how a batch of inputs runs (None: one
+    request at a time, as for sampled poems and text, whose seed decides the output)."""
+    endpoint, api = task_of(loaded).endpoint(loaded.recipe), task_of(loaded).api
+    if api == "Translator":
         translator = Translator.load(loaded)
-        return "translate", translator, lambda options, texts: _translate(translator, options, texts)
-    if loaded.task == "classification":
+        return endpoint, translator, lambda options, texts: _translate(translator, options, texts)
+    if api == "Classifier":
         classifier = Classifier.load(loaded)
-        return "classify", classifier, lambda options, texts: classifier.classify(texts)
+        return endpoint, classifier, lambda options, texts: classifier.classify(texts)
     generator = Generator(loaded)
-    if generator.task == "couplet":
+    if generator.writes_couplets:
         # options: (count, beam_size, tones); sampled 下联 depend on their batch, so they run alone
-        return "couplet", generator, lambda options, lines: generator.couplets(
-            lines, options[0], options[1], tones=options[2])
-    return ("poem" if generator.is_poetry_model else "text"), generator, None  # sampled: one request at a time
+        return endpoint, generator, lambda options, lines: generator.couplets(lines, options[0], options[1],
+                                                                               tones=options[2])
+    return endpoint, generator, None
 
 
 def _translate(translator: Translator, options: Hashable, texts: list[str]) -> list[dict]:

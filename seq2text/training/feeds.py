@@ -29,13 +29,13 @@ import torch.nn.functional as F
 
 from seq2text.data.batching import BucketBatcher, collate_pairs, pad
 from seq2text.decoding import decode_sources, output_limits
-from seq2text.scoring.labels import ClassScores, confusion, predict
 from seq2text.errors import Seq2TextError
-from seq2text.scoring.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences,
-                                            score_stream, sequence_batch, sequence_loss, stream_rows,
-                                            summed_cross_entropy, window)
 from seq2text.prepare import Prepared, example_lengths
 from seq2text.recipe import Recipe
+from seq2text.scoring.labels import ClassScores, confusion, predict
+from seq2text.scoring.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences, score_stream,
+                                         sequence_batch, sequence_loss, stream_rows, summed_cross_entropy, window)
+from seq2text.tasks import feed_for, task_of
 from seq2text.tokenizers import EOS, PAD
 from seq2text.training.distributed import Process
 
@@ -88,7 +88,7 @@ class PairFeed(_BucketedFeed):
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.max_length = recipe.decoding.max_length
-        self.bleu_tokenize = "char" if recipe.task == "couplet" else "13a"
+        self.bleu_tokenize = "char" if task_of(recipe).characters else "13a"
         self.sampling = recipe.training.subword_sampling
         # Batches split so far: with the seed and rank, the seed of the next batch's splits, so
         # that a resumed run draws the splits it would have drawn.
@@ -255,9 +255,5 @@ def lm_samples(model, tokenizer, device: torch.device, stream: bool) -> tuple[st
 
 
 def make_feed(recipe: Recipe, data: Prepared, process: Process = Process()):
-    """The feed a recipe's task asks for."""
-    if recipe.task == "lm":
-        return (StreamFeed if recipe.training.bptt else SequenceFeed)(recipe, data, process)
-    if recipe.task == "classification":
-        return ClassificationFeed(recipe, data, process)
-    return (AlignedFeed if recipe.model.architecture == "aligned" else PairFeed)(recipe, data, process)
+    """The feed a recipe's task asks for (:func:`seq2text.tasks.feed_for`)."""
+    return feed_for(recipe)(recipe, data, process)

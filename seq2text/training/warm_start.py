@@ -17,6 +17,7 @@ import torch
 
 from seq2text.errors import Seq2TextError
 from seq2text.model_folder import stored_names
+from seq2text.tasks import task_named
 from seq2text.pretrained import load_pretrained
 from seq2text.tokenizers.base import Tokenizer, VocabTokenizer
 
@@ -31,7 +32,7 @@ def warm_start(model: torch.nn.Module, task: str, src: Tokenizer, tgt: Tokenizer
     same_tokenizers = (loaded.src.fingerprint(), loaded.tgt.fingerprint()) == (src.fingerprint(), tgt.fingerprint())
     if same_tokenizers:
         rows = None
-    elif task == "lm" and isinstance(loaded.tgt, VocabTokenizer) and isinstance(tgt, VocabTokenizer):
+    elif task_named(task).warm_by_token and isinstance(loaded.tgt, VocabTokenizer) and isinstance(tgt, VocabTokenizer):
         rows = [(new, loaded.tgt.index[token]) for new, token in enumerate(tgt.tokens) if token in loaded.tgt.index]
     else:
         raise Seq2TextError(f"{where}: its tokenizers differ from this recipe's; start from a model with the "

@@ -1,0 +1,137 @@
+"""What each task can do, in one table: the one place that reads a recipe's ``task``.
+
+A :class:`Task` says which network a recipe builds, how training feeds and validates it, what
+``seq2text evaluate`` scores it on, which Python API and HTTP endpoint serve it, and which
+recipe settings fit it.  The layers ask :func:`task_of` (or :func:`task_named`) instead of
+comparing task names, so adding a task is a new row here and the modules its row names.
+
+The rows name their builders as ``"module:attribute"`` strings, imported when first used, so
+that this table stays importable from everywhere (the recipe validates against it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from seq2text.recipe import Recipe
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task (a recipe's ``task``) and what it takes and gives."""
+
+    name: str
+    summary: str  # what a user gets, for --help and the model list
+    network: str  # "module:class" built from (recipe.model, vocabulary sizes...) by build_network
+    feed: str  # "module:function(recipe, data, process)" -> the training feed
+    evaluator: str  # "module:function" of seq2text evaluate
+    api: str  # the Python API class that serves it: Translator, Generator or Classifier
+    metrics: tuple[str, ...]  # training.metric values it validates with
+    scored_on: str  # what evaluate reads besides the held-out split: "pairs" (--src/--ref) or "text" (--text)
+    pairs: bool = False  # sentence pairs (a source and a target side)
+    labels: bool = False  # a label set saved beside the tokenizer (labels.json)
+    characters: bool = False  # outputs scored with characters as tokens (BLEU tokenize=char)
+    shortlist: bool = False  # prepare saves the target tokens of the training data
+    exportable: bool = False  # seq2text export writes it as ONNX graphs
+    streams: bool = False  # may read text as one stream (training.bptt)
+    warm_by_token: bool = False  # init_from may match embedding rows by token across vocabularies
+    architectures: tuple[str, ...] = ("seq2seq",)  # model.architecture values it builds
+
+    def endpoint(self, recipe: "Recipe") -> str:
+        """The HTTP API route that answers this model (``/v1/<endpoint>``)."""
+        if self.name == "lm":
+            return "poem" if writes_poems(recipe) else "text"
+        return {"translation": "translate", "couplet": "couplet", "classification": "classify"}[self.name]
+
+    def load(self, attribute: str) -> Any:
+        """The object a row names (``network``, ``feed``, ``evaluator``)."""
+        module, _, name = getattr(self, attribute).partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+TASKS = {task.name: task for task in (
+    Task("translation", "sentence pairs: attention encoder-decoder (N vs M)",
+         network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
+         evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Translator", metrics=("bleu", "ppl"),
+         scored_on="pairs", pairs=True, shortlist=True, exportable=True),
+    Task("couplet", "下联 for 上联: encoder-decoder or aligned tagger (N vs N)",
+         network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
+         evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Generator", metrics=("bleu", "ppl"),
+         scored_on="pairs", pairs=True, characters=True, architectures=("seq2seq", "aligned")),
+    Task("lm", "a language model: poems (1 vs N) and free text",
+         network="seq2text.models.lm:RNNLM", feed="seq2text.training.feeds:SequenceFeed",
+         evaluator="seq2text.evaluation.lm:evaluate_lm", api="Generator", metrics=("ppl",), scored_on="text",
+         streams=True, warm_by_token=True),
+    Task("classification", "a label for a text (N vs 1)",
+         network="seq2text.models.classifier:RNNClassifier", feed="seq2text.training.feeds:ClassificationFeed",
+         evaluator="seq2text.evaluation.classification:evaluate_classification", api="Classifier",
+         metrics=("accuracy", "f1"), scored_on="text", labels=True),
+)}
+
+
+def writes_poems(recipe: "Recipe") -> bool:
+    """Whether a recipe's model writes classical poems: a language model of the Tang poems."""
+    return task_of(recipe).name == "lm" and recipe.data.kind == "tang"
+
+
+def task_named(name: str) -> Task:
+    return TASKS[name]
+
+
+def task_of(recipe: "Recipe") -> Task:
+    """The :class:`Task` of a recipe (or of anything with a ``recipe``, such as a loaded model)."""
+    return TASKS[getattr(recipe, "recipe", recipe).task]
+
+
+def require(loaded: Any, api: str) -> Task:
+    """``loaded``'s task if the Python API ``api`` serves it, else a one-line error."""
+    from seq2text.errors import Seq2TextError
+
+    task = task_of(loaded)
+    if task.api != api:
+        wanted = " or ".join(name for name, row in TASKS.items() if row.api == api)
+        raise Seq2TextError(f"{loaded.name}: not a {wanted} model (task: {task.name})")
+    return task
+
+
+def check_recipe(recipe: "Recipe") -> None:
+    """The rules a recipe's settings must keep for its task (raised as ValueError, which the
+    recipe loader reports naming the setting)."""
+    task = task_of(recipe)
+    if (recipe.data.kind == "labelled") != task.labels:
+        raise ValueError("data.kind: labelled data and a task with labels (classification) go together")
+    if recipe.training.metric not in task.metrics:
+        raise ValueError(f"training.metric: {recipe.training.metric} does not fit task: {task.name} "
+                         f"(use {' or '.join(task.metrics)})")
+    if recipe.training.bptt and not task.streams:
+        raise ValueError("training.bptt: only language models read text as a stream")
+    if recipe.model.architecture not in task.architectures:
+        raise ValueError(f"model.architecture: {recipe.model.architecture} does not fit task: {task.name} "
+                         f"(aligned N-vs-N needs task: couplet, where both sides have the same length)")
+    if recipe.training.subword_sampling and (recipe.tokenizer.type != "sentencepiece" or not task.pairs
+                                             or recipe.model.architecture == "aligned"):
+        raise ValueError("training.subword_sampling: needs a sentencepiece tokenizer and sentence pairs "
+                         "(translation, or couplets with the seq2seq architecture)")
+
+
+def network_for(recipe: "Recipe") -> Callable:
+    """The network class of a recipe: its task's, or the aligned tagger for couplets."""
+    if recipe.model.architecture == "aligned":
+        from seq2text.models.aligned import AlignedTagger
+
+        return AlignedTagger
+    return task_of(recipe).load("network")
+
+
+def feed_for(recipe: "Recipe") -> Callable:
+    """The training feed class of a recipe: its task's, or the stream and aligned variants."""
+    from seq2text.training import feeds
+
+    if recipe.training.bptt:
+        return feeds.StreamFeed
+    if recipe.model.architecture == "aligned":
+        return feeds.AlignedFeed
+    return task_of(recipe).load("feed")
