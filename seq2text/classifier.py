@@ -40,6 +40,15 @@ class Prediction:
         """The ``k`` most probable labels with their probabilities, most probable first."""
         return sorted(self.probabilities.items(), key=lambda item: -item[1])[:k]
 
+    def to_dict(self, attention: bool = False) -> dict:
+        """The prediction as ``--format jsonl`` and the HTTP API give it; with ``attention``, the
+        tokens read and their weights (attention pooling)."""
+        found = {"label": self.label, "probability": round(self.probability, 4),
+                 "probabilities": {label: round(p, 4) for label, p in self.probabilities.items()}}
+        if attention:
+            found["attention"] = {"tokens": self.tokens, "weights": [round(w, 4) for w in self.attention or []]}
+        return found
+
 
 class Classifier:
     """A classification model with its tokenizer and label names."""

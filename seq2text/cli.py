@@ -394,8 +394,8 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
             raise Seq2TextError(f"{generator.name}: --form, --acrostic, --title and --keywords need a poetry "
                                 f"model; this one writes free text (--prompt, --length)")
         for passage in generator.text(prompt or "", length, count, temperature, top_k, top_p, seed):
-            click.echo(json.dumps({"text": passage.text, "seed": passage.seed, "log_prob": round(passage.log_prob, 3)},
-                                  ensure_ascii=False) if output_format == "jsonl" else passage.text + "\n")
+            click.echo(json.dumps(passage.to_dict(), ensure_ascii=False) if output_format == "jsonl"
+                       else passage.text + "\n")
         return
     words = [word for word in re.split(r"[,，、\s]+", keywords) if word] if keywords is not None else []
     if keywords is not None and not words:
@@ -404,8 +404,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
                             seed, beam_size or 1, title=title, keywords=words, guidance=guidance)
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
-            click.echo(json.dumps({"text": poem.text, "form": poem.form, "subject": poem.subject, "seed": poem.seed,
-                                   "log_prob": round(poem.log_prob, 3), "checks": poem.checks}, ensure_ascii=False))
+            click.echo(json.dumps(poem.to_dict(), ensure_ascii=False))
         else:
             click.echo(("\n" if number else "") + "\n".join(poem.lines()))
 
@@ -436,8 +435,7 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
                 out.write([json.dumps({"first": line.text, "error": problem}, ensure_ascii=False)
                            if output_format == "jsonl" else ""])
             elif output_format == "jsonl":
-                out.write([json.dumps({"first": c.first, "second": c.second, "log_prob": round(c.log_prob, 3),
-                                       "checks": c.checks}, ensure_ascii=False) for c in answers[line.number]])
+                out.write([json.dumps(c.to_dict(), ensure_ascii=False) for c in answers[line.number]])
             else:
                 out.write([f"{c.second}\t{c.log_prob:.3f}" if count > 1 else c.second for c in answers[line.number]])
     return 1 if skipped else 0
@@ -489,9 +487,7 @@ def classify(text: tuple[str, ...], model: str, input_file: Path | None, output:
             if found.truncated:
                 _warn(f"{line.label}: {found.truncated} tokens, classified by the first {classifier.max_length}")
             if output_format == "jsonl":
-                rows.append(json.dumps({"label": found.label, "probability": round(found.probability, 4),
-                                        "probabilities": {k: round(v, 4) for k, v in found.probabilities.items()}},
-                                       ensure_ascii=False))
+                rows.append(json.dumps(found.to_dict(), ensure_ascii=False))
             else:
                 rows.append("\t".join(f"{label}\t{probability:.4f}" for label, probability in found.top(top_k)))
         out.write(rows)

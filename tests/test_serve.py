@@ -137,14 +137,20 @@ def test_poem_follows_its_form_and_seed(server: Server) -> None:
 @pytest.mark.slow
 def test_couplet_and_classify_and_text(server: Server) -> None:
     status, answer = call(server.url, "/v1/couplet", {"first": ["海阔凭鱼跃", "春风得意"], "n": 2})
-    assert status == 200 and [len(answers) for answers in answer["second"]] == [2, 2]
-    assert [len(answers[0]["text"]) for answers in answer["second"]] == [5, 4]
-    assert all(answers[0]["checks"]["level_ending"] for answers in answer["second"])
+    assert status == 200 and [len(answers) for answers in answer["couplets"]] == [2, 2]
+    assert [len(answers[0]["second"]) for answers in answer["couplets"]] == [5, 4]
+    assert all(answers[0]["checks"]["level_ending"] for answers in answer["couplets"])
+    assert answer["couplets"][0][0]["first"] == "海阔凭鱼跃"
+    # the same record as `generate --form couplet --format jsonl` prints
+    jsonl = subprocess.run([sys.executable, "-m", "seq2text", "generate", "--form", "couplet", "--first-line",
+                            "海阔凭鱼跃", "--format", "jsonl"], capture_output=True, text=True, timeout=HANG)
+    assert set(json.loads(jsonl.stdout)) == set(answer["couplets"][0][0])
     status, answer = call(server.url, "/v1/classify", {"texts": ["质量很好，非常满意", "太差了，再也不买了"],
                                                        "attention": True})
-    assert status == 200 and answer["labels"] == ["1", "0"]
-    assert all(abs(sum(p.values()) - 1) < 1e-3 for p in answer["probabilities"])
-    assert len(answer["attention"][0]["tokens"]) == len(answer["attention"][0]["weights"]) == 9
+    assert status == 200 and [p["label"] for p in answer["predictions"]] == ["1", "0"]
+    assert all(abs(sum(p["probabilities"].values()) - 1) < 1e-3 for p in answer["predictions"])
+    first = answer["predictions"][0]["attention"]
+    assert len(first["tokens"]) == len(first["weights"]) == 9
     status, answer = call(server.url, "/v1/text", {"prompt": "ROMEO:", "length": 40, "seed": 2})
     assert status == 200 and answer["texts"][0]["text"].startswith("ROMEO:") and answer["texts"][0]["seed"] == 2
 
@@ -223,7 +229,7 @@ def test_work_for_clients_that_hang_up_is_dropped(server: Server) -> None:
                                b"Content-Length: %d\r\n\r\n" % len(body) + body)
             time.sleep(0.05)
     status, answer = call(server.url, "/v1/couplet", {"first": ["海阔凭鱼跃"]})
-    assert status == 200 and answer["second"][0][0]["text"]
+    assert status == 200 and answer["couplets"][0][0]["second"]
     for _ in range(100):  # the first poem is decoded (it had started); the three behind it never are
         if call(server.url, "/health")[1]["dropped"]["poems"] - dropped >= 3:
             break

@@ -28,6 +28,10 @@ class Couplet:
     log_prob: float
     checks: dict[str, bool]
 
+    def to_dict(self) -> dict:
+        """The couplet as ``--format jsonl`` and the HTTP API give it."""
+        return {"first": self.first, "second": self.second, "log_prob": round(self.log_prob, 3), "checks": self.checks}
+
 
 class CoupletWriter:
     """A couplet model with its character tokenizer and tone table."""

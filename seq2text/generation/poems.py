@@ -46,6 +46,11 @@ class Poem:
         """The poem cut after every 。 (one couplet per line), for printing."""
         return [part + "。" for part in self.text.split("。") if part] or [self.text]
 
+    def to_dict(self) -> dict:
+        """The poem as ``--format jsonl`` and the HTTP API give it (its form also by its Chinese name)."""
+        return {"text": self.text, "form": self.form, "form_name": get_form(self.form).chinese,
+                "subject": self.subject, "seed": self.seed, "log_prob": round(self.log_prob, 3), "checks": self.checks}
+
 
 class PoemWriter:
     """A poetry language model with the tone and rhyme tables its rules read; ``subjects``: the

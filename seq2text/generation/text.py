@@ -28,6 +28,10 @@ class Passage:
     log_prob: float
     seed: int
 
+    def to_dict(self) -> dict:
+        """The passage as ``--format jsonl`` and the HTTP API give it."""
+        return {"text": self.text, "seed": self.seed, "log_prob": round(self.log_prob, 3)}
+
 
 class TextWriter:
     """A language model with its tokenizer; ``stream``: trained on a text stream."""

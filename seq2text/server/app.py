@@ -111,9 +111,8 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
 
         poems = await while_connected(request, model.batcher.alone(write))
         return {"model": model.name, "poems": [
-            {"text": p.text, "form": p.form, "subject": p.subject, "seed": p.seed, "log_prob": round(p.log_prob, 3),
-             "checks": p.checks, "lines": line_marks(p.text, get_form(p.form), generator.loaded.tones,
-                                                     generator.rhymes)} for p in poems]}
+            {**p.to_dict(), "lines": line_marks(p.text, get_form(p.form), generator.loaded.tones, generator.rhymes)}
+            for p in poems]}
 
     @app.post("/v1/couplet", summary="下联 for 上联")
     async def couplet(body: CoupletRequest, request: Request) -> dict:
@@ -129,29 +128,20 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
             work = model.batcher.alone(lambda: generator.couplets(
                 body.first, body.n, 1, body.temperature, body.top_k, body.top_p, body.seed, tones=body.tones))
         found = await while_connected(request, work)
-        return {"model": model.name, "second": [
-            [{"text": c.second, "log_prob": round(c.log_prob, 3), "checks": c.checks} for c in answers]
-            for answers in found]}
+        return {"model": model.name, "couplets": [[c.to_dict() for c in answers] for answers in found]}
 
     @app.post("/v1/classify", summary="A label for each text, with every label's probability")
     async def classify(body: ClassifyRequest, request: Request) -> dict:
         model = pick("classify", body.model)
         found = await while_connected(request, model.batcher.submit((), body.texts))
-        answer: dict[str, Any] = {"model": model.name, "labels": [p.label for p in found],
-                                  "probabilities": [{k: round(v, 4) for k, v in p.probabilities.items()}
-                                                    for p in found]}
-        if body.attention:
-            answer["attention"] = [{"tokens": p.tokens, "weights": [round(w, 4) for w in p.attention or []]}
-                                   for p in found]
-        return answer
+        return {"model": model.name, "predictions": [p.to_dict(body.attention) for p in found]}
 
     @app.post("/v1/text", summary="Free text: a prompt continued by a language model")
     async def text(body: TextRequest, request: Request) -> dict:
         model = pick("text", body.model)
         passages = await while_connected(request, model.batcher.alone(lambda: model.engine.text(
             body.prompt, body.length, body.n, body.temperature, body.top_k, body.top_p, body.seed)))
-        return {"model": model.name, "texts": [{"text": p.text, "seed": p.seed, "log_prob": round(p.log_prob, 3)}
-                                               for p in passages]}
+        return {"model": model.name, "texts": [p.to_dict() for p in passages]}
 
     return app
 
