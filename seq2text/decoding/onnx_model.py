@@ -16,7 +16,7 @@ import torch
 
 from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError
-from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE
+from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE, TOKENIZER_DIR
 from seq2text.models.decoder import DecoderState, Hidden
 
 FORMAT = "seq2text-onnx-1"
@@ -79,7 +79,7 @@ class OnnxSeq2Seq:
         scores = {out.name: out.shape for out in self.decoder.get_outputs()}.get("log_probs", [None, None])
         if len(scores) != 2 or scores[1] != vocab_size:
             raise Seq2TextError(f"{self.folder / STEP_FILE}: scores {scores[-1]} target tokens, the tokenizer in "
-                                f"{self.folder / 'tokenizer'} has {vocab_size}: not the model's own tokenizer")
+                                f"{self.folder / TOKENIZER_DIR} has {vocab_size}: not the model's own tokenizer")
 
     def _run(self, session: Any, name: str, inputs: dict) -> list:
         try:

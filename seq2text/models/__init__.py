@@ -24,7 +24,7 @@ def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int = 0)
     with torch.device("meta"):  # sized without allocating: a typo cannot take the memory
         parameters = sum(p.numel() for p in _network(recipe, src_vocab, tgt_vocab, labels).parameters())
     if parameters > MAX_PARAMETERS:
-        where = recipe.path or "recipe.yaml"
+        where = recipe.path or "the recipe"
         raise Seq2TextError(f"{where}: asks for {parameters:,} parameters, over the {MAX_PARAMETERS:,} a "
                             f"seq2text model may have")
     model = _network(recipe, src_vocab, tgt_vocab, labels)

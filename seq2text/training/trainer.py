@@ -34,8 +34,8 @@ from torch.nn.parallel import DistributedDataParallel
 from seq2text.atomic import write_text_atomic
 from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError, Stopped
-from seq2text.model_folder import (CHECKPOINTS, HISTORY_FILE, TOKENIZER_DIR, checkpoint_name, latest_checkpoint,
-                                   load_weights)
+from seq2text.model_folder import (CHECKPOINTS, HISTORY_FILE, RECIPE_FILE, STATE_FILE, TOKENIZER_DIR, checkpoint_name,
+                                   latest_checkpoint, load_weights)
 from seq2text.models import build_model
 from seq2text.plots import plot_learning_curves
 from seq2text.progress import progress_bar, write_line
@@ -131,8 +131,8 @@ def resume_recipe(run_dir: Path, overrides: list[str], data_root: str | Path | N
         if not any(key == allowed or (allowed.endswith(".") and key.startswith(allowed)) for allowed in RESUMABLE):
             raise Seq2TextError(f"--set {key}: cannot change on --resume (the checkpoint was trained with it); "
                                 f"a resume may change {', '.join(k.rstrip('.') for k in RESUMABLE)}")
-    recipe = load_recipe(checkpoint / "recipe.yaml", overrides, data_root)
-    notes = [f"resuming with the recipe saved in {checkpoint / 'recipe.yaml'}"]
+    recipe = load_recipe(checkpoint / RECIPE_FILE, overrides, data_root)
+    notes = [f"resuming with the recipe saved in {checkpoint / RECIPE_FILE}"]
     notes += [f"--set {item} applied to the resumed run" for item in overrides]
     return recipe, notes
 
@@ -238,7 +238,7 @@ class Trainer:
     def _resume(self, checkpoint: Path) -> None:
         load_weights(checkpoint, self.model)
         self.state, saved = load_resume_state(checkpoint)
-        where = checkpoint / "trainer.json"
+        where = checkpoint / STATE_FILE
         check_optimizer_state(saved["optimizer"], self.optimizer, where)
         rng = saved["rng"]
         if not isinstance(rng, list) or not all(isinstance(r, torch.Tensor) and r.dtype == torch.uint8 for r in rng):
