@@ -376,7 +376,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
       seq2text generate --form couplet < first_lines.txt > second_lines.txt
       seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
-    from seq2text.generator import DEFAULT_POEMS, Generator
+    from seq2text.generator import DEFAULT_POEMS, CoupletRequest, Generator, PoemRequest, TextRequest
 
     couplets = form == "couplet" or first_line is not None
     generator = Generator.load(model or ("couplet" if couplets else DEFAULT_POEMS), device, rhyme_table)
@@ -387,21 +387,21 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
                                 f"takes --form couplet")
         if acrostic or prompt or subject_options:
             raise Seq2TextError("--acrostic, --prompt, --title and --keywords are for poems, not couplets")
-        sys.exit(_couplets(generator, first_line, count, beam_size or 5, temperature, top_k, top_p, seed,
-                           output_format, tones))
+        sys.exit(_couplets(generator, first_line, CoupletRequest(temperature, top_k, top_p, seed, count,
+                                                                 beam_size or 5, tones), output_format))
     if not generator.is_poetry_model:
         if form or acrostic or subject_options:
             raise Seq2TextError(f"{generator.name}: --form, --acrostic, --title and --keywords need a poetry "
                                 f"model; this one writes free text (--prompt, --length)")
-        for passage in generator.text(prompt or "", length, count, temperature, top_k, top_p, seed):
+        for passage in generator.text(TextRequest(temperature, top_k, top_p, seed, prompt or "", length, count)):
             click.echo(json.dumps(passage.to_dict(), ensure_ascii=False) if output_format == "jsonl"
                        else passage.text + "\n")
         return
     words = [word for word in re.split(r"[,，、\s]+", keywords) if word] if keywords is not None else []
     if keywords is not None and not words:
         raise Seq2TextError("--keywords: no keyword given (separate them with commas: 明月,故乡)")
-    poems = generator.poems(form or "qiyan-jueju", count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p,
-                            seed, beam_size or 1, title=title, keywords=words, guidance=guidance)
+    poems = generator.poems(PoemRequest(temperature, top_k, top_p, seed, form or "qiyan-jueju", count, title,
+                                        tuple(words), acrostic, prompt, rhyme, tones, guidance, beam_size or 1))
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
             click.echo(json.dumps(poem.to_dict(), ensure_ascii=False))
@@ -414,8 +414,7 @@ def _title(where: str, text: str, width: int = 60) -> str:
     return f"{where}: {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
-def _couplets(generator, first_line: str | None, count: int, beam_size: int, temperature: float, top_k: int,
-              top_p: float, seed: int | None, output_format: str, tones: bool) -> int:
+def _couplets(generator, first_line: str | None, request, output_format: str) -> int:
     """Answer ``--first-line`` or every stdin line; the exit code (1 if some lines had to be skipped)."""
     from seq2text.textio import Output, input_chunks
 
@@ -423,11 +422,10 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
     for chunk in input_chunks([first_line] if first_line is not None else [], None, 64):
         problems = [generator.first_line_problem(line.text) for line in chunk]
         if first_line is not None and problems[0]:
-            raise Seq2TextError(f"--first-line {first_line!r}: {problems[0]}")
+            raise Seq2TextError(f"--first-line {shown(first_line)}: {problems[0]}")
         good = [line for line, problem in zip(chunk, problems) if not problem]
         answers = dict(zip((line.number for line in good),
-                           generator.couplets([line.text for line in good], count, beam_size, temperature,
-                                              top_k, top_p, seed, tones=tones)))
+                           generator.couplets([line.text for line in good], request=request)))
         for line, problem in zip(chunk, problems):
             if problem:
                 skipped += 1
@@ -437,7 +435,8 @@ def _couplets(generator, first_line: str | None, count: int, beam_size: int, tem
             elif output_format == "jsonl":
                 out.write([json.dumps(c.to_dict(), ensure_ascii=False) for c in answers[line.number]])
             else:
-                out.write([f"{c.second}\t{c.log_prob:.3f}" if count > 1 else c.second for c in answers[line.number]])
+                out.write([f"{c.second}\t{c.log_prob:.3f}" if request.count > 1 else c.second
+                           for c in answers[line.number]])
     return 1 if skipped else 0
 
 

@@ -16,24 +16,23 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 
-from seq2text.decoding.sampling import check_sampling
 from seq2text.errors import Seq2TextError, option
 from seq2text.generation.couplets import Couplet, CoupletWriter
 from seq2text.generation.poems import Poem, PoemWriter
+from seq2text.generation.requests import CoupletRequest, PoemRequest, TextRequest
 from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tasks import require, writes_poems
 from seq2text.verse.rhymes import RhymeTable
-from seq2text.verse.subjects import GUIDANCE
 
 RHYME_TABLE = "rhyme/pingshuiyun.txt"
 DEFAULT_POEMS = "poems"  # the bundled title-conditioned model of the Tang and Song poems
 
-__all__ = ["Couplet", "Generator", "Passage", "Poem"]
+__all__ = ["Couplet", "CoupletRequest", "Generator", "Passage", "Poem", "PoemRequest", "TextRequest"]
 
 
 class Generator:
@@ -92,11 +91,9 @@ class Generator:
             raise Seq2TextError(f"{self.name}: free text needs a language model, not a {self.task} model")
         return TextWriter(self.loaded.model, self.tokenizer, bool(self.loaded.recipe.training.bptt), self.name)
 
-    def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
-              prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
-              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1, *,
-              title: Optional[str] = None, keywords: Sequence[str] = (), guidance: float = GUIDANCE) -> list[Poem]:
-        """``count`` poems of ``form`` (English or Chinese name).
+    def poems(self, form: str | PoemRequest = "qiyan-jueju", count: int = 1, **options: Any) -> list[Poem]:
+        """``count`` poems of ``form`` (English or Chinese name), or what a :class:`PoemRequest`
+        asks for; ``options`` are its other fields:
 
         ``title``: what the poem is about (秋夜, 送别, 黄鹤楼), and ``keywords`` (``["明月",
         "故乡"]``) words it should use, for a model trained with subjects (``poems``), their pull
@@ -104,26 +101,23 @@ class Generator:
         ``acrostic``: the first character of every line (as many characters as lines);
         ``prompt``: the poem's first characters; ``rhyme``/``tones``: the rules of regulated
         verse (ignored for free verse); sampling with ``temperature``, ``top_k``, ``top_p``
-        and ``seed`` (the same seed gives the same poems), or beam search with ``beam_size`` > 1
-        (its best ``min(count, beam_size)`` poems).
+        and ``seed`` (poem i has seed + i, which writes it again alone), or beam search with
+        ``beam_size`` > 1 (its best ``min(count, beam_size)`` poems).
         """
-        check_sampling(temperature, top_k, top_p)
-        return self._poet.poems(form, count, acrostic, prompt, rhyme, tones, temperature, top_k, top_p, seed,
-                                beam_size, title=title, keywords=keywords, guidance=guidance)
+        request = form if isinstance(form, PoemRequest) else PoemRequest(form=form, count=count, **options)
+        return self._poet.poems(request)
 
-    def couplets(self, first_lines: str | Sequence[str], count: int = 1, beam_size: int = 5,
-                 temperature: float = 0.8, top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None,
-                 batch_size: int = 64, tones: bool = True) -> list[list[Couplet]] | list[Couplet]:
+    def couplets(self, first_lines: str | Sequence[str], count: int = 1, batch_size: int = 64,
+                 request: Optional[CoupletRequest] = None, **options: Any) -> list[list[Couplet]] | list[Couplet]:
         """``count`` 下联 for each 上联 (spaces ignored), best first: by beam search of
-        ``max(beam_size, count)``, or with ``beam_size`` 1 sampled as in :meth:`poems`
-        (greedy with ``temperature`` 0); ``tones``: 平仄相对 at the rhythm points (the other rules
-        always hold).  A string is one 上联, answered by one list.  A line the
-        model cannot answer (see :meth:`first_line_problem`) raises
-        :class:`~seq2text.errors.Seq2TextError` naming it."""
-        check_sampling(temperature, top_k, top_p)
+        ``max(beam_size, count)`` (``beam_size`` 5 by default), or with ``beam_size`` 1 sampled
+        with ``temperature``, ``top_k``, ``top_p`` and ``seed`` (greedy with ``temperature``
+        0); ``tones``: 平仄相对 at the rhythm points (the other rules always hold).  A string is
+        one 上联, answered by one list.  A line the model cannot answer (see
+        :meth:`first_line_problem`) raises :class:`~seq2text.errors.Seq2TextError` naming it."""
+        request = request or CoupletRequest(count=count, **options)
         lines = [first_lines] if isinstance(first_lines, str) else list(first_lines)
-        found = self._couplet_writer.couplets(lines, count, beam_size, temperature, top_k, top_p, seed, batch_size,
-                                              tones)
+        found = self._couplet_writer.couplets(lines, request, batch_size)
         return found[0] if isinstance(first_lines, str) else found
 
     def first_line_problem(self, line: str) -> Optional[str]:
@@ -131,9 +125,10 @@ class Generator:
         letters), or None."""
         return self._couplet_writer.first_line_problem(line)
 
-    def text(self, prompt: str = "", length: int = 200, count: int = 1, temperature: float = 0.8, top_k: int = 0,
-             top_p: float = 0.9, seed: Optional[int] = None) -> list[Passage]:
+    def text(self, prompt: str | TextRequest = "", length: int = 200, count: int = 1, **options: Any) -> list[Passage]:
         """``count`` samples of free text from a language model: ``prompt`` continued by up to
-        ``length`` tokens (characters, words or pieces, as the model reads text)."""
-        check_sampling(temperature, top_k, top_p)
-        return self._writer.text(prompt, length, count, temperature, top_k, top_p, seed)
+        ``length`` tokens (characters, words or pieces, as the model reads text), sampled with
+        ``temperature``, ``top_k``, ``top_p`` and ``seed`` (passage i has seed + i)."""
+        request = prompt if isinstance(prompt, TextRequest) else TextRequest(prompt=prompt, length=length,
+                                                                            count=count, **options)
+        return self._writer.text(request)

@@ -48,8 +48,7 @@ class Task:
 
     def load(self, attribute: str) -> Any:
         """The object a row names (``network``, ``feed``, ``evaluator``)."""
-        module, _, name = getattr(self, attribute).partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _resolve(getattr(self, attribute))
 
 
 TASKS = {task.name: task for task in (
@@ -117,21 +116,30 @@ def check_recipe(recipe: "Recipe") -> None:
                          "(translation, or couplets with the seq2seq architecture)")
 
 
+# The variants a recipe's settings choose within a task.
+ALIGNED_NETWORK = "seq2text.models.aligned:AlignedTagger"  # model.architecture: aligned
+ALIGNED_FEED = "seq2text.training.feeds:AlignedFeed"
+STREAM_FEED = "seq2text.training.feeds:StreamFeed"  # training.bptt
+
+
 def network_for(recipe: "Recipe") -> Callable:
     """The network class of a recipe: its task's, or the aligned tagger for couplets."""
     if recipe.model.architecture == "aligned":
-        from seq2text.models.aligned import AlignedTagger
-
-        return AlignedTagger
+        return _resolve(ALIGNED_NETWORK)
     return task_of(recipe).load("network")
 
 
 def feed_for(recipe: "Recipe") -> Callable:
     """The training feed class of a recipe: its task's, or the stream and aligned variants."""
-    from seq2text.training import feeds
-
     if recipe.training.bptt:
-        return feeds.StreamFeed
+        return _resolve(STREAM_FEED)
     if recipe.model.architecture == "aligned":
-        return feeds.AlignedFeed
+        return _resolve(ALIGNED_FEED)
     return task_of(recipe).load("feed")
+
+
+def _resolve(path: str) -> Any:
+    """The object ``module:attribute`` names, its module imported when first needed (the rows
+    name the layers above this table, which import the recipe, and so this module)."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)

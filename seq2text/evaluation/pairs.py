@@ -130,7 +130,7 @@ class _Couplets:
         self.kept: dict[int, list] = {}  # beam size -> the Couplet of each output
 
     def decode(self, firsts: list[str], beam_size: int) -> list[str]:
-        answers = [found[0] for found in self.generator.couplets(firsts, 1, beam_size, temperature=0.0)]
+        answers = [found[0] for found in self.generator.couplets(firsts, beam_size=beam_size, temperature=0.0)]
         self.kept.setdefault(beam_size, []).extend(answers)
         return [answer.second for answer in answers]
 

@@ -14,6 +14,7 @@ import torch
 
 from seq2text.decoding import EncoderDecoder, Hypothesis, decode_sources, encode_sources, sample
 from seq2text.errors import Seq2TextError
+from seq2text.generation.requests import CoupletRequest
 from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.couplet import (CoupletRules, as_read, check_couplet, clean_first_line, first_line_problem,
                                     with_marks_of)
@@ -39,30 +40,30 @@ class CoupletWriter:
     def __init__(self, model: EncoderDecoder, tokenizer: VocabTokenizer, tones: ToneTable):
         self.model, self.tokenizer, self.tones = model, tokenizer, tones
 
-    def couplets(self, first_lines: Sequence[str], count: int = 1, beam_size: int = 5, temperature: float = 0.8,
-                 top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, batch_size: int = 64,
-                 tones: bool = True) -> list[list[Couplet]]:
-        """``count`` 下联 for each 上联 (see :meth:`seq2text.generator.Generator.couplets`)."""
+    def couplets(self, first_lines: Sequence[str], request: CoupletRequest, batch_size: int = 64
+                 ) -> list[list[Couplet]]:
+        """The 下联 ``request`` asks for, for each 上联 (see :meth:`seq2text.generator.Generator.couplets`)."""
         firsts = [self.tokenizer.normalize(clean_first_line(line)) for line in first_lines]
         for number, (line, first) in enumerate(zip(first_lines, firsts), start=1):
             problem = self._problem(first)
             if problem:
                 raise Seq2TextError(f"上联 {number} ({line.strip()[:20]!r}): {problem}")
         device = next(self.model.parameters()).device
-        generator = torch.Generator(device=device).manual_seed(random.randrange(2**31) if seed is None else seed)
+        seed = random.randrange(2**31) if request.seed is None else request.seed
+        generator = torch.Generator(device=device).manual_seed(seed)
         found = []
         for start in range(0, len(firsts), batch_size):
-            found += self._answer(firsts[start:start + batch_size], count, beam_size, temperature, top_k, top_p,
-                                  generator, tones)
+            found += self._answer(firsts[start:start + batch_size], request, generator)
         return [[self._couplet(first, h) for h in hypotheses] for first, hypotheses in zip(firsts, found)]
 
     @torch.no_grad()
-    def _answer(self, firsts: list[str], count: int, beam_size: int, temperature: float, top_k: int, top_p: float,
-                generator: torch.Generator, tones: bool) -> list[list[Hypothesis]]:
+    def _answer(self, firsts: list[str], request: CoupletRequest, generator: torch.Generator
+                ) -> list[list[Hypothesis]]:
+        count, beam_size, tones = request.count, request.beam_size, request.tones
         firsts = [as_read(first, self.tokenizer) for first in firsts]
         limits = torch.tensor([len(first) for first in firsts])
         sources = [self.tokenizer.encode(first) for first in firsts]
-        if beam_size > 1 or temperature == 0:  # greedy: the same answer count times
+        if beam_size > 1 or request.temperature == 0:  # greedy: the same answer count times
             beam = max(beam_size, count) if beam_size > 1 else 1
             found = decode_sources(self.model, sources, limits, beam, alpha=0.0, nbest=count if beam > 1 else 1,
                                    processors=[CoupletRules(self.tokenizer, self.tones, firsts, tones)])
@@ -71,7 +72,8 @@ class CoupletWriter:
         rules = CoupletRules(self.tokenizer, self.tones, [firsts[i] for i in rows.tolist()], tones)
         state = encode_sources(self.model, sources)
         state = state.select(rows.to(state.device))
-        found = sample(self.model, state, limits[rows], temperature, top_k, top_p, generator, [rules])
+        found = sample(self.model, state, limits[rows], request.temperature, request.top_k, request.top_p, generator,
+                       [rules])
         return [found[i * count:(i + 1) * count] for i in range(len(firsts))]
 
     def first_line_problem(self, line: str) -> Optional[str]:

@@ -20,6 +20,7 @@ from seq2text.decoding.sampling import row_generators
 from seq2text.decoding.guidance import Guided, GuidedState
 from seq2text.decoding.protocols import SearchModel, SearchState
 from seq2text.errors import Seq2TextError, option, shown
+from seq2text.generation.requests import PoemRequest
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS
 from seq2text.tokenizers.base import VocabTokenizer
@@ -27,7 +28,7 @@ from seq2text.verse.constraints import VerseRules
 from seq2text.verse.forms import Form, get_form, is_han, labelled
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.rules import check_poem
-from seq2text.verse.subjects import GUIDANCE, MAX_SUBJECT, subject
+from seq2text.verse.subjects import MAX_SUBJECT, subject
 from seq2text.verse.tones import ToneTable
 
 FREE_LENGTH = 96
@@ -61,33 +62,28 @@ class PoemWriter:
         self.model, self.tokenizer, self.tones, self.rhymes = model, tokenizer, tones, rhymes
         self.subjects, self.name = subjects, name
 
-    def poems(self, form: str = "qiyan-jueju", count: int = 1, acrostic: Optional[str] = None,
-              prompt: Optional[str] = None, rhyme: bool = True, tones: bool = True, temperature: float = 0.8,
-              top_k: int = 0, top_p: float = 0.9, seed: Optional[int] = None, beam_size: int = 1, *,
-              title: Optional[str] = None, keywords: Sequence[str] = (), guidance: float = GUIDANCE) -> list[Poem]:
-        """``count`` poems of ``form`` (see :meth:`seq2text.generator.Generator.poems`)."""
-        shape = get_form(form)
-        prompt = self._check_request(shape, acrostic, prompt or "")
-        about = self._check_subject(title or "", keywords)
-        if not 0 <= guidance < float("inf"):
-            raise Seq2TextError(f"guidance {guidance}: a finite number >= 0 (0: off)")
+    def poems(self, request: PoemRequest) -> list[Poem]:
+        """The poems ``request`` asks for (see :meth:`seq2text.generator.Generator.poems`)."""
+        shape, acrostic, count, beam_size = get_form(request.form), request.acrostic, request.count, request.beam_size
+        prompt = self._check_request(shape, acrostic, request.prompt or "")
+        about = self._check_subject(request.title or "", request.keywords)
         inputs = 1 if beam_size > 1 else count  # sampled poems are separate inputs
         model, last, state = self._start(labelled(prompt, shape.name, about), labelled(prompt, shape.name),
-                                         inputs, guidance if about else 0.0)
+                                         inputs, request.guidance if about else 0.0)
         processors, limit = [], FREE_LENGTH - len(prompt)
         if shape.regulated:
             processors = [VerseRules(shape, self.tokenizer, self.tones, self.rhymes, [prompt] * inputs,
-                                     [acrostic] * inputs, rhyme, tones)]
+                                     [acrostic] * inputs, request.rhyme, request.tones)]
             limit = shape.length - len(prompt)
         if beam_size > 1:
             found = beam_search(model, state, beam_size, limit, alpha=0.0, nbest=min(count, beam_size),
                                 processors=processors, start=last)[0]
-            seeds = [seed] * len(found)
+            seeds = [request.seed] * len(found)
         else:
-            seed = random.randrange(2**31) if seed is None else seed
+            seed = random.randrange(2**31) if request.seed is None else request.seed
             # poem i of a sampled batch is the one its own seed, seed + i, writes alone
             seeds = [seed + i for i in range(inputs)]
-            found = sample(model, state, limit, temperature, top_k, top_p, row_generators(seeds, state.device),
+            found = sample(model, state, limit, request.temperature, request.top_k, request.top_p, row_generators(seeds, state.device),
                            processors, start=last)
         return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, row_seed, acrostic, about)
                 for h, row_seed in zip(found, seeds)]

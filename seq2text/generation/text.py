@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Optional
 
 
 from seq2text.decoding import sample
 from seq2text.decoding.sampling import row_generators
 from seq2text.errors import Seq2TextError, option, shown
+from seq2text.generation.requests import TextRequest
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS, EOS, UNK, Tokenizer
 
@@ -39,10 +39,10 @@ class TextWriter:
     def __init__(self, model: RNNLM, tokenizer: Tokenizer, stream: bool, name: str = "model"):
         self.model, self.tokenizer, self.stream, self.name = model, tokenizer, stream, name
 
-    def text(self, prompt: str = "", length: int = 200, count: int = 1, temperature: float = 0.8, top_k: int = 0,
-             top_p: float = 0.9, seed: Optional[int] = None) -> list[Passage]:
-        """``count`` continuations of ``prompt``, each up to ``length`` tokens after it (the line
-        ends of a prompt are the model's ``</s>``)."""
+    def text(self, request: TextRequest) -> list[Passage]:
+        """``request.count`` continuations of ``request.prompt``, each up to ``request.length``
+        tokens after it (the line ends of a prompt are the model's ``</s>``)."""
+        prompt, count = request.prompt, request.count
         ids = [token for number, line in enumerate(prompt.split("\n") if prompt else [])
                for token in ([EOS] if number else []) + self.tokenizer.encode(line)]
         if UNK in ids and self.tokenizer.kind == "char":  # word models read unknown words as <unk>
@@ -50,12 +50,12 @@ class TextWriter:
             unknown = "".join(dict.fromkeys(c for c in pieces if c not in self.tokenizer.index))
             raise Seq2TextError(f"{option('prompt')}: characters the model {self.name} does not know: "
                                 f"{shown(unknown, 20)}")
-        seed = random.randrange(2**31) if seed is None else seed
+        seed = random.randrange(2**31) if request.seed is None else request.seed
         # A stream model read every line after the previous line's </s>, never after <s>.
         last, state = self.model.start([[EOS if self.stream else BOS, *ids]] * count)
         seeds = [seed + i for i in range(count)]  # passage i is the one seed + i writes alone
-        found = sample(self.model, state, length, temperature, top_k, top_p, row_generators(seeds, state.device),
-                       start=last, stop_at_eos=not self.stream)
+        found = sample(self.model, state, request.length, request.temperature, request.top_k, request.top_p,
+                       row_generators(seeds, state.device), start=last, stop_at_eos=not self.stream)
         return [Passage(self._join(ids + h.tokens), h.log_prob, row_seed) for h, row_seed in zip(found, seeds)]
 
     def _join(self, ids: list[int]) -> str:

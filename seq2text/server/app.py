@@ -29,7 +29,6 @@ from seq2text.server.schemas import ClassifyRequest, CoupletRequest, PoemRequest
 from seq2text.server.served import Served, defaults
 from seq2text.verse.forms import get_form
 from seq2text.verse.rules import line_marks
-from seq2text.verse.subjects import GUIDANCE
 
 MAX_BODY = 64 * 1024  # bytes of a request body
 
@@ -100,16 +99,9 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
 
     @app.post("/v1/poem", summary="Classical poems under the rules of their form")
     async def poem(body: PoemRequest, request: Request) -> dict:
-        model = pick("poem", body.model)
+        model, asked = pick("poem", body.model), body.request()
         generator = model.engine
-        guidance = GUIDANCE if body.guidance is None else body.guidance
-
-        def write() -> list:
-            return generator.poems(body.form, body.n, body.acrostic, body.prompt, body.rhyme, body.tones,
-                                   body.temperature, body.top_k, body.top_p, body.seed, body.beam_size,
-                                   title=body.title, keywords=body.keywords, guidance=guidance)
-
-        poems = await while_connected(request, model.batcher.alone(write))
+        poems = await while_connected(request, model.batcher.alone(lambda: generator.poems(asked)))
         return {"model": model.name, "poems": [
             {**p.to_dict(), "lines": line_marks(p.text, get_form(p.form), generator.loaded.tones, generator.rhymes)}
             for p in poems]}
@@ -122,11 +114,11 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
             problem = generator.first_line_problem(line)
             if problem:
                 raise HTTPException(422, f"first[{number}] {line!r}: {problem}")
-        if body.beam_size > 1:
-            work = model.batcher.submit((body.n, body.beam_size, body.tones), body.first)
+        asked = body.request()
+        if asked.beam_size > 1:  # beam search: the same answers alone or in a batch
+            work = model.batcher.submit(asked, body.first)
         else:
-            work = model.batcher.alone(lambda: generator.couplets(
-                body.first, body.n, 1, body.temperature, body.top_k, body.top_p, body.seed, tones=body.tones))
+            work = model.batcher.alone(lambda: generator.couplets(body.first, request=asked))
         found = await while_connected(request, work)
         return {"model": model.name, "couplets": [[c.to_dict() for c in answers] for answers in found]}
 
@@ -139,8 +131,8 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
     @app.post("/v1/text", summary="Free text: a prompt continued by a language model")
     async def text(body: TextRequest, request: Request) -> dict:
         model = pick("text", body.model)
-        passages = await while_connected(request, model.batcher.alone(lambda: model.engine.text(
-            body.prompt, body.length, body.n, body.temperature, body.top_k, body.top_p, body.seed)))
+        asked = body.request()
+        passages = await while_connected(request, model.batcher.alone(lambda: model.engine.text(asked)))
         return {"model": model.name, "texts": [p.to_dict() for p in passages]}
 
     return app

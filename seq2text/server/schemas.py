@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
+from seq2text.generation import requests
+from seq2text.verse.subjects import GUIDANCE
 
 MAX_TEXTS = 32  # inputs per request
 MAX_CHARS = 1000  # characters per input
@@ -55,6 +57,8 @@ class TranslateRequest(Request):
 
 
 class PoemRequest(Sampling):
+    """The body of /v1/poem: the fields of :class:`seq2text.generation.requests.PoemRequest`."""
+
     form: str = Field("qiyan-jueju", max_length=20, description="wuyan-jueju, qiyan-jueju, wuyan-lushi, "
                       "qiyan-lushi, free, or 五言绝句, 七言绝句, 五言律诗, 七言律诗")
     title: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="what the poem is about: 秋夜")
@@ -70,6 +74,11 @@ class PoemRequest(Sampling):
     n: int = Field(1, ge=1, le=MAX_COUNT, description="number of poems")
     model: ModelName = None
 
+    def request(self) -> requests.PoemRequest:
+        return requests.PoemRequest(self.temperature, self.top_k, self.top_p, self.seed, self.form, self.n,
+                                    self.title, tuple(self.keywords), self.acrostic, self.prompt, self.rhyme,
+                                    self.tones, GUIDANCE if self.guidance is None else self.guidance, self.beam_size)
+
 
 class CoupletRequest(Sampling):
     first: list[Annotated[str, StringConstraints(max_length=MAX_FIRST_LINE), AfterValidator(_not_blank)]] = Field(
@@ -78,6 +87,10 @@ class CoupletRequest(Sampling):
     beam_size: int = Field(5, ge=1, le=MAX_BEAM, description="beam search; 1 samples")
     tones: bool = Field(True, description="平仄相对 at the rhythm points")
     model: ModelName = None
+
+    def request(self) -> requests.CoupletRequest:
+        return requests.CoupletRequest(self.temperature, self.top_k, self.top_p, self.seed, self.n, self.beam_size,
+                                       self.tones)
 
 
 class ClassifyRequest(Request):
@@ -91,3 +104,7 @@ class TextRequest(Sampling):
     length: int = Field(200, ge=1, le=MAX_LENGTH, description="tokens written after the prompt")
     n: int = Field(1, ge=1, le=MAX_COUNT)
     model: ModelName = None
+
+    def request(self) -> requests.TextRequest:
+        return requests.TextRequest(self.temperature, self.top_k, self.top_p, self.seed, self.prompt, self.length,
+                                    self.n)

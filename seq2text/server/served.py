@@ -76,9 +76,8 @@ def _engine(loaded: Pretrained) -> tuple[str, Any, Optional[Callable[[Hashable, 
         return endpoint, classifier, lambda options, texts: classifier.classify(texts)
     generator = Generator(loaded)
     if generator.writes_couplets:
-        # options: (count, beam_size, tones); sampled 下联 depend on their batch, so they run alone
-        return endpoint, generator, lambda options, lines: generator.couplets(lines, options[0], options[1],
-                                                                               tones=options[2])
+        # options: a CoupletRequest of beam search (sampled 下联 depend on their batch: they run alone)
+        return endpoint, generator, lambda options, lines: generator.couplets(lines, request=options)
     return endpoint, generator, None
 
 

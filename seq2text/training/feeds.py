@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from seq2text.data.batching import BucketBatcher, collate_pairs, pad
 from seq2text.decoding import decode_sources, output_limits
 from seq2text.errors import Seq2TextError
+from seq2text.generation.requests import TextRequest
 from seq2text.prepare import Prepared, example_lengths
 from seq2text.recipe import Recipe
 from seq2text.scoring.labels import ClassScores, confusion, predict
@@ -249,7 +250,7 @@ def lm_samples(model, tokenizer, device: torch.device, stream: bool) -> tuple[st
 
     was_training = model.training
     model.eval()
-    passages = TextWriter(model, tokenizer, stream).text("", SAMPLE_TOKENS, SAMPLES, seed=0)
+    passages = TextWriter(model, tokenizer, stream).text(TextRequest(length=SAMPLE_TOKENS, count=SAMPLES, seed=0))
     model.train(was_training)
     return tuple(passage.text.strip().replace("\n", " / ") for passage in passages)
 

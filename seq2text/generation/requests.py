@@ -1,0 +1,95 @@
+"""What a user can ask a writer for, declared once: the requests of poems, couplets and free
+text with their defaults and their checks.
+
+The command line and the HTTP API map their flags and JSON fields onto these; the Python API
+builds them from keywords (``Generator.poems("七律", title="秋夜")``).  A value out of range is a
+one-line :class:`~seq2text.errors.Seq2TextError` naming the option, which each front end names
+its own way (``--top-p`` or ``top_p``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from seq2text.decoding.sampling import check_sampling
+from seq2text.errors import Seq2TextError, option
+from seq2text.verse.subjects import GUIDANCE
+
+MAX_GUIDANCE = 20.0
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How tokens are drawn: ``temperature`` (0: the most probable), ``top_k`` (0: no limit),
+    ``top_p`` (nucleus) and ``seed`` (None: a random one, reported with the outputs)."""
+
+    temperature: float = 0.8
+    top_k: int = 0
+    top_p: float = 0.9
+    seed: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        check_sampling(self.temperature, self.top_k, self.top_p)
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
+            raise Seq2TextError(f"{option('seed')} {self.seed!r}: not a count >= 0")
+
+
+@dataclass(frozen=True)
+class PoemRequest(Sampling):
+    """``count`` poems of ``form`` (English or Chinese name) on ``title`` and ``keywords``, with
+    an ``acrostic`` and a ``prompt``; ``rhyme``/``tones``: the rules of regulated verse;
+    ``guidance``: how strongly the subject steers; ``beam_size`` > 1: beam search."""
+
+    form: str = "qiyan-jueju"
+    count: int = 1
+    title: Optional[str] = None
+    keywords: tuple[str, ...] = ()
+    acrostic: Optional[str] = None
+    prompt: Optional[str] = None
+    rhyme: bool = True
+    tones: bool = True
+    guidance: float = GUIDANCE
+    beam_size: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _count("count", self.count)
+        _count("beam_size", self.beam_size)
+        if isinstance(self.guidance, bool) or not 0 <= self.guidance <= MAX_GUIDANCE:
+            raise Seq2TextError(f"{option('guidance')} {self.guidance!r}: not in [0, {MAX_GUIDANCE:g}] (0: off)")
+        object.__setattr__(self, "keywords", tuple(self.keywords))
+
+
+@dataclass(frozen=True)
+class CoupletRequest(Sampling):
+    """``count`` 下联 for each 上联, by beam search of ``beam_size`` (1: sampled); ``tones``:
+    平仄相对 at the rhythm points."""
+
+    count: int = 1
+    beam_size: int = 5
+    tones: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _count("count", self.count)
+        _count("beam_size", self.beam_size)
+
+
+@dataclass(frozen=True)
+class TextRequest(Sampling):
+    """``count`` continuations of ``prompt`` by up to ``length`` tokens."""
+
+    prompt: str = ""
+    length: int = 200
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _count("count", self.count)
+        _count("length", self.length)
+
+
+def _count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Seq2TextError(f"{option(name)} {value!r}: not a count >= 1")
