@@ -143,12 +143,13 @@ def title_perplexities(loaded, held_out) -> tuple[dict, Section]:
         texts = [held_out["text"][i].rsplit(LABEL_END, 1)[-1] for i in chosen]
         forms = [held_out["form"][i] for i in chosen]
         plain = [tokenizer.encode(labelled(text, form)) for text, form in zip(texts, forms)]
-        untitled = score_sequences(loaded.model, plain, loaded.device)
+        untitled = score_sequences(loaded.model, plain, loaded.device, progress=f"{corpus} perplexity, untitled")
         result = {"poems": len(chosen), "untitled": round(untitled.perplexity, 2)}
         if loaded.recipe.data.subjects:
             titled = [tokenizer.encode(labelled(text, form, title)) for text, form, title in zip(texts, forms, titles)]
             unscored = [len(t) - len(p) for t, p in zip(titled, plain)]
-            with_title = score_sequences(loaded.model, titled, loaded.device, unscored=unscored)
+            with_title = score_sequences(loaded.model, titled, loaded.device, unscored=unscored,
+                                         progress=f"{corpus} perplexity, titled")
             result.update(titled=round(with_title.perplexity, 2), with_title=sum(bool(title) for title in titles))
         scores[corpus] = result
         rows.append([corpus, len(chosen), result.get("with_title", ""), result["untitled"], result.get("titled", "")])

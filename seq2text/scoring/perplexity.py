@@ -80,14 +80,16 @@ def sequence_loss(model, batch: TextBatch, label_smoothing: float = 0.0) -> tupl
 
 @torch.no_grad()
 def score_sequences(model, ids: list[list[int]], device: torch.device, batch_size: int = 64,
-                    progress: bool = False, unscored: Optional[list[int]] = None) -> Validation:
+                    progress: bool | str = False, unscored: Optional[list[int]] = None) -> Validation:
     """Loss and perplexity of token sequences ``ids``, each read from ``<s>`` to ``</s>``;
-    ``unscored``: per sequence, the leading tokens read as context but not scored."""
+    ``unscored``: per sequence, the leading tokens read as context but not scored; ``progress``:
+    show it (a string: under that name)."""
     was_training = model.training
     model.eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     total_loss, total_tokens = 0.0, 0
-    for start in (watch(range(0, len(order), batch_size), "perplexity") if progress else
+    name = progress if isinstance(progress, str) else "perplexity"
+    for start in (watch(range(0, len(order), batch_size), name) if progress else
                   range(0, len(order), batch_size)):
         chosen = order[start:start + batch_size]
         skips = None if unscored is None else [unscored[i] for i in chosen]
