@@ -18,6 +18,7 @@ import click
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, Stopped, message_line, printable, shown
 from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
+from seq2text.generation.requests import Sampling
 from seq2text.verse.subjects import GUIDANCE
 
 # Upper bounds of options whose size is memory: generous for real use, never a crash.
@@ -125,7 +126,7 @@ class FiniteFloat(click.ParamType):
         return number
 
 
-SEED = click.IntRange(0, 2**64 - 1)
+SEED = click.IntRange(0, 2**63 - 1)  # poem i of a batch has seed + i: still a 64-bit seed
 
 
 class Device(click.ParamType):
@@ -335,11 +336,12 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 @click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
               help="The 平水韵 table [default: rhyme/pingshuiyun.txt under the data root if there, "
                    "else modern readings].")
-@click.option("--temperature", type=FiniteFloat(0.0, MAX_TEMPERATURE, min_open=False), default=0.8,
+@click.option("--temperature", type=FiniteFloat(0.0, MAX_TEMPERATURE, min_open=False), default=Sampling.temperature,
               show_default=True, help=f"Sampling temperature, 0 or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}: lower "
                                       f"is safer, higher more varied; 0 takes the most probable character.")
-@click.option("--top-k", type=click.IntRange(0, MAX_TOP_K), default=0, show_default=True, help="0 = no limit.")
-@click.option("--top-p", type=FiniteFloat(0.0, 1.0), default=0.9, show_default=True,
+@click.option("--top-k", type=click.IntRange(0, MAX_TOP_K), default=Sampling.top_k, show_default=True,
+              help="0 = no limit.")
+@click.option("--top-p", type=FiniteFloat(0.0, 1.0), default=Sampling.top_p, show_default=True,
               help="Nucleus sampling: draw from the most probable tokens that make up this share.")
 @click.option("--seed", type=SEED, help="Same seed, same output [default: random, printed with --format jsonl].")
 @click.option("--beam-size", type=click.IntRange(1, MAX_BEAM),

@@ -31,8 +31,9 @@ class Sampling:
 
     def __post_init__(self) -> None:
         check_sampling(self.temperature, self.top_k, self.top_p)
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
-            raise Seq2TextError(f"{option('seed')} {self.seed!r}: not a count >= 0")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                                      or not 0 <= self.seed < 2**63):
+            raise Seq2TextError(f"{option('seed')} {self.seed!r}: not a whole number from 0 to 2**63 - 1")
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,10 @@ class Request(BaseModel):
 
 
 class Sampling(Request):
-    temperature: float = Field(0.8, ge=0.0, le=MAX_TEMPERATURE, allow_inf_nan=False,
+    temperature: float = Field(requests.Sampling.temperature, ge=0.0, le=MAX_TEMPERATURE, allow_inf_nan=False,
                                description=f"0 (the most probable) or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}")
-    top_k: int = Field(0, ge=0, le=MAX_TOP_K, description="0 = no limit")
-    top_p: float = Field(0.9, gt=0.0, le=1.0, allow_inf_nan=False)
+    top_k: int = Field(requests.Sampling.top_k, ge=0, le=MAX_TOP_K, description="0 = no limit")
+    top_p: float = Field(requests.Sampling.top_p, gt=0.0, le=1.0, allow_inf_nan=False)
     seed: Seed = None
 
 
