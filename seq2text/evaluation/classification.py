@@ -43,7 +43,7 @@ def evaluate_classification(loaded, scoring: Scoring):
     per_label = {label: {"precision": round(p, 2), "recall": round(r, 2), "f1": round(f, 2), "support": support}
                  for label, p, r, f, support in zip(labels, scores.precision(), scores.recall(), scores.f1(),
                                                    scores.matrix.sum(1).tolist())}
-    summary = {"model": loaded.name, "task": "classification", "data": where, "examples": len(texts),
+    summary = {"model": loaded.name, "task": loaded.task, "data": where, "examples": len(texts),
                "accuracy": round(scores.accuracy, 2), "macro_f1": round(scores.macro_f1, 2), "labels": per_label,
                "confusion": scores.matrix.tolist(), "texts_per_s": round(per_second, 1)}
     evaluation = Evaluation(summary, [], f"{loaded.name}: text classification on the {where}", language="zh")

@@ -35,7 +35,7 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
         scores = score_stream(loaded.model, ids, loaded.device, recipe.training.bptt, progress=True)
     else:
         scores = score_sequences(loaded.model, ids, loaded.device, progress=True)
-    summary = {"model": name, "task": "lm", "data": where, "lines": len(lines), "tokens": scores.tokens,
+    summary = {"model": name, "task": loaded.task, "data": where, "lines": len(lines), "tokens": scores.tokens,
                "loss": round(scores.loss, 4), "ppl": round(scores.perplexity, 2)}
     if recipe.tokenizer.type == "char":
         summary["bits_per_char"] = round(scores.loss / math.log(2), 4)
