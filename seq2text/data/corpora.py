@@ -36,6 +36,7 @@ from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa:
 from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.recipe import Recipe  # noqa: E402
+from seq2text.tasks import task_of  # noqa: E402
 
 datasets.disable_progress_bars()
 datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # its failures reach us as exceptions, reported in one line
@@ -161,7 +162,7 @@ def _load_tang(recipe: Recipe) -> Corpus:
         chosen = [poem for poem, out in zip(poems, held_out) if out == wanted]
         if chosen:
             columns = {key: [poem[key] for poem in chosen] for key in chosen[0]}
-            if recipe.data.kind == "tang":  # a language model's poems (verse_pairs reads them as pairs)
+            if not task_of(recipe).pairs:  # a language model reads each poem after its subject and form
                 subjects = [_subject(poem, recipe.data) if recipe.data.subjects else "" for poem in chosen]
                 columns["subject"] = subjects
                 columns["text"] = [labelled(poem["text"], poem["form"], subject)
