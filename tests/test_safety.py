@@ -220,7 +220,7 @@ def test_progress_off_a_terminal_is_a_plain_line_now_and_then(tmp_path: Path) ->
 def test_sigterm_stops_training_as_ctrl_c_does(tmp_path: Path, multi30k_slice: Path) -> None:
     recipe = write_recipe(tmp_path, "name: term\ndata: {kind: parallel, train: multi30k/train, valid: multi30k/val, "
                                     "src_lang: de, tgt_lang: en}\ntokenizer: {vocab_size: 600}\n"
-                                    "model: {embed_size: 16, hidden_size: 32}\ntraining: {batch_size: 8, epochs: 5}\n")
+                                    "model: {embed_size: 16, hidden_size: 32}\ntraining: {batch_size: 8, epochs: 50}\n")
     run_dir = tmp_path / "run"
     args = [sys.executable, "-m", "seq2text", "train", str(recipe), "--data-root", str(multi30k_slice),
             "--output-dir", str(run_dir)]
@@ -238,10 +238,16 @@ def test_sigterm_stops_training_as_ctrl_c_does(tmp_path: Path, multi30k_slice: P
         assert process.returncode == 130, stderr
         return stderr
 
-    stderr = stop(subprocess.Popen(args, stderr=subprocess.PIPE, text=True), signal.SIGTERM)
+    # SIGINT restored to its default in the child: a shell starts background jobs with it ignored
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    stderr = stop(subprocess.Popen(args, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint),
+                  signal.SIGTERM)
     assert "interrupted at step" in stderr and not stderr.rstrip().endswith("\ninterrupted"), stderr
-    stderr = stop(subprocess.Popen([*args, "--resume"], stderr=subprocess.PIPE, text=True), signal.SIGINT)
+    first = stderr.split("interrupted at step ", 1)[1].split(": saved ", 1)[1].split(";", 1)[0]
+    stderr = stop(subprocess.Popen([*args, "--resume"], stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint),
+                  signal.SIGINT)
     assert stderr.count("interrupted") == 1, stderr
     checkpoints = sorted((run_dir / "checkpoints").glob("step-*"))
-    assert len(checkpoints) == 2, (checkpoints, stderr)  # both stops kept: `seq2text average step-*` works
+    # the first stop's checkpoint is kept beside the second's: `seq2text average step-*` works
+    assert Path(first) in checkpoints and len(checkpoints) >= 2, (first, checkpoints, stderr)
     assert run("average", *map(str, checkpoints), "-o", str(tmp_path / "avg")).returncode == 0
