@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures [docs]")
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, "-m", "seq2text", "serve", "--port", "0", "-m", "multi30k-de-en",
-                               "-m", "poems", "-m", "couplet", "-m", "sentiment-zh"],
+                               "-m", "poems", "-m", "couplet", "-m", "sentiment-zh", "-m", "shakespeare-char"],
                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
     assert server.stderr is not None
     url = next(line for line in server.stderr if "http://" in line).split("on ", 1)[1].strip()
