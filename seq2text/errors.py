@@ -1,8 +1,10 @@
-"""The one exception type users see.
+"""The one exception type users see, and how its messages are shown.
 
 Anything raised as :class:`Seq2TextError` is a problem with the user's input (a recipe, a data
-file, a command-line value).  The CLI prints its message on one line and exits with code 2;
-every other exception is a bug and keeps its traceback.
+file, a command-line value, a request).  The CLI prints its message on one line and exits with
+code 2, the server answers it as JSON; every other exception is a bug and keeps its traceback.
+What a user gave is quoted with :func:`shown`, and whole messages pass :func:`message_line`, so
+no escape sequence reaches a terminal and no value fills a screen.
 """
 
 import re
@@ -34,9 +36,12 @@ API_NAMES = {"count": "n", "first_lines": "first"}
 
 
 def _render(message: str, names: dict[str, str]) -> str:
-    cli = names is CLI_NAMES
-    return re.sub("\x00(\\w+)\x00", lambda m: names.get(m.group(1), ("--" + m.group(1).replace("_", "-")) if cli
-                                                         else m.group(1)), message)
+    def name(match: re.Match) -> str:
+        option_name = match.group(1)
+        default = "--" + option_name.replace("_", "-") if names is CLI_NAMES else option_name
+        return names.get(option_name, default)
+
+    return re.sub("\x00(\\w+)\x00", name, message)
 
 
 MAX_SHOWN = 100  # characters of a user's value quoted in a message
