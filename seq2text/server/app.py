@@ -147,11 +147,14 @@ async def while_connected(request: Request, work: Awaitable) -> Any:
     (queued work is dropped before it reaches the model) and :class:`ClientGone` raised."""
     task = asyncio.ensure_future(work)
     watcher = asyncio.ensure_future(_disconnected(request))
-    done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
+    try:
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:  # answered, gone, or the server cancelling this request: nothing is left running
         watcher.cancel()
+        if not task.done():
+            task.cancel()
+    if task in done:
         return task.result()
-    task.cancel()
     raise ClientGone()
 
 
