@@ -24,11 +24,11 @@ class Task:
     """One task (a recipe's ``task``) and what it takes and gives."""
 
     name: str
-    summary: str  # what a user gets, for --help and the model list
-    network: str  # "module:class" built from (recipe.model, vocabulary sizes...) by build_network
-    feed: str  # "module:function(recipe, data, process)" -> the training feed
+    network: str  # "module:class" of the network (seq2text.models.build_model sizes it)
+    feed: str  # "module:class" of the training feed, built from (recipe, data, process)
     evaluator: str  # "module:function" of seq2text evaluate
     api: str  # the Python API class that serves it: Translator, Generator or Classifier
+    route: str  # the HTTP endpoint, /v1/<route> (a poetry language model: /v1/poem)
     metrics: tuple[str, ...]  # training.metric values it validates with
     scored_on: str  # what evaluate reads besides the held-out split: "pairs" (--src/--ref) or "text" (--text)
     pairs: bool = False  # sentence pairs (a source and a target side)
@@ -42,9 +42,7 @@ class Task:
 
     def endpoint(self, recipe: "Recipe") -> str:
         """The HTTP API route that answers this model (``/v1/<endpoint>``)."""
-        if self.name == "lm":
-            return "poem" if writes_poems(recipe) else "text"
-        return {"translation": "translate", "couplet": "couplet", "classification": "classify"}[self.name]
+        return "poem" if writes_poems(recipe) else self.route
 
     def load(self, attribute: str) -> Any:
         """The object a row names (``network``, ``feed``, ``evaluator``)."""
@@ -52,21 +50,23 @@ class Task:
 
 
 TASKS = {task.name: task for task in (
-    Task("translation", "sentence pairs: attention encoder-decoder (N vs M)",
-         network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
-         evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Translator", metrics=("bleu", "ppl"),
-         scored_on="pairs", pairs=True, shortlist=True, exportable=True),
-    Task("couplet", "下联 for 上联: encoder-decoder or aligned tagger (N vs N)",
-         network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
-         evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Generator", metrics=("bleu", "ppl"),
-         scored_on="pairs", pairs=True, characters=True, architectures=("seq2seq", "aligned")),
-    Task("lm", "a language model: poems (1 vs N) and free text",
-         network="seq2text.models.lm:RNNLM", feed="seq2text.training.feeds:SequenceFeed",
-         evaluator="seq2text.evaluation.lm:evaluate_lm", api="Generator", metrics=("ppl",), scored_on="text",
-         streams=True, warm_by_token=True),
-    Task("classification", "a label for a text (N vs 1)",
-         network="seq2text.models.classifier:RNNClassifier", feed="seq2text.training.feeds:ClassificationFeed",
-         evaluator="seq2text.evaluation.classification:evaluate_classification", api="Classifier",
+    # sentence pairs: an attention encoder-decoder (N vs M)
+    Task("translation", network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
+         evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Translator", route="translate",
+         metrics=("bleu", "ppl"), scored_on="pairs", pairs=True, shortlist=True, exportable=True),
+    # 下联 for 上联: an encoder-decoder or the aligned tagger (N vs N)
+    Task("couplet", network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
+         evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Generator", route="couplet",
+         metrics=("bleu", "ppl"), scored_on="pairs", pairs=True, characters=True,
+         architectures=("seq2seq", "aligned")),
+    # a language model: poems on a subject (1 vs N) and free text
+    Task("lm", network="seq2text.models.lm:RNNLM", feed="seq2text.training.feeds:SequenceFeed",
+         evaluator="seq2text.evaluation.lm:evaluate_lm", api="Generator", route="text", metrics=("ppl",),
+         scored_on="text", streams=True, warm_by_token=True),
+    # a label for a text (N vs 1)
+    Task("classification", network="seq2text.models.classifier:RNNClassifier",
+         feed="seq2text.training.feeds:ClassificationFeed",
+         evaluator="seq2text.evaluation.classification:evaluate_classification", api="Classifier", route="classify",
          metrics=("accuracy", "f1"), scored_on="text", labels=True),
 )}
 

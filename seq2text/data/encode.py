@@ -88,7 +88,8 @@ def _cached_map(dataset: datasets.Dataset, function: Callable, path: Path, finge
             return run(function, batched=True, cache_file_name=str(path), new_fingerprint=fingerprint, **options)
         except (pyarrow.ArrowException, OSError, ValueError) as err:
             if attempt or not path.exists():
-                raise Seq2TextError(f"{path}: cannot build the token cache ({str(err).splitlines()[0][:120]})") from None
+                reason = str(err).splitlines()[0][:120]
+                raise Seq2TextError(f"{path}: cannot build the token cache ({reason})") from None
             path.unlink()
     raise AssertionError("unreachable")
 

@@ -85,10 +85,12 @@ class OnnxSeq2Seq:
         try:
             return session.run(None, inputs)
         except Exception as err:  # ONNX Runtime raises its own exception types (a damaged or hostile graph)
-            raise Seq2TextError(f"{self.folder / name}: ONNX Runtime failed ({str(err).splitlines()[0][:160]})") from None
+            reason = str(err).splitlines()[0][:160]
+            raise Seq2TextError(f"{self.folder / name}: ONNX Runtime failed ({reason})") from None
 
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor) -> DecoderState:
-        hidden, feed, keys, memory = self._run(self.encoder, ENCODER_FILE, {"src": src.numpy(), "mask": src_mask.numpy()})
+        inputs = {"src": src.numpy(), "mask": src_mask.numpy()}
+        hidden, feed, keys, memory = self._run(self.encoder, ENCODER_FILE, inputs)
         return DecoderState(unpack_hidden(torch.from_numpy(hidden), self.cell), torch.from_numpy(feed),
                             torch.from_numpy(keys), torch.from_numpy(memory), src_mask)
 

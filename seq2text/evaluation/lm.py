@@ -41,7 +41,8 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
         summary["bits_per_char"] = round(scores.loss / math.log(2), 4)
     unit = "character" if recipe.tokenizer.type == "char" else "token"
     evaluation = Evaluation(summary, [Section(
-        "Perplexity", f"Per-{unit} perplexity over {count_of(scores.tokens, 'token')} of {count_of(len(lines), 'line')} ({where}); "
+        "Perplexity", f"Per-{unit} perplexity over {count_of(scores.tokens, 'token')} of "
+        f"{count_of(len(lines), 'line')} ({where}); "
         "every line end counts as a token.", ["loss (nats)", "perplexity", "bits per character"],
         [[f"{scores.loss:.4f}", f"{scores.perplexity:.2f}", summary.get("bits_per_char", "")]])],
         f"{name}: language model on the {where}", language="zh" if recipe.data.kind == "tang" else "en")

@@ -51,8 +51,9 @@ def verse_rates(generator: Generator, training_texts: list[str], count: int, see
         gallery += [[form, "\n".join(p.lines()), " ".join(f"{r}:{'✓' if ok else '✗'}" for r, ok in p.checks.items())]
                     for p in (poems[:GALLERY - 1] + poems[-1:])]
     columns = RULES + ["copied_lines", "poems_per_s"]
-    table = Section("Generated poems: rule rates", f"{count_of(count, 'poem')} per form, half of them acrostics, sampled "
-                    f"with the defaults of `seq2text generate` (seed {seed}); rhymes from {generator.rhymes.source}. "
+    table = Section("Generated poems: rule rates", f"{count_of(count, 'poem')} per form, half of them acrostics, "
+                    f"sampled with the defaults of `seq2text generate` (seed {seed}); rhymes from "
+                    f"{generator.rhymes.source}. "
                     "Rates in percent; copied_lines: lines found verbatim in the training poems.",
                     ["form", *columns], [[form, *(rates[form][c] for c in columns)] for form in FORMS])
     return rates, [table, Section("Gallery", "A few of the poems above with their checks.",

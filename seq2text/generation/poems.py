@@ -83,8 +83,8 @@ class PoemWriter:
             seed = random.randrange(2**31) if request.seed is None else request.seed
             # poem i of a sampled batch is the one its own seed, seed + i, writes alone
             seeds = [seed + i for i in range(inputs)]
-            found = sample(model, state, limit, request.temperature, request.top_k, request.top_p, row_generators(seeds, state.device),
-                           processors, start=last)
+            found = sample(model, state, limit, request.temperature, request.top_k, request.top_p,
+                           row_generators(seeds, state.device), processors, start=last)
         return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, row_seed, acrostic, about)
                 for h, row_seed in zip(found, seeds)]
 
@@ -145,8 +145,9 @@ class PoemWriter:
             for position, char in enumerate(prompt):
                 expected = form.fixed(position, acrostic)
                 if (expected and char != expected) or (not expected and not is_han(char)):
+                    which = " with this acrostic" if acrostic else ""
                     raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: character {position + 1} ({char}) "
-                                        f"does not fit a {form.chinese} poem{' with this acrostic' if acrostic else ''}")
+                                        f"does not fit a {form.chinese} poem{which}")
         return prompt
 
     def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str],
