@@ -21,15 +21,18 @@ MAX_LABELS_BYTES = 2**20
 INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits only: "²" and "--1" are names, not numbers
 
 
-def label_problem(label: str) -> str | None:
-    """Why ``label`` cannot name a class (it would break the one-line-per-text output), or None."""
+def check_label(label: str, where: str) -> None:
+    """A one-line error naming ``where`` if ``label`` cannot name a class: it would break the
+    one-line-per-text output."""
+    problem = None
     if not label.strip():
-        return "empty"
-    if len(label) > MAX_LABEL_CHARS:
-        return f"over {MAX_LABEL_CHARS} characters"
-    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in label):
-        return "holds a line break or control character"
-    return None
+        problem = "is empty"
+    elif len(label) > MAX_LABEL_CHARS:
+        problem = f"is over {MAX_LABEL_CHARS} characters"
+    elif any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in label):
+        problem = "holds a line break or control character"
+    if problem:
+        raise Seq2TextError(f"{where}: label {shown(label)} {problem}; a label must be one short line")
 
 
 def label_names(labels: list[str], where: str = "training data") -> list[str]:
@@ -37,9 +40,7 @@ def label_names(labels: list[str], where: str = "training data") -> list[str]:
     line is an error naming ``where``."""
     names = set(labels)
     for name in names:
-        problem = label_problem(name)
-        if problem:
-            raise Seq2TextError(f"{where}: label {shown(name)} {problem}; a label must be one short line")
+        check_label(name, where)
     numeric = all(INTEGER.fullmatch(name) for name in names)
     return sorted(names, key=lambda name: (int(name), name) if numeric else (0, name))
 
@@ -69,7 +70,5 @@ def load_labels(folder: Path) -> list[str]:
             or len(set(labels)) != len(labels):
         raise Seq2TextError(f"{path}: expected a JSON list of two or more distinct label names")
     for label in labels:
-        problem = label_problem(label)
-        if problem:
-            raise Seq2TextError(f"{path}: label {shown(label)} {problem}; a label must be one short line")
+        check_label(label, str(path))
     return labels

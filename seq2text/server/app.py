@@ -228,11 +228,8 @@ class HostCheck:
         header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
         if _host_name(header) in self.allowed:
             return await self.app(scope, receive, send)
-        body = json.dumps({"error": f"Host {shown(header)}: not served here (seq2text serve --allow-host "
-                                    f"adds a name)"}).encode()
-        await send({"type": "http.response.start", "status": 400,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _json_error(send, 400, f"Host {shown(header)}: not served here (seq2text serve --allow-host adds "
+                                     f"a name)")
 
 
 def _host_name(header: str) -> str:
@@ -253,7 +250,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await _too_large(send, self.limit)
+            return await _json_error(send, 413, f"request body over {self.limit} bytes")
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -263,7 +260,7 @@ class BodyLimit:
             size += len(chunks[-1])
             more = message.get("more_body", False)
             if size > self.limit:
-                return await _too_large(send, self.limit)
+                return await _json_error(send, 413, f"request body over {self.limit} bytes")
         body, replayed = b"".join(chunks), False
 
         async def replay() -> dict:
@@ -276,8 +273,9 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
-async def _too_large(send, limit: int) -> None:
-    body = json.dumps({"error": f"request body over {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+async def _json_error(send, status: int, message: str) -> None:
+    """An ASGI answer ``{"error": message}`` with ``status``, sent before the app runs."""
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -75,7 +75,7 @@ class Batcher:
             self.waiting.append(self.queue.get_nowait())
         pending = [job for job in self.waiting + self.running if not job.future.done()]
         for job in pending:
-            job.future.set_exception(error)
+            _settle(job.future, error=error)
         self.waiting.clear()
         return len(pending)
 

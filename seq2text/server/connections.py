@@ -43,6 +43,7 @@ class GuardedH11(H11Protocol):
 
     max_connections = 1000
     header_timeout = 10.0
+    heads = 0  # request heads this connection has sent
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -56,20 +57,16 @@ class GuardedH11(H11Protocol):
         self._arm()  # the next request's head, on a kept-alive connection, gets the same time
 
     def _arm(self) -> None:
-        requests_before = self._requests()
-        self.loop.call_later(self.header_timeout, self._expire, requests_before)
-
-    def _requests(self) -> int:
-        return getattr(self, "_seen", 0)
+        self.loop.call_later(self.header_timeout, self._expire, self.heads)
 
     def handle_events(self) -> None:
         before = self.cycle
         super().handle_events()
         if self.cycle is not before:  # a whole request head arrived
-            self._seen = self._requests() + 1
+            self.heads += 1
 
-    def _expire(self, requests_before: int) -> None:
-        waiting = self._requests() == requests_before and (self.cycle is None or self.cycle.response_complete)
+    def _expire(self, heads_before: int) -> None:
+        waiting = self.heads == heads_before and (self.cycle is None or self.cycle.response_complete)
         if waiting and not self.transport.is_closing():
             self.transport.close()
 
