@@ -1,13 +1,15 @@
-"""seq2text: recurrent sequence models for translation, poems, couplets and text classification.
+"""seq2text: recurrent sequence models for translation, poems, couplets, text classification and
+tagging.
 
-The Python API: ``from seq2text import Translator, Generator, Classifier`` (see
-:mod:`seq2text.translator`, :mod:`seq2text.generator` and :mod:`seq2text.classifier`).
+The Python API: ``from seq2text import Translator, Generator, Classifier, Tagger`` (see
+:mod:`seq2text.translator`, :mod:`seq2text.generator`, :mod:`seq2text.classifier` and
+:mod:`seq2text.tagger`).
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Classifier", "Generator", "Translator", "__version__"]
+__all__ = ["Classifier", "Generator", "Tagger", "Translator", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,4 +26,8 @@ def __getattr__(name: str) -> Any:
         from seq2text.classifier import Classifier
 
         return Classifier
+    if name == "Tagger":
+        from seq2text.tagger import Tagger
+
+        return Tagger
     raise AttributeError(f"module 'seq2text' has no attribute {name!r}")

@@ -182,7 +182,7 @@ def line_options(default_model: str, what: str, output_help: str, ensembles: boo
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seq2text")
 def main() -> None:
-    """Recurrent sequence models: translation, poems, couplets, free text and classification.
+    """Recurrent sequence models: translation, poems, couplets, free text, classification and tagging.
 
     The bundled models work at once: `seq2text translate "Ein Hund."`, `seq2text generate
     --form 七言绝句`, `seq2text generate --form couplet --first-line 海阔凭鱼跃`.  Your own:
@@ -223,7 +223,7 @@ def prepare(recipe: Path, overrides: tuple[str, ...], data_root: str | None, out
 @device_option
 def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resume: bool,
           output_dir: Path | None, device: str) -> None:
-    """Train the model a recipe describes (task: translation, couplet, lm or classification).
+    """Train the model a recipe describes (task: translation, couplet, lm, classification or tagging).
 
     Validates and checkpoints every training.validate_every steps (default: each epoch) into
     OUTPUT_DIR/checkpoints, and every training.checkpoint_every steps without validating;
@@ -497,6 +497,84 @@ def classify(text: tuple[str, ...], model: str, input_file: Path | None, output:
 
 
 @main.command()
+@line_options("pos-en", "sentences", "Write the tagged sentences to FILE (default: stdout).")
+@click.option("--format", "output_format", type=click.Choice(["pairs", "tsv", "conllu", "jsonl"]), default="pairs",
+              show_default=True,
+              help="pairs: word/TAG pairs, a line per sentence; tsv: word<TAB>TAG, a line per word, a blank line "
+                   "after each sentence; conllu: read CoNLL-U (-i FILE or stdin) and fill its tag column, every "
+                   "other column kept; jsonl: each word with every tag's probability.")
+@click.option("--pretokenized", is_flag=True,
+              help="The words of each line are what spaces separate (default: split as the model's treebank is).")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
+              help="Sentences per batch.")
+@device_option
+def tag(text: tuple[str, ...], model: str, input_file: Path | None, output: Path | None, output_format: str,
+        pretokenized: bool, batch_size: int, device: str) -> None:
+    """Tag every word of TEXT arguments, or of the lines of -i FILE, or of stdin (a sentence a line).
+
+    English is split as the UD English Web Treebank is (contractions and punctuation apart:
+    "can't" is ca + n't); Classical Chinese a character a word, with the longer words the model
+    learned kept whole.  Each sentence is tagged whole, however long.  An empty line gets an
+    empty output line.  The bundled models tag universal parts of speech (UPOS): pos-en for
+    English, pos-lzh for Classical Chinese.
+
+    \b
+    Examples:
+      seq2text tag "I can't believe it's not butter."
+      seq2text tag -m pos-lzh 學而時習之
+      seq2text tag --pretokenized --format tsv < sentences.txt
+      seq2text tag --format conllu -i test.conllu -o tagged.conllu
+    """
+    from seq2text.tagger import Tagger
+    from seq2text.textio import Output, input_chunks
+
+    if text and input_file is not None:
+        raise Seq2TextError(f"-i {input_file}: give TEXT arguments or -i FILE, not both")
+    tagger = Tagger.load(model, device)
+    out = Output(output)
+    if output_format == "conllu":
+        if text:
+            raise Seq2TextError("--format conllu: reads CoNLL-U from -i FILE or stdin, not TEXT arguments")
+        _tag_treebank(tagger, input_file, out, batch_size)
+        out.close()
+        return
+    for chunk in input_chunks(text, input_file, batch_size):
+        lines = [line for line in chunk if line.text.strip()]
+        found = dict(zip((line.number for line in lines),
+                         tagger.tag([line.text for line in lines], pretokenized, batch_size) if lines else []))
+        rows = []
+        for line in chunk:
+            sentence = found.get(line.number)
+            if output_format == "jsonl":
+                rows.append(json.dumps(sentence.to_dict(top=len(tagger.tags)) if sentence else {"words": []},
+                                       ensure_ascii=False))
+            elif output_format == "tsv":
+                rows += [f"{word}\t{tag}" for word, tag in sentence.pairs()] if sentence else []
+                rows.append("")
+            else:
+                rows.append(str(sentence) if sentence else "")
+        out.write(rows)
+    out.close()
+
+
+def _tag_treebank(tagger, input_file: Path | None, out, batch_size: int) -> None:
+    """Fill the tag column of CoNLL-U input with ``tagger``'s tags, the rest kept as it was."""
+    from seq2text.data.conllu import Reading, read_treebank, treebank_text
+    from seq2text.data.textfile import iter_lines, read_lines
+
+    where = Path(str(input_file) if input_file is not None else "<stdin>")
+    lines = read_lines(input_file) if input_file is not None else list(iter_lines(sys.stdin.buffer, "<stdin>"))
+    reading = Reading(tagger.reading.tag_column, tagger.reading.multiword_tokens, tagger.reading.empty_nodes)
+    sentences = read_treebank(where, reading, text="\n".join(lines))
+    wordless = [sentence.line for sentence in sentences if not sentence.words]
+    if wordless:
+        raise Seq2TextError(f"{where}:{wordless[0]}: a sentence with no word to tag")
+    found = tagger.tag_words([sentence.words for sentence in sentences], batch_size)
+    text = treebank_text(sentences, [sentence.tags for sentence in found], reading.tag_column)
+    out.write(text.split("\n")[:-1])
+
+
+@main.command()
 @click.option("-m", "--model", required=True, help="Bundled model name or trained model folder.")
 @click.option("--src", type=click.Path(dir_okay=False, path_type=Path),
               help="Source lines (translation, couplets) [default: the recipe's held-out split].")
@@ -583,6 +661,7 @@ def serve(host: str, port: int, models: tuple[str, ...], max_body: int, allowed_
     POST /v1/poem       {"form"?, "title"?, "keywords"?, "acrostic"?, "prompt"?, "seed"?, "n"?}
     POST /v1/couplet    {"first": [...], "n"?}
     POST /v1/classify   {"texts": [...]}
+    POST /v1/tag        {"texts": [...], "pretokenized"?}
     POST /v1/text       {"prompt", "length"?, "seed"?}  (language models other than poetry)
     GET  /v1/models, GET /health; every request may name its "model".
     The OpenAPI page, with every field and its limits, is at /docs.

@@ -22,7 +22,8 @@ from seq2text.decoding.shortlist import save_shortlist, target_tokens
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import Recipe
 from seq2text.tasks import task_of
-from seq2text.tokenizers import Tokenizer, has_tokenizers, load_tokenizers, save_tokenizers, train_tokenizer
+from seq2text.tokenizers import (CharTokenizer, Tokenizer, WordTokenizer, has_tokenizers, load_tokenizers,
+                                 save_tokenizers, train_tokenizer)
 
 
 @dataclass
@@ -40,6 +41,11 @@ class Prepared:
 def train_tokenizers(recipe: Recipe, corpus: Corpus) -> tuple[Tokenizer, Tokenizer]:
     """One joint tokenizer, or one per side when ``tokenizer.joint`` is false for pairs."""
     train = corpus["train"]
+    if "words" in train.column_names:  # tagging: the treebank's words, and the characters that spell them
+        words = [word for sentence in train["words"] for word in sentence]
+        config = recipe.tokenizer
+        return (WordTokenizer.from_words(words, config.min_freq, config.split),
+                CharTokenizer.train(words, simplified=config.simplified))
     only_seen = recipe.tokenizer.training_pieces_only
     if "src" in train.column_names and not recipe.tokenizer.joint:
         src, tgt = (train_tokenizer(recipe.tokenizer, train[side]) for side in ("src", "tgt"))
@@ -53,8 +59,11 @@ def train_tokenizers(recipe: Recipe, corpus: Corpus) -> tuple[Tokenizer, Tokeniz
 
 
 def example_lengths(split: EncodedSplit) -> np.ndarray:
-    """Per-example lengths as the model sees them: source, and target + one of bos/eos."""
+    """Per-example lengths as the model sees them: source, and target + one of bos/eos (tagged
+    sentences: their words)."""
     data = split.dataset
+    if "tag_ids" in data.column_names:
+        return np.array([[len(ids)] for ids in data["ids"]])
     if "src_ids" in data.column_names:
         return np.array([[len(s), len(t) + 1] for s, t in zip(data["src_ids"], data["tgt_ids"])])
     return np.array([[len(ids) + 1] for ids in data["ids"]])
@@ -87,10 +96,10 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
     task = task_of(recipe)
     if task.labels:
         labels = load_labels(vocab_dir) if reuse and (vocab_dir / LABELS_FILE).is_file() else \
-            label_names(corpus["train"]["label"], f"{recipe.data_path(recipe.data.train)} (data.train)")
+            label_names(corpus.labels("train"), f"{recipe.data_path(recipe.data.train)} (data.train)")
         if len(labels) < 2:
-            raise Seq2TextError(f"{recipe.path}: data.train: only one label ({', '.join(labels)}); a classifier "
-                                f"needs two or more")
+            raise Seq2TextError(f"{recipe.path}: data.train: only one label ({', '.join(labels)}); a {task.name} "
+                                f"model needs two or more")
         save_labels(labels, vocab_dir)
         report.append(f"{len(labels)} labels: {', '.join(labels)}")
     splits = {}

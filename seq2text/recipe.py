@@ -77,9 +77,13 @@ class DataConfig(Section):
     - ``labelled``: a TSV (``.tsv``) or CSV file per split with a header row, read by the
       ``datasets`` CSV loader; ``text_column`` and ``label_column`` name the columns.  TSV
       fields are never quoted (a review may start with ``"``), CSV fields may be.
+    - ``conllu``: a CoNLL-U treebank file per split (Universal Dependencies), read with the
+      ``conllu`` package: the words of each sentence and their ``tag_column``.  Without a
+      ``test`` file, ``test_fraction`` of the training sentences (by a hash of their
+      ``sent_id``) is held out as the test split.
     """
 
-    kind: Literal["parallel", "tang", "couplet", "verse_pairs", "text", "labelled"]
+    kind: Literal["parallel", "tang", "couplet", "verse_pairs", "text", "labelled", "conllu"]
     train: str
     valid: Optional[str] = None
     test: Optional[str] = None
@@ -105,6 +109,17 @@ class DataConfig(Section):
     text_column: str = Field("sentence", description="labelled: the column holding the text")
     label_column: str = Field("label", description="labelled: the column holding the label")
 
+    tag_column: Literal["upos", "xpos"] = Field("upos", description="conllu: the tags learned (universal or "
+                                                 "treebank-specific part of speech)")
+    multiword_tokens: Literal["words", "surface"] = Field(
+        "words", description="conllu: how a multiword token (a range line such as 3-4, \"don't\" = do + n't) is "
+        "read: its syntactic words, each with its own tag, or the surface token as one word whose tag "
+        "joins theirs with + (AUX+PART)")
+    empty_nodes: bool = Field(False, description="conllu: read the empty nodes of enhanced dependencies (IDs "
+                              "like 8.1) as words; they are not in the sentence's text, so the default skips them")
+    test_fraction: Float = Field(0.0, ge=0.0, lt=1.0, description="conllu: with no test file, the fraction of the "
+                                 "training sentences held out as the test split (by a hash of their sent_id)")
+
     @model_validator(mode="after")
     def _languages_for_parallel(self) -> "DataConfig":
         if self.kind == "parallel" and not (self.src_lang and self.tgt_lang):
@@ -123,6 +138,10 @@ class TokenizerConfig(Section):
     byte_fallback: bool = Field(True, description="spell unknown characters as UTF-8 bytes")
     min_freq: int = Field(1, ge=1, description="char/word: rarer tokens become <unk>")
     simplified: bool = Field(False, description="char: convert traditional to simplified (opencc)")
+    split: Literal["spaces", "treebank", "characters"] = Field(
+        "spaces", description="word: how raw text becomes words: at spaces (text tokenised already), as the Penn "
+        "and UD English treebanks split it (contractions and punctuation apart; NLTK's Treebank rules), or "
+        "one character a word with the longest multi-character words of the vocabulary kept whole (Chinese)")
     model_file: Optional[str] = Field(None, description="use this trained SentencePiece model "
                                       "(path relative to the recipe) instead of training one")
     training_pieces_only: bool = Field(False, description="sentencepiece: keep only the pieces that occur "
@@ -159,6 +178,11 @@ class ModelConfig(Section):
     tied_embeddings: bool = Field(False, description="output projection = target embeddings")
     share_embeddings: bool = Field(False, description="one embedding table for source and target "
                                    "(needs a joint vocabulary)")
+    char_size: int = Field(0, ge=0, le=MAX_SIZE, description="tagging: state size per direction of the "
+                           "character BiLSTM that spells each word (Plank et al. 2016); 0: word embeddings only")
+    char_embed_size: int = Field(32, gt=0, le=MAX_SIZE, description="tagging: character embedding size")
+    crf: bool = Field(False, description="tagging: a linear-chain CRF output layer, decoded by Viterbi, instead "
+                      "of an independent softmax per word")
     pooling: Literal["last", "max", "mean", "attention"] = Field(
         "attention", description="classification: how the encoder's outputs become one vector (the last "
         "states of both directions, max or mean over positions, or attention weights)")
@@ -227,6 +251,9 @@ class TrainingConfig(Section):
     metric: Literal["bleu", "ppl", "accuracy", "f1"] = Field(
         "bleu", description="validation score that picks the best checkpoints, drives plateau and early "
         "stopping (classification: accuracy or macro-F1)")
+    word_dropout: Float = Field(0.0, ge=0.0, le=100.0, description="tagging: alpha of word dropout, each training "
+                                "word read as <unk> with probability alpha / (alpha + its count), so that the "
+                                "<unk> embedding learns from rare words (Kiperwasser & Goldberg 2016); 0: off")
     class_weights: bool = Field(False, description="classification: weigh each label's loss by the inverse "
                                 "of its share of the training examples")
     early_stopping: Optional[int] = Field(None, ge=1, description="stop after this many "

@@ -27,10 +27,11 @@ class Task:
     network: str  # "module:class" of the network (seq2text.models.build_model sizes it)
     feed: str  # "module:class" of the training feed, built from (recipe, data, process)
     evaluator: str  # "module:function" of seq2text evaluate
-    api: str  # the Python API class that serves it: Translator, Generator or Classifier
+    api: str  # the Python API class that serves it: Translator, Generator, Classifier or Tagger
     route: str  # the HTTP endpoint, /v1/<route> (a poetry language model: /v1/poem)
     metrics: tuple[str, ...]  # training.metric values it validates with
     scored_on: str  # what evaluate reads besides the held-out split: "pairs" (--src/--ref) or "text" (--text)
+    data_kind: str = ""  # the one data.kind it reads (and no other task does); "": any kind not claimed so
     pairs: bool = False  # sentence pairs (a source and a target side)
     labels: bool = False  # a label set saved beside the tokenizer (labels.json)
     characters: bool = False  # outputs scored with characters as tokens (BLEU tokenize=char)
@@ -67,7 +68,11 @@ TASKS = {task.name: task for task in (
     Task("classification", network="seq2text.models.classifier:RNNClassifier",
          feed="seq2text.training.feeds:ClassificationFeed",
          evaluator="seq2text.evaluation.classification:evaluate_classification", api="Classifier", route="classify",
-         metrics=("accuracy", "f1"), scored_on="text", labels=True),
+         metrics=("accuracy", "f1"), scored_on="text", labels=True, data_kind="labelled"),
+    # a tag for every word (N vs N): a BiRNN over word embeddings and spellings, softmax or CRF
+    Task("tagging", network="seq2text.models.tagger:RNNTagger", feed="seq2text.training.feeds:TaggingFeed",
+         evaluator="seq2text.evaluation.tagging:evaluate_tagging", api="Tagger", route="tag",
+         metrics=("accuracy", "f1"), scored_on="text", labels=True, data_kind="conllu"),
 )}
 
 
@@ -100,8 +105,15 @@ def check_recipe(recipe: "Recipe") -> None:
     """The rules a recipe's settings must keep for its task (raised as ValueError, which the
     recipe loader reports naming the setting)."""
     task = task_of(recipe)
-    if (recipe.data.kind == "labelled") != task.labels:
-        raise ValueError("data.kind: labelled data and a task with labels (classification) go together")
+    if task.data_kind and recipe.data.kind != task.data_kind:
+        raise ValueError(f"data.kind: task: {task.name} reads data.kind: {task.data_kind}")
+    claimed = {row.data_kind: row.name for row in TASKS.values() if row.data_kind}
+    if not task.data_kind and recipe.data.kind in claimed:
+        raise ValueError(f"data.kind: {recipe.data.kind} data is read by task: {claimed[recipe.data.kind]}")
+    if recipe.tokenizer.split != "spaces" and recipe.tokenizer.type != "word":
+        raise ValueError("tokenizer.split: only word tokenizers split raw text into words")
+    if task.name == "tagging" and recipe.tokenizer.type != "word":
+        raise ValueError("tokenizer.type: a tagger reads words (type: word, with the split that fits its language)")
     if recipe.training.metric not in task.metrics:
         raise ValueError(f"training.metric: {recipe.training.metric} does not fit task: {task.name} "
                          f"(use {' or '.join(task.metrics)})")

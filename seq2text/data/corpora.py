@@ -7,6 +7,8 @@ what cannot be used (empty lines, uncleanable poems), and returns a :class:`Corp
 - ``src``, ``tgt`` for parallel text and couplets (``verse_pairs`` adds ``parallel``: the pair
   is a middle couplet of regulated verse or an extra couplet);
 - ``text``, ``label`` for labelled texts (classification);
+- ``words``, ``tags``, ``sent_id`` for treebank sentences (tagging), ``text`` their words
+  joined by spaces;
 - ``text`` for language-model text (``tang`` adds ``id``, ``title``, ``author``, ``form``, ``tones``,
   ``corpus``: the folder it came from, and for language models ``subject``: what the poem is
   read after, see :func:`_subject`).
@@ -60,6 +62,13 @@ class Corpus:
         """The split a finished model is scored on: ``test`` if there is one, else ``valid``."""
         return "test" if "test" in self.splits else "valid"
 
+    def labels(self, split: str = "train") -> list[str]:
+        """Every label of a split: one per labelled text, or one per word of tagged sentences."""
+        dataset = self.splits[split]
+        if "tags" in dataset.column_names:
+            return [tag for tags in dataset["tags"] for tag in tags]
+        return dataset["label"]
+
     def texts(self, split: str = "train") -> list[str]:
         """All sentences of a split, both sides for pairs: what a tokenizer is trained on."""
         dataset = self.splits[split]
@@ -70,7 +79,8 @@ class Corpus:
 def load_corpus(recipe: Recipe) -> Corpus:
     """Read the corpus the recipe's ``data`` section names."""
     loaders = {"parallel": _load_parallel, "tang": _load_tang, "couplet": _load_couplet,
-               "verse_pairs": _load_verse_pairs, "text": _load_text, "labelled": _load_labelled}
+               "verse_pairs": _load_verse_pairs, "text": _load_text, "labelled": _load_labelled,
+               "conllu": _load_conllu}
     return loaders[recipe.data.kind](recipe)
 
 
@@ -279,6 +289,38 @@ def _load_labelled(recipe: Recipe) -> Corpus:
         builder.add(split, {"text": [str(texts[i]).strip() for i in keep], "label": [labels[i] for i in keep]},
                     [path], f"{data.text_column}|{data.label_column}")
     return builder.corpus
+
+
+def _load_conllu(recipe: Recipe) -> Corpus:
+    """Treebank sentences (:mod:`seq2text.data.conllu`); sentences with an untagged word are
+    dropped and counted; without a test file, ``test_fraction`` of train is held out."""
+    from seq2text.data.conllu import Reading, read_treebank
+
+    data, builder = recipe.data, _Builder(recipe)
+    reading = Reading(data.tag_column, data.multiword_tokens, data.empty_nodes)
+    settings = f"{reading}|{data.test_fraction}"
+    for split, name in _splits(recipe):
+        path = recipe.data_path(name)
+        sentences = read_treebank(path, reading)
+        tagged = [s for s in sentences if None not in s.tags]
+        if len(tagged) < len(sentences):
+            lines = [s.line for s in sentences if None in s.tags]
+            builder.note(f"{name}: dropped {len(lines)} sentences with a word without {data.tag_column} "
+                         f"(lines {_some(lines)})")
+        held_out = [split == "train" and data.test is None and _hash_fraction(s.sent_id) < data.test_fraction
+                    for s in tagged]
+        if any(held_out):
+            builder.note(f"{name}: {sum(held_out)} of {len(tagged)} sentences ({data.test_fraction:.0%} by a hash "
+                         f"of their sent_id) held out as the test split")
+            builder.add("test", _tagged_columns([s for s, out in zip(tagged, held_out) if out]), [path],
+                        f"{settings}|held out")
+        builder.add(split, _tagged_columns([s for s, out in zip(tagged, held_out) if not out]), [path], settings)
+    return builder.corpus
+
+
+def _tagged_columns(sentences: list) -> dict[str, list]:
+    return {"words": [s.words for s in sentences], "tags": [s.tags for s in sentences],
+            "sent_id": [s.sent_id for s in sentences], "text": [" ".join(s.words) for s in sentences]}
 
 
 def _load_couplet(recipe: Recipe) -> Corpus:

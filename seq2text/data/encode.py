@@ -22,8 +22,6 @@ from seq2text.errors import Seq2TextError
 from seq2text.tokenizers import Tokenizer
 
 
-
-
 @dataclass
 class EncodedSplit:
     """Token ids of one split (columns ``src_ids``/``tgt_ids``, or ``ids`` and for labelled
@@ -57,6 +55,8 @@ def encode_split(corpus: Corpus, split: str, max_length: int, src: Tokenizer,
     pairs = "src" in dataset.column_names
     if "label" in dataset.column_names:
         return _encode_labelled(corpus, split, max_length, src, labels or [])
+    if "tags" in dataset.column_names:
+        return _encode_tagged(corpus, split, max_length, src, labels or [])
     key = hashlib.sha1("|".join([corpus.fingerprints[split], src.fingerprint(),
                                  tgt.fingerprint() if pairs else "", str(max_length)]).encode())
     folder = cache_folder("encoded")
@@ -109,3 +109,23 @@ def _encode_labelled(corpus: Corpus, split: str, max_length: int, tokenizer: Tok
 
     encoded = _cached_map(dataset, encode, encoded_file, key, with_indices=True)
     return EncodedSplit(encoded, len(dataset), 0, encoded_file, truncated=sum(encoded["cut"]))
+
+
+def _encode_tagged(corpus: Corpus, split: str, max_length: int, words: Tokenizer, tags: list[str]) -> EncodedSplit:
+    """Word ids and tag ids of treebank sentences; sentences over ``max_length`` words are
+    dropped (and counted)."""
+    dataset = corpus[split]
+    index = {tag: i for i, tag in enumerate(tags)}
+    label_ids(sorted({tag for sentence in dataset["tags"] for tag in sentence}), tags, f"{split} split")
+    key = hashlib.sha1("|".join([corpus.fingerprints[split], words.fingerprint(), str(max_length),
+                                 *tags]).encode()).hexdigest()
+    folder = cache_folder("encoded")
+
+    def encode(batch: dict) -> dict:
+        return {"ids": [words.encode_words(sentence) for sentence in batch["words"]],
+                "tag_ids": [[index[tag] for tag in sentence] for sentence in batch["tags"]]}
+
+    encoded = _cached_map(dataset, encode, folder / f"{key}.arrow", key)
+    kept = _cached_map(encoded, lambda batch: [len(ids) <= max_length for ids in batch["ids"]],
+                       folder / f"{key}-kept.arrow", key + "-kept", filtering=True)
+    return EncodedSplit(kept, len(dataset), len(dataset) - len(kept), folder / f"{key}-kept.arrow")

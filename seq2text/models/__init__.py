@@ -8,18 +8,20 @@ from seq2text.models.aligned import AlignedTagger
 from seq2text.models.classifier import RNNClassifier
 from seq2text.models.lm import RNNLM
 from seq2text.models.seq2seq import Seq2Seq
+from seq2text.models.tagger import RNNTagger
 from seq2text.recipe import Recipe
 from seq2text.tasks import network_for
 
-__all__ = ["AlignedTagger", "RNNClassifier", "RNNLM", "Seq2Seq", "build_model"]
+__all__ = ["AlignedTagger", "RNNClassifier", "RNNLM", "RNNTagger", "Seq2Seq", "build_model"]
 
 
 MAX_PARAMETERS = 2_000_000_000  # 8 GB of float32: far above any recurrent model worth training
 
 
 def build_model(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int = 0) -> torch.nn.Module:
-    """The network a recipe describes, sized for its tokenizers (language models use ``src_vocab``)
-    and, for a classifier, its number of ``labels``.  A recipe whose network would have more
+    """The network a recipe describes, sized for its tokenizers (language models use ``src_vocab``;
+    a tagger reads words and, as its target vocabulary, the characters that spell them) and,
+    for a classifier or tagger, its number of ``labels``.  A recipe whose network would have more
     than :data:`MAX_PARAMETERS` is refused before anything is allocated."""
     with torch.device("meta"):  # sized without allocating: a typo cannot take the memory
         parameters = sum(p.numel() for p in _network(recipe, src_vocab, tgt_vocab, labels).parameters())
@@ -43,6 +45,8 @@ def _network(recipe: Recipe, src_vocab: int, tgt_vocab: int, labels: int) -> tor
     network = network_for(recipe)
     if network is RNNClassifier:
         return RNNClassifier(recipe.model, src_vocab, labels)
+    if network is RNNTagger:
+        return RNNTagger(recipe.model, src_vocab, tgt_vocab, labels)
     if network is RNNLM:
         return RNNLM(recipe.model, src_vocab)
     return network(recipe.model, src_vocab, tgt_vocab)

@@ -16,6 +16,7 @@ from seq2text.recipe import TokenizerConfig
 from seq2text.tokenizers.base import BOS, CONFIG_FILE, EOS, MAX_TOKENIZER_BYTES, PAD, SEP, SPECIALS, UNK, Tokenizer
 from seq2text.tokenizers.char import CharTokenizer
 from seq2text.tokenizers.sentencepiece import SentencePieceTokenizer
+from seq2text.tokenizers.splitting import SPLITS
 from seq2text.tokenizers.word import WordTokenizer
 
 __all__ = ["Tokenizer", "CharTokenizer", "SentencePieceTokenizer", "WordTokenizer",
@@ -33,7 +34,7 @@ def train_tokenizer(config: TokenizerConfig, texts: Iterable[str]) -> Tokenizer:
             character_coverage=config.character_coverage, byte_fallback=config.byte_fallback)
     if config.type == "char":
         return CharTokenizer.train(texts, min_freq=config.min_freq, simplified=config.simplified)
-    return WordTokenizer.train(texts, min_freq=config.min_freq)
+    return WordTokenizer.train(texts, min_freq=config.min_freq, split=config.split)
 
 
 def load_tokenizer(directory: str | Path) -> Tokenizer:
@@ -56,7 +57,10 @@ def load_tokenizer(directory: str | Path) -> Tokenizer:
                 raise ValueError("tokens: expected a list of distinct, non-empty strings")
             if kind == "char":
                 return CharTokenizer(tokens, simplified=config.get("simplified", False) is True)
-            return WordTokenizer(tokens)
+            split = config.get("split", "spaces")
+            if split not in SPLITS:
+                raise ValueError(f"split: expected one of {', '.join(SPLITS)}")
+            return WordTokenizer(tokens, split)
     except FileNotFoundError as err:
         raise Seq2TextError(f"{err.filename}: missing (not a saved tokenizer folder?)") from None
     except IsADirectoryError as err:

@@ -99,9 +99,13 @@ class VocabTokenizer(Tokenizer):
         return len(self.tokens)
 
     def encode(self, text: str) -> list[int]:
+        return self.ids_of(self.pieces(text))
+
+    def ids_of(self, tokens: list[str]) -> list[int]:
+        """The id of every token string of ``tokens``."""
         # A literal "<s>" or "</s>" in the text is a word like any other, not a control token
         # (which decoding would drop): it is unknown unless it is "<unk>" itself.
-        return [UNK if token in CONTROL else self.index.get(token, UNK) for token in self.pieces(text)]
+        return [UNK if token in CONTROL else self.index.get(token, UNK) for token in tokens]
 
     def pieces_of(self, ids: list[int]) -> list[str]:
         return [self.tokens[i] for i in ids]

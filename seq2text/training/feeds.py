@@ -8,6 +8,9 @@
   ``text </s>``, length-bucketed like pairs.
 - :class:`ClassificationFeed` (N vs 1): labelled texts, cross-entropy of the label;
   validation reports accuracy and macro-F1.
+- :class:`TaggingFeed` (N vs N tagging): treebank sentences batched by length, the loss summed
+  over words (softmax) or sentences (CRF) and averaged over words; validation reports tag
+  accuracy and the macro-F1 of the tags.
 - :class:`StreamFeed` (language model, ``training.bptt`` set): the split's lines joined by
   ``</s>`` into one stream, cut into ``batch_size`` parallel rows and read in windows of
   ``bptt`` tokens; the hidden state runs on from one window to the next (truncated
@@ -34,10 +37,11 @@ from seq2text.generation.requests import TextRequest
 from seq2text.prepare import Prepared, example_lengths
 from seq2text.recipe import Recipe
 from seq2text.scoring.labels import ClassScores, confusion, predict
+from seq2text.scoring.tags import TagBatch, predict_tags, tag_batch
 from seq2text.scoring.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences, score_stream,
                                          sequence_batch, sequence_loss, stream_rows, summed_cross_entropy, window)
 from seq2text.tasks import feed_for, task_of
-from seq2text.tokenizers import EOS, PAD
+from seq2text.tokenizers import EOS, PAD, UNK
 from seq2text.training.distributed import Process
 
 SAMPLES = 3  # outputs shown in the training log at each validation
@@ -239,6 +243,48 @@ class ClassificationFeed(_BucketedFeed):
         scores = ClassScores(confusion(gold.tolist(), probabilities.argmax(-1).tolist(), len(self.labels)))
         shown = [f"{text[:SAMPLE_TOKENS]} => {self.labels[int(p.argmax())]} (gold {label})" for text, p, label in
                  zip(dataset["text"][:SAMPLES], probabilities, dataset["label"][:SAMPLES])]
+        return Validation(loss, math.exp(min(loss, 50.0)), tokens=len(gold), samples=tuple(shown),
+                          accuracy=scores.accuracy, f1=scores.macro_f1)
+
+
+class TaggingFeed(_BucketedFeed):
+    """Tagged sentences; with ``training.word_dropout`` (alpha), each word of a training batch is
+    read as ``<unk>`` with probability ``alpha / (alpha + its count in the training data)``."""
+
+    def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
+        super().__init__(recipe, data, process)
+        self.tags = data.labels
+        alpha = recipe.training.word_dropout
+        self.dropped = None
+        if alpha:
+            counts = torch.bincount(torch.tensor([i for ids in data.splits["train"].dataset["ids"] for i in ids]),
+                                    minlength=data.src.vocab_size).float()
+            self.dropped = alpha / (alpha + counts)
+
+    def collate(self, batch: list[int], device: torch.device) -> TagBatch:
+        rows = self.data.splits["train"].dataset[batch]
+        found = tag_batch(rows["ids"], rows["words"], self.data.tgt, rows["tag_ids"])
+        if self.dropped is not None:
+            drop = (torch.rand(found.words.shape) < self.dropped[found.words]) & found.mask
+            found.words = found.words.masked_fill(drop, UNK)
+        return found.to(device)
+
+    @staticmethod
+    def loss(model, batch: TagBatch, label_smoothing: float) -> tuple[torch.Tensor, int]:
+        scores = model(batch.words, batch.spellings, batch.spelled)
+        return model.loss(scores, batch.tags, batch.mask, label_smoothing), batch.word_count
+
+    def validate(self, model, split: str, device: torch.device) -> Validation:
+        """Loss per word (of the gold tags under the tag probabilities found), tag accuracy and
+        macro-F1 over the tags, in percent."""
+        dataset = self.data.splits[split].dataset
+        found = predict_tags(model, dataset["ids"], dataset["words"], self.data.tgt, device)
+        gold = [tag for tags in dataset["tag_ids"] for tag in tags]
+        probabilities = torch.cat([sentence.probabilities for sentence in found])
+        loss = float(F.nll_loss(probabilities.clamp(min=1e-12).log(), torch.tensor(gold)))
+        scores = ClassScores(confusion(gold, [tag for sentence in found for tag in sentence.best], len(self.tags)))
+        shown = [" ".join(f"{word}/{self.tags[tag]}" for word, tag in zip(words, sentence.best))[:SAMPLE_TOKENS * 2]
+                 for words, sentence in zip(dataset["words"][:SAMPLES], found)]
         return Validation(loss, math.exp(min(loss, 50.0)), tokens=len(gold), samples=tuple(shown),
                           accuracy=scores.accuracy, f1=scores.macro_f1)
 

@@ -1,0 +1,113 @@
+"""The Python API behind ``seq2text tag``: a tag for every word, from a trained tagger.
+
+    >>> from seq2text import Tagger
+    >>> Tagger.load("pos-en").tag("I can't swim.").pairs()
+    [('I', 'PRON'), ('ca', 'AUX'), ("n't", 'PART'), ('swim', 'VERB'), ('.', 'PUNCT')]
+
+Raw text is split into words as the model's training data was (its tokenizer's ``split``:
+treebank rules for English, characters and known words for Classical Chinese); with
+``pretokenized`` the words are what spaces separate.  A sentence is tagged whole, however long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from seq2text.errors import Seq2TextError
+from seq2text.pretrained import Pretrained, load_pretrained
+from seq2text.scoring.tags import predict_tags
+from seq2text.tasks import require
+
+MAX_WORDS = 100_000  # words in one sentence: a whole book on one line is not a sentence
+
+
+@dataclass
+class TaggedSentence:
+    """The ``words`` of ``text``, their ``tags``, the probability of each tag found
+    (``probabilities``) and of every tag (``distributions``, in the model's tag order), and
+    whether each word was ``known`` from training (unknown ones are tagged by their spelling)."""
+
+    text: str
+    words: list[str]
+    tags: list[str]
+    probabilities: list[float]
+    distributions: list[dict[str, float]]
+    known: list[bool]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return list(zip(self.words, self.tags))
+
+    def __str__(self) -> str:
+        """``word/TAG`` pairs separated by spaces."""
+        return " ".join(f"{word}/{tag}" for word, tag in self.pairs())
+
+    def to_dict(self, top: int = 0) -> dict:
+        """The sentence as ``--format jsonl`` and the HTTP API give it: each word with its tag,
+        the tag's probability, and (``top`` > 0) the ``top`` most probable tags."""
+        words = []
+        for word, tag, probability, distribution, known in zip(self.words, self.tags, self.probabilities,
+                                                                self.distributions, self.known):
+            entry = {"word": word, "tag": tag, "probability": round(probability, 4), "known": known}
+            if top:
+                best = sorted(distribution.items(), key=lambda item: -item[1])[:top]
+                entry["tags"] = {name: round(p, 4) for name, p in best}
+            words.append(entry)
+        return {"words": words}
+
+
+class Tagger:
+    """A tagging model with its word and character vocabularies and tag names."""
+
+    def __init__(self, loaded: Pretrained):
+        # a tagger's tokenizers: the words (source) and the characters that spell them (target)
+        self.loaded, self.model, self.words, self.characters = loaded, loaded.model, loaded.src, loaded.tgt
+        self.name, self.tags = loaded.name, loaded.labels
+        self.reading = loaded.recipe.data
+
+    @classmethod
+    def load(cls, model: str | Path | Pretrained = "pos-en", device: str | torch.device = "cpu") -> "Tagger":
+        """A bundled model by name, a trained model or run folder, or a loaded
+        :class:`~seq2text.pretrained.Pretrained`."""
+        loaded = load_pretrained(model, device)
+        require(loaded, "Tagger")
+        return cls(loaded)
+
+    def split(self, text: str, pretokenized: bool = False) -> list[str]:
+        """The words of ``text`` as the tagger reads them."""
+        return text.split() if pretokenized else self.words.words(text)
+
+    def tag(self, texts: str | Sequence[str], pretokenized: bool = False,
+            batch_size: int = 64) -> TaggedSentence | list[TaggedSentence]:
+        """A :class:`TaggedSentence` for each text (one sentence each), or for the one text a
+        string is.  Empty texts have no words: :class:`~seq2text.errors.Seq2TextError` names them."""
+        single = isinstance(texts, str)
+        texts = [texts] if single else list(texts)
+        found = self.tag_words([self.split(text, pretokenized) for text in texts], batch_size, texts)
+        return found[0] if single else found
+
+    def tag_words(self, sentences: Sequence[Sequence[str]], batch_size: int = 64,
+                  texts: Sequence[str] | None = None) -> list[TaggedSentence]:
+        """Tags for sentences split into words already (a treebank's)."""
+        sentences = [list(words) for words in sentences]
+        empty = [number for number, words in enumerate(sentences, start=1) if not words]
+        if empty:
+            raise Seq2TextError(f"text {', '.join(map(str, empty[:5]))}: empty, nothing to tag")
+        long = [number for number, words in enumerate(sentences, start=1) if len(words) > MAX_WORDS]
+        if long:
+            raise Seq2TextError(f"text {long[0]}: {len(sentences[long[0] - 1])} words, over the {MAX_WORDS:,} a "
+                                f"sentence may have; split it into sentences")
+        ids = [self.words.encode_words(words) for words in sentences]
+        found = predict_tags(self.model, ids, sentences, self.characters, self.loaded.device, batch_size)
+        unknown = self.words.unk_id
+        results = []
+        for index, (words, word_ids, tagged) in enumerate(zip(sentences, ids, found)):
+            rows = tagged.probabilities.tolist()
+            results.append(TaggedSentence(
+                texts[index] if texts is not None else " ".join(words), words,
+                [self.tags[tag] for tag in tagged.best], [row[tag] for row, tag in zip(rows, tagged.best)],
+                [dict(zip(self.tags, row)) for row in rows], [i != unknown for i in word_ids]))
+        return results
