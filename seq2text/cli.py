@@ -580,8 +580,8 @@ def _tag_treebank(tagger, input_file: Path | None, out, batch_size: int) -> None
               help="Source lines (translation, couplets) [default: the recipe's held-out split].")
 @click.option("--ref", type=click.Path(dir_okay=False, path_type=Path), help="Reference lines, one per --src line.")
 @click.option("--text", type=click.Path(dir_okay=False, path_type=Path),
-              help="Text for a language model's perplexity, or for a classifier a labelled TSV/CSV with "
-                   "the recipe's columns [default: the recipe's held-out split].")
+              help="Text for a language model's perplexity, for a classifier a labelled TSV/CSV with "
+                   "the recipe's columns, for a tagger a CoNLL-U file [default: the recipe's held-out split].")
 @click.option("--beam-size", type=click.IntRange(1, MAX_BEAM), default=5, show_default=True,
               help="Beam scored beside greedy search (1: greedy only).")
 @click.option("--bootstrap", type=click.IntRange(0, MAX_BOOTSTRAP), default=0, show_default=True,
@@ -601,8 +601,10 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
     perplexity and, for characters, bits per character.  Poetry models: the rule rates of
     generated poems, held-out perplexity with and without titles, and how often poems written on
     20 subjects stay on them, with their diversity.  Classifiers: accuracy, macro-F1, per-label
-    precision and recall, the confusion matrix.  A human-readable summary goes to stderr, one
-    JSON line to stdout.
+    precision and recall, the confusion matrix.  Taggers: token accuracy, also on words unseen
+    in training, on the held-out test split and the dev split; per-tag precision, recall and
+    F1, the confusion matrix, the worst-tagged sentences.  A human-readable summary goes to
+    stderr, one JSON line to stdout.
 
     \b
     Examples:
@@ -610,6 +612,7 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
       seq2text evaluate -m runs/multi30k_de_en/averaged --src test.de --ref test.en
       seq2text evaluate -m poems --report reports/poems
       seq2text evaluate -m sentiment-zh --report reports/sentiment-zh
+      seq2text evaluate -m pos-en --text my-treebank.conllu
     """
     from seq2text.evaluation import evaluate as run_evaluation
     from seq2text.evaluation.report import write_report
@@ -619,7 +622,8 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
     evaluation = run_evaluation(model, src, ref, text, beam_size, bootstrap, poems, report, device)
     click.echo(f"{evaluation.title}", err=True)
     for section in evaluation.sections:
-        if section.title in ("Scores", "Perplexity", "Couplet rules", "Generated poems: rule rates", "Per label"):
+        if section.title in ("Scores", "Perplexity", "Couplet rules", "Generated poems: rule rates", "Per label",
+                             "Per tag"):
             for row in [section.header, *section.rows]:
                 click.echo("  " + "\t".join(str(v) for v in row), err=True)
     for metric, signature in evaluation.summary.get("signatures", {}).items():

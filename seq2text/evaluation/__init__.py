@@ -5,7 +5,9 @@
 - language models: perplexity (bits per character for char models) over the scored tokens;
   Tang models add the rule rates of generated poems (form, acrostic, rhyme, 平仄, repetition,
   lines copied from the training poems).
-- classifiers: accuracy, macro-F1, per-label precision and recall, the confusion matrix.
+- classifiers: accuracy, macro-F1, per-label precision and recall, the confusion matrix;
+- taggers: token accuracy (and on words unseen in training), per-tag precision, recall and F1,
+  the confusion matrix, the worst-tagged sentences.
 
 :func:`evaluate` returns an :class:`Evaluation`: a summary (the one JSON line the command
 prints) and the sections of the report that :func:`~seq2text.evaluation.report.write_report`

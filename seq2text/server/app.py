@@ -25,7 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, message_line, shown
 from seq2text.server.settings import LOOPBACK_NAMES
-from seq2text.server.schemas import ClassifyRequest, CoupletRequest, PoemRequest, TextRequest, TranslateRequest
+from seq2text.server.schemas import (ClassifyRequest, CoupletRequest, PoemRequest, TagRequest, TextRequest,
+                                     TranslateRequest)
 from seq2text.server.served import Served, defaults
 from seq2text.verse.forms import get_form
 from seq2text.verse.rules import line_marks
@@ -127,6 +128,12 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
         model = pick("classify", body.model)
         found = await while_connected(request, model.batcher.submit((), body.texts))
         return {"model": model.name, "predictions": [p.to_dict(body.attention) for p in found]}
+
+    @app.post("/v1/tag", summary="A tag for every word of each sentence, with its probability")
+    async def tag(body: TagRequest, request: Request) -> dict:
+        model = pick("tag", body.model)
+        found = await while_connected(request, model.batcher.submit(body.pretokenized, body.texts))
+        return {"model": model.name, "sentences": [sentence.to_dict(body.top) for sentence in found]}
 
     @app.post("/v1/text", summary="Free text: a prompt continued by a language model")
     async def text(body: TextRequest, request: Request) -> dict:

@@ -99,6 +99,15 @@ class ClassifyRequest(Request):
     attention: bool = Field(False, description="attention pooling: the tokens and the weight each got")
 
 
+class TagRequest(Request):
+    texts: list[FilledText] = Field(min_length=1, max_length=MAX_TEXTS, description="sentences, a tag for each word")
+    pretokenized: bool = Field(False, description="the words are what spaces separate [default: split as the "
+                               "model's treebank is]")
+    top: int = Field(0, ge=0, le=100, description="also the top most probable tags of each word, with their "
+                     "probabilities")
+    model: ModelName = None
+
+
 class TextRequest(Sampling):
     prompt: str = Field("", max_length=MAX_CHARS, description="continued by the model")
     length: int = Field(200, ge=1, le=MAX_LENGTH, description="tokens written after the prompt")

@@ -1,7 +1,7 @@
 """The models a server holds: each loaded once, with the endpoint it answers and its batcher.
 
 A model answers one endpoint, chosen by its task: ``translate`` (translation), ``couplet``,
-``classify`` (classification), ``poem`` (a poetry language model) or ``text`` (any other
+``classify`` (classification), ``tag`` (tagging), ``poem`` (a poetry language model) or ``text`` (any other
 language model).  Requests name a model only among these; a path never reaches the loader.
 """
 
@@ -17,18 +17,19 @@ from seq2text.generator import Generator
 from seq2text.model_folder import bundled_models
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.server.batching import Batcher
+from seq2text.tagger import Tagger
 from seq2text.tasks import task_of
 from seq2text.translator import Translator
 
 # The model an endpoint uses when a request names none, if it is served.
 DEFAULTS = {"translate": "multi30k-de-en", "poem": "poems", "couplet": "couplet", "classify": "sentiment-zh",
-            "text": "shakespeare-char"}
+            "tag": "pos-en", "text": "shakespeare-char"}
 
 
 @dataclass
 class Served:
-    """One served model: ``engine`` is its :class:`Translator`, :class:`Generator` or
-    :class:`Classifier`."""
+    """One served model: ``engine`` is its :class:`Translator`, :class:`Generator`,
+    :class:`Classifier` or :class:`Tagger`."""
 
     name: str
     endpoint: str
@@ -74,6 +75,9 @@ def _engine(loaded: Pretrained) -> tuple[str, Any, Optional[Callable[[Hashable, 
     if api == "Classifier":
         classifier = Classifier.load(loaded)
         return endpoint, classifier, lambda options, texts: classifier.classify(texts)
+    if api == "Tagger":
+        tagger = Tagger.load(loaded)
+        return endpoint, tagger, lambda pretokenized, texts: tagger.tag(texts, pretokenized)
     generator = Generator(loaded)
     if generator.writes_couplets:
         # options: a CoupletRequest of beam search (sampled 下联 depend on their batch: they run alone)
