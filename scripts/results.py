@@ -52,6 +52,8 @@ def tables(summaries: dict[str, dict]) -> str:
             "verse": ["| model | form | form | acrostic | rhyme | 平仄 | no char 3× | lines copied | poems/s |",
                       "|---|---|---|---|---|---|---|---|---|"],
             "classification": ["| model | data | texts | accuracy | macro-F1 | texts/s |", "|---|---|---|---|---|---|"],
+            "tagging": ["| model | split | sentences | words | accuracy | unknown words | unknown-word accuracy | "
+                        "macro-F1 |", "|---|---|---|---|---|---|---|---|"],
             "titles": ["| model | held-out poems | perplexity untitled | perplexity titled |", "|---|---|---|---|"],
             "subjects": ["| model | setting | on subject | rules kept | distinct lines | most common line | "
                          "lines copied |", "|---|---|---|---|---|---|---|"]}
@@ -66,6 +68,13 @@ def tables(summaries: dict[str, dict]) -> str:
         elif s["task"] == "classification":
             rows["classification"].append(f"| {name} | {s['data']} | {s['examples']} | {s['accuracy']:.2f}% | "
                                           f"{s['macro_f1']:.2f}% | {s['texts_per_s']} |")
+        elif s["task"] == "tagging":
+            for split in ("test", "dev", "file"):
+                if split in s:
+                    r = s[split]
+                    rows["tagging"].append(f"| {name} | {split} | {r['sentences']} | {r['words']} | "
+                                           f"{r['accuracy']:.2f}% | {r['unknown_words']} | "
+                                           f"{r['unknown_accuracy']}% | {r['macro_f1']:.2f}% |")
         elif s["task"] == "couplet":
             rules = s["rules"]
             rows["couplet"].append(f"| {name} | {s['data']} | {s['greedy']['bleu']:.2f} | {s['beam5']['bleu']:.2f} | "

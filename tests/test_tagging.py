@@ -290,3 +290,21 @@ def test_tagging_recipes_are_checked(tmp_path: Path) -> None:
     with pytest.raises(Seq2TextError, match="data.kind: conllu data is read by task: tagging"):
         load_recipe(write_recipe(tmp_path, RECIPE.format(name="x", crf="false")), data_root=DATA,
                     overrides=["task=lm", "training.metric=ppl"])
+
+
+@pytest.mark.slow
+def test_a_resumed_tagger_ends_at_the_same_weights(ewt_slice: Path, tmp_path: Path) -> None:
+    """Word dropout draws from the saved RNG: one epoch and a resume equal two straight epochs."""
+    from safetensors.torch import load_file
+
+    recipe = write_recipe(tmp_path, RECIPE.format(name="again", crf="false"))
+    straight = run("train", str(recipe), "--data-root", str(ewt_slice), "--output-dir", str(tmp_path / "straight"))
+    half = run("train", str(recipe), "--data-root", str(ewt_slice), "--output-dir", str(tmp_path / "broken"),
+               "--set", "training.epochs=1")
+    resumed = run("train", str(recipe), "--data-root", str(ewt_slice), "--output-dir", str(tmp_path / "broken"),
+                  "--resume", "--set", "training.epochs=2")
+    assert straight.returncode == half.returncode == resumed.returncode == 0, resumed.stderr[-1000:]
+    assert "resumed from" in resumed.stderr
+    a, b = (load_file(str(sorted((tmp_path / run_ / "checkpoints").glob("step-*"))[-1] / "model.safetensors"))
+            for run_ in ("straight", "broken"))
+    assert a.keys() == b.keys() and all(torch.equal(a[name], b[name]) for name in a)

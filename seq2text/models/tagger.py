@@ -47,7 +47,9 @@ class Spelling(nn.Module):
                                       enforce_sorted=False)
         _, (last, _) = self.speller(packed)
         spelt = torch.cat([last[0], last[1]], dim=-1)  # forward after the last character, backward after the first
-        return torch.cat([vectors, spelt[spelled]], dim=-1)
+        # a lookup, not spelt[spelled]: the gradient of advanced indexing is summed in an order
+        # that varies between runs on several CPU threads, and training must repeat exactly
+        return torch.cat([vectors, nn.functional.embedding(spelled, spelt)], dim=-1)
 
 
 class RNNTagger(nn.Module):
