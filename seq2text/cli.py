@@ -185,8 +185,9 @@ def main() -> None:
     """Recurrent sequence models: translation, poems, couplets, free text, classification and tagging.
 
     The bundled models work at once: `seq2text translate "Ein Hund."`, `seq2text generate
-    --form 七言绝句`, `seq2text generate --form couplet --first-line 海阔凭鱼跃`.  Your own:
-    `seq2text train RECIPE`, then `-m runs/NAME` with translate, generate or evaluate.
+    --form 七言绝句`, `seq2text generate --form couplet --first-line 海阔凭鱼跃`, `seq2text tag
+    "I can't swim."`.  Your own: `seq2text train RECIPE`, then `-m runs/NAME` with translate,
+    generate, classify, tag or evaluate.
     Errors are one line on stderr with exit code 2; Ctrl-C exits with 130.
     """
 

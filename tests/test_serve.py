@@ -101,6 +101,11 @@ def test_serves_every_bundled_model_on_loopback(server: Server) -> None:
     assert endpoints["multi30k-de-en"] == "/v1/translate" and endpoints["poems"] == "/v1/poem"
     assert endpoints["couplet"] == "/v1/couplet" and endpoints["sentiment-zh"] == "/v1/classify"
     assert endpoints["shakespeare-char"] == "/v1/text"
+    assert endpoints["pos-en"] == endpoints["pos-lzh"] == "/v1/tag"
+    status, tagged = call(server.url, "/v1/tag", {"texts": ["I can't swim."]})
+    assert status == 200 and tagged["model"] == "pos-en"
+    assert [(w["word"], w["tag"]) for w in tagged["sentences"][0]["words"]] == [
+        ("I", "PRON"), ("ca", "AUX"), ("n't", "PART"), ("swim", "VERB"), (".", "PUNCT")]
     defaults = {m["endpoint"]: m["name"] for m in answer["models"] if m["default"]}
     assert defaults["/v1/poem"] == "poems" and defaults["/v1/couplet"] == "couplet"
     status, health = call(server.url, "/health")
@@ -361,7 +366,7 @@ def test_page_translates_with_a_heat_map(server: Server, browser: Any) -> None:
     _open(browser, server)
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     tabs = [tab.text for tab in browser.find_elements(By.CSS_SELECTOR, "nav button")]
-    assert tabs == ["Translate", "Poem 诗", "Couplet 对联", "Classify", "Free text"]
+    assert tabs == ["Translate", "Poem 诗", "Couplet 对联", "Classify", "Tag", "Free text"]
     box = browser.find_element(By.ID, "translate-text")
     box.clear()
     box.send_keys("Ein Hund rennt durch den Schnee.")
@@ -401,7 +406,7 @@ def test_page_writes_a_poem_with_its_checks(server: Server, browser: Any) -> Non
 
 
 @pytest.mark.slow
-def test_page_answers_a_couplet_and_classifies(server: Server, browser: Any) -> None:
+def test_page_answers_a_couplet_classifies_and_tags(server: Server, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -419,3 +424,9 @@ def test_page_answers_a_couplet_and_classifies(server: Server, browser: Any) -> 
     browser.find_element(By.CSS_SELECTOR, "#classify-form button.go").click()
     labels = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#classify-result .label"))
     assert [label.text for label in labels] == ["1", "0"]
+    browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='tag']").click()
+    browser.find_element(By.CSS_SELECTOR, "#tag-form button.go").click()
+    sentences = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tag-result .tagged"))
+    assert len(sentences) == 2
+    words = sentences[0].find_elements(By.CSS_SELECTOR, ".word")
+    assert [w.find_element(By.CSS_SELECTOR, ".tag").text for w in words[:3]] == ["PRON", "AUX", "PART"]

@@ -308,3 +308,25 @@ def test_a_resumed_tagger_ends_at_the_same_weights(ewt_slice: Path, tmp_path: Pa
     a, b = (load_file(str(sorted((tmp_path / run_ / "checkpoints").glob("step-*"))[-1] / "model.safetensors"))
             for run_ in ("straight", "broken"))
     assert a.keys() == b.keys() and all(torch.equal(a[name], b[name]) for name in a)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, treebank, floor", [("pos-en", EWT, 93.0), ("pos-lzh", KYOTO, 88.0)])
+def test_the_bundled_taggers_tag_the_dev_split(model: str, treebank: Path, floor: float) -> None:
+    """The bundled models, offline: accuracy on the first 300 dev sentences (gold words)."""
+    from seq2text.tagger import Tagger
+
+    sentences = read_treebank(treebank / "dev.conllu")[:300]
+    found = Tagger.load(model).tag_words([s.words for s in sentences])
+    pairs = [(gold, tag) for s, f in zip(sentences, found) for gold, tag in zip(s.tags, f.tags)]
+    assert 100.0 * sum(gold == tag for gold, tag in pairs) / len(pairs) >= floor
+
+
+@pytest.mark.slow
+def test_the_bundled_english_tagger_splits_raw_text() -> None:
+    result = run("tag", "I can't believe it's not butter.")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:4] == ["I/PRON", "ca/AUX", "n't/PART", "believe/VERB"]
+    lzh = run("tag", "-m", "pos-lzh", "--format", "jsonl", "學而時習之")
+    words = json.loads(lzh.stdout)["words"]
+    assert [w["word"] for w in words] == list("學而時習之") and words[1]["tag"] == "CCONJ"

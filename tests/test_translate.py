@@ -112,6 +112,6 @@ def test_models_lists_the_bundled_models() -> None:
     rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert [(name, task) for name, task, _, _ in rows] == [
         ("couplet", "couplet"), ("couplet-aligned", "couplet"), ("multi30k-de-en", "translation"),
-        ("poems", "lm"), ("ptb-word-lm", "lm"), ("sentiment-zh", "classification"), ("shakespeare-char", "lm"),
-        ("tang-poetry", "lm")]
+        ("poems", "lm"), ("pos-en", "tagging"), ("pos-lzh", "tagging"), ("ptb-word-lm", "lm"),
+        ("sentiment-zh", "classification"), ("shakespeare-char", "lm"), ("tang-poetry", "lm")]
     assert all(float(size.split()[0]) <= 16 for _, _, size, _ in rows)
