@@ -124,6 +124,8 @@ class DataConfig(Section):
     def _languages_for_parallel(self) -> "DataConfig":
         if self.kind == "parallel" and not (self.src_lang and self.tgt_lang):
             raise ValueError("parallel data needs src_lang and tgt_lang")
+        if self.test_fraction and (self.kind != "conllu" or self.test is not None):
+            raise ValueError("test_fraction: holds out training sentences of conllu data that has no test file")
         return self
 
 

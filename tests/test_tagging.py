@@ -282,8 +282,11 @@ def test_the_tag_endpoint(trained: Path) -> None:
 
 def test_tagging_recipes_are_checked(tmp_path: Path) -> None:
     with pytest.raises(Seq2TextError, match="data.kind: task: tagging reads data.kind: conllu"):
-        load_recipe(write_recipe(tmp_path, RECIPE.format(name="x", crf="false").replace("kind: conllu", "kind: text")),
-                    data_root=DATA)
+        load_recipe(write_recipe(tmp_path, RECIPE.format(name="x", crf="false").replace("kind: conllu", "kind: text")
+                                 .replace(", test_fraction: 0.1", "")), data_root=DATA)
+    with pytest.raises(Seq2TextError, match="test_fraction: holds out training sentences"):
+        load_recipe(write_recipe(tmp_path, RECIPE.format(name="x", crf="false")), data_root=DATA,
+                    overrides=["data.test=ud/en_ewt/dev.conllu"])
     with pytest.raises(Seq2TextError, match="tokenizer.type"):
         load_recipe(write_recipe(tmp_path, RECIPE.format(name="x", crf="false")), data_root=DATA,
                     overrides=["tokenizer.type=char", "tokenizer.split=spaces"])

@@ -40,10 +40,12 @@ class SplitScores:
                 f"{100.0 * right / unknown:.2f}" if unknown else "-", unknown, f"{self.scores.macro_f1:.2f}"]
 
 
-def score_split(tagger, words: list[list[str]], tags: list[list[str]]) -> SplitScores:
+def score_split(tagger, words: list[list[str]], tags: list[list[str]], where: str) -> SplitScores:
+    """Tag the sentences ``words`` and compare with their gold ``tags`` (tags the model does not
+    know are an error naming ``where``)."""
     from seq2text.data.labels import label_ids
 
-    gold = [label_ids(sentence, tagger.tags, "gold tags") for sentence in tags]
+    gold = [label_ids(sentence, tagger.tags, where) for sentence in tags]
     started = time.perf_counter()
     found = tagger.tag_words(words)
     per_second = sum(map(len, words)) / (time.perf_counter() - started)
@@ -57,25 +59,25 @@ def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
     from seq2text.tagger import Tagger
 
     recipe, tagger = loaded.recipe, Tagger(loaded)
+    # (summary key, corpus split, name in the report); the first is the one scored in detail
     if scoring.text is not None:
         data = recipe.data.model_copy(update={"train": str(scoring.text.resolve()), "valid": None, "test": None,
                                               "test_fraction": 0.0})
-        corpus, splits = load_corpus(recipe.model_copy(update={"data": data})), {"train": str(scoring.text)}
+        corpus = load_corpus(recipe.model_copy(update={"data": data}))
+        splits = [("file", "train", str(scoring.text))]
     else:
         corpus = load_corpus(recipe)
-        splits = {corpus.held_out: f"{corpus.held_out} split"}
-        if corpus.held_out != "valid":
-            splits["valid"] = "dev (validation) split"
-    scored = {name: score_split(tagger, corpus[split]["words"], corpus[split]["tags"]) for split, name in
-              zip(splits, splits.values())}
-    main_name = next(iter(scored))
-    main = scored[main_name]
+        splits = [("test", "test", "test split"), ("dev", "valid", "dev split")] if corpus.held_out == "test" \
+            else [("dev", "valid", "dev split")]
+    scored = {key: (name, score_split(tagger, corpus[split]["words"], corpus[split]["tags"], name))
+              for key, split, name in splits}
+    main_name, main = next(iter(scored.values()))
     scores, tags = main.scores, tagger.tags
     per_tag = {tag: {"precision": round(p, 2), "recall": round(r, 2), "f1": round(f, 2), "support": support}
                for tag, p, r, f, support in zip(tags, scores.precision(), scores.recall(), scores.f1(),
                                                scores.matrix.sum(1).tolist())}
     summary = {"model": loaded.name, "task": loaded.task, "data": main_name, "tag_column": recipe.data.tag_column,
-               **{_key(name): _split_summary(found) for name, found in scored.items()},
+               **{key: _split_summary(found) for key, (_, found) in scored.items()},
                "tags": per_tag, "confusion": scores.matrix.tolist(), "words_per_s": round(main.words_per_s, 1)}
     evaluation = Evaluation(summary, [], f"{loaded.name}: {recipe.data.tag_column.upper()} tagging on the {main_name}")
     evaluation.add(Section(
@@ -83,7 +85,7 @@ def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
         f"training vocabulary, tagged from their spelling and context; macro-F1: the unweighted mean of the tags' "
         f"F1.  {main.words_per_s:.0f} words/s in batches of 64 on {loaded.device}.",
         ["split", "sentences", "words", "accuracy %", "unknown-word accuracy %", "unknown words", "macro-F1 %"],
-        [found.row(name) for name, found in scored.items()]))
+        [found.row(name) for name, found in scored.values()]))
     evaluation.add(Section("Per tag", f"On the {main_name}: precision and recall in percent; support: the words "
                            f"with that gold tag.", ["tag", "precision %", "recall %", "F1 %", "support"],
                            [[tag, *values.values()] for tag, values in per_tag.items()]))
@@ -97,10 +99,6 @@ def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
     evaluation.add(_worst(main))
     evaluation.add(learning_curves(loaded.history, scoring.figures))
     return evaluation
-
-
-def _key(name: str) -> str:
-    return name.split()[0].replace(".", "_") if name.endswith("split") else "file"
 
 
 def _split_summary(found: SplitScores) -> dict:
