@@ -112,8 +112,11 @@ def check_recipe(recipe: "Recipe") -> None:
         raise ValueError(f"data.kind: {recipe.data.kind} data is read by task: {claimed[recipe.data.kind]}")
     if recipe.tokenizer.split != "spaces" and recipe.tokenizer.type != "word":
         raise ValueError("tokenizer.split: only word tokenizers split raw text into words")
-    if task.name == "tagging" and recipe.tokenizer.type != "word":
+    tagging = task.name == "tagging"
+    if tagging and recipe.tokenizer.type != "word":
         raise ValueError("tokenizer.type: a tagger reads words (type: word, with the split that fits its language)")
+    if not tagging and (recipe.training.word_dropout or recipe.model.crf or recipe.model.char_size):
+        raise ValueError("training.word_dropout, model.crf and model.char_size: settings of task: tagging")
     if recipe.training.metric not in task.metrics:
         raise ValueError(f"training.metric: {recipe.training.metric} does not fit task: {task.name} "
                          f"(use {' or '.join(task.metrics)})")
