@@ -52,8 +52,9 @@ def main() -> None:
     for extra in LEARNED_TABLES:  # learned beside the weights, e.g. by scripts/learn_tones.py
         if (source / extra).is_file():
             write_text_atomic(target / extra, (source / extra).read_text(encoding="utf-8"))
-    if loaded.history_path is not None:
-        write_text_atomic(target / "history.json", loaded.history_path.read_text(encoding="utf-8"))
+    history = loaded.folder.history_path
+    if history is not None:
+        write_text_atomic(target / "history.json", history.read_text(encoding="utf-8"))
     card = {"task": recipe.task, "description": args.description, "recipe": f"recipes/{recipe.name}.yaml",
             "source_language": recipe.data.src_lang, "target_language": recipe.data.tgt_lang,
             "weights": "float16", "seed": recipe.seed, "epochs": recipe.training.epochs}
