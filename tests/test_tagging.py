@@ -333,3 +333,14 @@ def test_the_bundled_english_tagger_splits_raw_text() -> None:
     lzh = run("tag", "-m", "pos-lzh", "--format", "jsonl", "學而時習之")
     words = json.loads(lzh.stdout)["words"]
     assert [w["word"] for w in words] == list("學而時習之") and words[1]["tag"] == "CCONJ"
+
+
+@pytest.mark.slow
+def test_a_sentence_over_the_training_limit_is_tagged_whole() -> None:
+    from seq2text.tagger import MAX_WORDS, Tagger
+
+    tagger = Tagger.load("pos-en")
+    words = ("the dog barked and " * 150).split()  # 600 words: over data.max_length (250)
+    assert len(tagger.tag_words([words])[0].tags) == 600
+    with pytest.raises(Seq2TextError, match="over the 100,000 a sentence may have"):
+        tagger.tag_words([["a"] * (MAX_WORDS + 1)])
