@@ -86,6 +86,7 @@ def test_every_sentence_and_word_of_a_treebank_is_read() -> None:
     assert len(kyoto) == 1124 and sum(len(s.words) for s in kyoto) == 5702
 
 
+@pytest.mark.slow  # reads the whole training file
 def test_empty_nodes_are_read_only_when_asked() -> None:
     text = (EWT / "train.conllu").read_text(encoding="utf-8")
     empty = sum(1 for line in text.splitlines() if line[:1].isdigit() and "." in line.split("\t")[0])
@@ -106,6 +107,7 @@ def test_a_damaged_treebank_is_named_by_file_and_line(damage, needle: str, tmp_p
         read_treebank(path)
 
 
+@pytest.mark.slow  # reads the whole training file, twice
 def test_the_held_out_test_split_is_fixed_and_apart_from_training(tmp_path: Path) -> None:
     recipe = load_recipe(write_recipe(tmp_path, RECIPE.format(name="split", crf="false")), data_root=DATA)
     corpus = load_corpus(recipe)
