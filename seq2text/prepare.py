@@ -87,7 +87,8 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
     else:
         src, tgt = train_tokenizers(recipe, corpus)
         save_tokenizers(src, tgt, vocab_dir)
-        sizes = f"{src.vocab_size}" if src is tgt else f"{src.vocab_size} (source), {tgt.vocab_size} (target)"
+        sides = ("words", "characters") if "words" in corpus["train"].column_names else ("source", "target")
+        sizes = f"{src.vocab_size}" if src is tgt else f"{src.vocab_size} ({sides[0]}), {tgt.vocab_size} ({sides[1]})"
         made = "read" if recipe.tokenizer.model_file else "trained"
         report.append(f"{made} {recipe.tokenizer.type} tokenizer{'s' if src is not tgt else ''} "
                       f"({sizes} tokens) in {time.perf_counter() - started:.1f}s -> {vocab_dir}")
