@@ -560,18 +560,17 @@ def tag(text: tuple[str, ...], model: str, input_file: Path | None, output: Path
 
 def _tag_treebank(tagger, input_file: Path | None, out, batch_size: int) -> None:
     """Fill the tag column of CoNLL-U input with ``tagger``'s tags, the rest kept as it was."""
-    from seq2text.data.conllu import Reading, read_treebank, treebank_text
+    from seq2text.data.conllu import read_treebank, treebank_text
     from seq2text.data.textfile import iter_lines, read_lines
 
     where = Path(str(input_file) if input_file is not None else "<stdin>")
     lines = read_lines(input_file) if input_file is not None else list(iter_lines(sys.stdin.buffer, "<stdin>"))
-    reading = Reading(tagger.reading.tag_column, tagger.reading.multiword_tokens, tagger.reading.empty_nodes)
-    sentences = read_treebank(where, reading, text="\n".join(lines))
+    sentences = read_treebank(where, tagger.reading, text="\n".join(lines))
     wordless = [sentence.line for sentence in sentences if not sentence.words]
     if wordless:
         raise Seq2TextError(f"{where}:{wordless[0]}: a sentence with no word to tag")
     found = tagger.tag_words([sentence.words for sentence in sentences], batch_size)
-    text = treebank_text(sentences, [sentence.tags for sentence in found], reading.tag_column)
+    text = treebank_text(sentences, [sentence.tags for sentence in found], tagger.reading.tag_column)
     out.write(text.split("\n")[:-1])
 
 

@@ -17,6 +17,7 @@ from typing import Sequence
 
 import torch
 
+from seq2text.data.conllu import Reading
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.scoring.tags import predict_tags
@@ -66,7 +67,7 @@ class Tagger:
         # a tagger's tokenizers: the words (source) and the characters that spell them (target)
         self.loaded, self.model, self.words, self.characters = loaded, loaded.model, loaded.src, loaded.tgt
         self.name, self.tags = loaded.name, loaded.labels
-        self.reading = loaded.recipe.data
+        self.reading = Reading.of(loaded.recipe.data)  # how CoNLL-U input is read, as in training
 
     @classmethod
     def load(cls, model: str | Path | Pretrained = "pos-en", device: str | torch.device = "cpu") -> "Tagger":

@@ -38,6 +38,11 @@ class Reading:
     multiword_tokens: str = "words"
     empty_nodes: bool = False
 
+    @classmethod
+    def of(cls, data) -> "Reading":
+        """How a recipe's ``data`` section reads its treebanks."""
+        return cls(data.tag_column, data.multiword_tokens, data.empty_nodes)
+
 
 @dataclass
 class Sentence:

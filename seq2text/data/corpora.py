@@ -297,7 +297,7 @@ def _load_conllu(recipe: Recipe) -> Corpus:
     from seq2text.data.conllu import Reading, read_treebank
 
     data, builder = recipe.data, _Builder(recipe)
-    reading = Reading(data.tag_column, data.multiword_tokens, data.empty_nodes)
+    reading = Reading.of(data)
     settings = f"{reading}|{data.test_fraction}"
     for split, name in _splits(recipe):
         path = recipe.data_path(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
 from seq2text.scoring.labels import ClassScores, confusion
@@ -23,11 +24,12 @@ class SplitScores:
     tags: list[str]
     words_per_s: float
 
-    @property
+    @cached_property
     def scores(self) -> ClassScores:
         predicted = [self.tags.index(tag) for sentence in self.found for tag in sentence.tags]
         return ClassScores(confusion([tag for tags in self.gold for tag in tags], predicted, len(self.tags)))
 
+    @cached_property
     def unknown(self) -> tuple[int, int]:
         """Words unseen in training: how many, and how many of them got the gold tag."""
         pairs = [(self.tags[gold] == tag) for sentence, tags in zip(self.found, self.gold)
@@ -35,7 +37,7 @@ class SplitScores:
         return len(pairs), sum(pairs)
 
     def row(self, name: str) -> list:
-        unknown, right = self.unknown()
+        unknown, right = self.unknown
         return [name, len(self.words), sum(map(len, self.words)), f"{self.scores.accuracy:.2f}",
                 f"{100.0 * right / unknown:.2f}" if unknown else "-", unknown, f"{self.scores.macro_f1:.2f}"]
 
@@ -102,7 +104,7 @@ def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
 
 
 def _split_summary(found: SplitScores) -> dict:
-    unknown, right = found.unknown()
+    unknown, right = found.unknown
     return {"sentences": len(found.words), "words": sum(map(len, found.words)),
             "accuracy": round(found.scores.accuracy, 2), "unknown_words": unknown,
             "unknown_accuracy": round(100.0 * right / unknown, 2) if unknown else None,
