@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seq2text.atomic import atomic_path, write_text_atomic  # noqa: E402
-from seq2text.model_folder import MODEL_FILE, TONES_FILE, bundled_models, stored_names  # noqa: E402
+from seq2text.model_folder import MODEL_FILE, TONES_FILE, TUNES_FILE, bundled_models, stored_names  # noqa: E402
 from seq2text.pretrained import load_pretrained  # noqa: E402
 
 LIMIT_MB = 16
-LEARNED_TABLES = [TONES_FILE]
+LEARNED_TABLES = [TONES_FILE, TUNES_FILE]
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ import click
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, Stopped, message_line, printable, shown
 from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
-from seq2text.generation.requests import Sampling
-from seq2text.verse.subjects import GUIDANCE
+from seq2text.generation.requests import MAX_CANDIDATES, Sampling
+from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
 # Upper bounds of options whose size is memory: generous for real use, never a crash.
 MAX_BEAM, MAX_BATCH, MAX_OUTPUT, MAX_COUNT, MAX_BOOTSTRAP = 256, 4096, 100_000, 10_000, 100_000
@@ -315,15 +315,21 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 
 @main.command()
 @click.option("-m", "--model", help="Bundled model name (see `seq2text models`), or a trained model or run "
-                                    "folder [default: poems, for couplets: couplet].")
+                                    "folder [default: poems; ci for a tune; couplet for couplets].")
 @click.option("--title", help="What the poem is about: a title or a few characters (秋夜, 送别, 边塞, 黄鹤楼).")
-@click.option("--keywords", help="Words the poem should use, separated by commas: 明月,故乡.")
+@click.option("--keywords", help="Words the poem must use, separated by commas: 明月,故乡.  Each is written "
+                                 "at the start (or near it) of a line of its own whose tones it fits, and the "
+                                 "model reads them with the title.")
 @click.option("--guidance", type=FiniteFloat(0.0, 20.0, min_open=False), default=GUIDANCE, show_default=True,
               help="How strongly --title and --keywords steer the poem: each character's score under the "
                    "subject is pushed away from its score without it by this factor (0: the model as trained).")
 @click.option("--form", help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
-                           "五言律诗, 七言律诗), or couplet [default: qiyan-jueju; couplet with --first-line].")
-@click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters).")
+                           "五言律诗, 七言律诗), a ci tune (浣溪沙, 水调歌头; see --list-forms), or couplet "
+                           "[default: qiyan-jueju; couplet with --first-line].")
+@click.option("--list-forms", is_flag=True, help="List the forms and the ci tunes (with each tune's lines), "
+                                                 "then exit.")
+@click.option("--acrostic", help="藏头诗: the first character of each line (4 or 8 characters; a ci: one per "
+                                 "clause).")
 @click.option("--prompt", help="The first characters (poems) or text (other language models), continued by "
                                "the model.")
 @click.option("--length", type=click.IntRange(1, MAX_OUTPUT), default=200, show_default=True,
@@ -344,7 +350,14 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
               help="0 = no limit.")
 @click.option("--top-p", type=FiniteFloat(0.0, 1.0), default=Sampling.top_p, show_default=True,
               help="Nucleus sampling: draw from the most probable tokens that make up this share.")
-@click.option("--seed", type=SEED, help="Same seed, same output [default: random, printed with --format jsonl].")
+@click.option("--seed", type=SEED, help="Same seed, same output [default: random, printed with --format jsonl]. "
+                                      "Poems mix it with their subject: one seed, different poems per subject.")
+@click.option("--candidates", type=click.IntRange(1, MAX_CANDIDATES), default=CANDIDATES, show_default=True,
+              help="Regulated poems and ci: lines sampled for each line, the one the model scores best kept "
+                   "(1: plain sampling, a character at a time).")
+@click.option("--subject-weight", type=FiniteFloat(0.0, 20.0, min_open=False), default=SUBJECT_WEIGHT,
+              show_default=True, help="How much the choice among --candidates favours lines the subject "
+                                      "makes likelier (0: the model's score alone).")
 @click.option("--beam-size", type=click.IntRange(1, MAX_BEAM),
               help="Beam search under the same rules; 1 samples [default: poems 1, couplets 5].")
 @click.option("-n", "--nbest", "count", type=click.IntRange(1, MAX_COUNT), default=1, show_default=True,
@@ -354,14 +367,14 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
                                       "line); jsonl: one JSON object per poem or 下联 with its rule checks.")
 @device_option
 def generate(model: str | None, title: str | None, keywords: str | None, guidance: float, form: str | None,
-             acrostic: str | None, prompt: str | None, length: int,
+             list_forms: bool, acrostic: str | None, prompt: str | None, length: int,
              first_line: str | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
-             top_k: int, top_p: float, seed: int | None, beam_size: int | None, count: int, output_format: str,
-             device: str) -> None:
+             top_k: int, top_p: float, seed: int | None, candidates: int, subject_weight: float,
+             beam_size: int | None, count: int, output_format: str, device: str) -> None:
     """Write classical poems, 下联 for 上联 (--form couplet), or free text from any language model.
 
-    Poems are sampled (or found by --beam-size N) under the rules of the form, on the subject
-    that --title (and --keywords) give.  A 下联 has the
+    Poems and ci are sampled line by line (or found by --beam-size N) under the rules of the
+    form or tune, on the subject that --title (and --keywords) give.  A 下联 has the
     上联's length and punctuation, mirrors its repeated characters, never repeats its character
     at the same position and ends on a level tone.  A 上联 the model cannot answer (empty, only
     punctuation, over 50 characters, Latin letters) gets a message on stderr
@@ -373,16 +386,24 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
     Examples:
       seq2text generate --form 七言绝句
       seq2text generate --title 秋夜 --form 七言律诗
+      seq2text generate --form 浣溪沙 --title 春日 --seed 1
+      seq2text generate --list-forms
       seq2text generate --title 送别 --keywords 明月,故乡 --form 五言绝句 --acrostic 春夏秋冬 --seed 7
       seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
       seq2text generate --form couplet --first-line 海阔凭鱼跃 -n 3
       seq2text generate --form couplet < first_lines.txt > second_lines.txt
       seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
-    from seq2text.generator import DEFAULT_POEMS, CoupletRequest, Generator, PoemRequest, TextRequest
+    from seq2text.generator import DEFAULT_CI, DEFAULT_POEMS, CoupletRequest, Generator, PoemRequest, TextRequest
+    from seq2text.verse.forms import CHINESE_NAMES, FORMS
 
     couplets = form == "couplet" or first_line is not None
-    generator = Generator.load(model or ("couplet" if couplets else DEFAULT_POEMS), device, rhyme_table)
+    poem_form = form is None or form in FORMS or form in CHINESE_NAMES
+    default = "couplet" if couplets else DEFAULT_POEMS if poem_form and not list_forms else DEFAULT_CI
+    generator = Generator.load(model or default, device, rhyme_table)
+    if list_forms:
+        _list_forms(generator, output_format)
+        return
     subject_options = title is not None or keywords is not None
     if couplets or generator.writes_couplets:
         if form not in (None, "couplet"):
@@ -404,12 +425,24 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
     if keywords is not None and not words:
         raise Seq2TextError("--keywords: no keyword given (separate them with commas: 明月,故乡)")
     poems = generator.poems(PoemRequest(temperature, top_k, top_p, seed, form or "qiyan-jueju", count, title,
-                                        tuple(words), acrostic, prompt, rhyme, tones, guidance, beam_size or 1))
+                                        tuple(words), acrostic, prompt, rhyme, tones, guidance, candidates,
+                                        subject_weight, beam_size or 1))
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
             click.echo(json.dumps(poem.to_dict(), ensure_ascii=False))
         else:
             click.echo(("\n" if number else "") + "\n".join(poem.lines()))
+
+
+def _list_forms(generator, output_format: str) -> None:
+    """The forms and tunes ``generator`` writes, a line each (or JSON lines)."""
+    for form in generator.forms():
+        if output_format == "jsonl":
+            click.echo(json.dumps(form, ensure_ascii=False))
+        elif "pattern" in form:
+            click.echo(f"{form['name']}\t{form['corpus_ci']} ci in the corpus\t{form['pattern']}")
+        else:
+            click.echo(f"{form['name']}\t{form['form']}")
 
 
 def _title(where: str, text: str, width: int = 60) -> str:

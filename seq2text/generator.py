@@ -4,6 +4,9 @@
     generator = Generator.load("poems")                      # or a trained model or run folder
     generator.poems("七言律诗", title="秋夜", seed=1)
     generator.poems("七言绝句", title="送别", acrostic="春夏秋冬", seed=1)
+    poem = generator.poems("七律", title="秋夜", seed=1)[0]
+    generator.revise(poem, line=3, n=5)                       # new candidates for one line
+    Generator.load("ci").ci("浣溪沙", title="春日", seed=1)      # ci by tune
     Generator.load("couplet").couplets(["海阔凭鱼跃"], count=3)
     Generator.load("shakespeare-char").text("ROMEO:", length=200, seed=1)
 
@@ -27,10 +30,12 @@ from seq2text.generation.requests import CoupletRequest, PoemRequest, TextReques
 from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tasks import require, writes_poems
-from seq2text.verse.rhymes import RhymeTable
+from seq2text.verse.rhymes import CILIN_TABLE, CilinTable, RhymeTable
+from seq2text.verse.tunes import PATTERNS, TuneBook, Tunes
 
 RHYME_TABLE = "rhyme/pingshuiyun.txt"
 DEFAULT_POEMS = "poems"  # the bundled title-conditioned model of the Tang and Song poems
+DEFAULT_CI = "ci"  # the bundled model of the ci by tune
 
 __all__ = ["Couplet", "CoupletRequest", "Generator", "Passage", "Poem", "PoemRequest", "TextRequest"]
 
@@ -72,12 +77,22 @@ class Generator:
         return RhymeTable.modern(t for t in self.tokenizer.tokens if len(t) == 1)
 
     @cached_property
+    def tunes(self) -> Optional[Tunes]:
+        """The tunes a ci model writes, their patterns and the 词林正韵 (read from the data root's
+        ``cipu/``); None for a model that writes no ci."""
+        choices = self.loaded.tunes
+        if not choices:
+            return None
+        recipe = self.loaded.recipe
+        return Tunes(choices, TuneBook.read(recipe.data_path(PATTERNS)), CilinTable.read(recipe.data_path(CILIN_TABLE)))
+
+    @cached_property
     def _poet(self) -> PoemWriter:
         if not self.is_poetry_model:
             raise Seq2TextError(f"{self.name}: poems need a Tang poetry language model; for free text "
                                 f"use {option('prompt')} and {option('length')}")
         return PoemWriter(self.loaded.model, self.tokenizer, self.loaded.tones, self.rhymes,
-                          self.loaded.recipe.data.subjects, self.name)
+                          self.loaded.recipe.data.subjects, self.name, self.tunes)
 
     @cached_property
     def _couplet_writer(self) -> CoupletWriter:
@@ -106,6 +121,43 @@ class Generator:
         """
         request = form if isinstance(form, PoemRequest) else PoemRequest(form=form, count=count, **options)
         return self._poet.poems(request)
+
+    def ci(self, tune: str, count: int = 1, **options: Any) -> list[Poem]:
+        """``count`` ci of ``tune`` (浣溪沙, 水调歌头; see :meth:`forms`), with the options of
+        :meth:`poems`: the tune's line lengths and punctuation always, its tones and rhymes
+        (词林正韵) unless ``tones``/``rhyme`` are switched off."""
+        if self.tunes is None:
+            raise Seq2TextError(f"{self.name}: ci need a ci model (the bundled {DEFAULT_CI})")
+        return self.poems(PoemRequest(form=tune, count=count, **options))
+
+    def forms(self) -> list[dict]:
+        """What :meth:`poems` writes with this model: the four regulated forms and free verse,
+        and for a ci model every tune with its pattern's shape and how many corpus ci it has."""
+        from seq2text.verse.forms import FORMS
+        from seq2text.verse.tunes import describe
+
+        found = [{"form": form.name, "name": form.chinese} for form in FORMS.values()]
+        for choice in self.tunes.choices if self.tunes else []:
+            pattern = self.tunes.pattern(choice)
+            found.append({"form": choice.tune, "name": choice.tune, "pattern": describe(pattern),
+                          "description": pattern.description, "corpus_ci": choice.ci})
+        return found
+
+    def revise(self, poem: Poem | str, line: int, n: int = 5, form: Optional[str] = None,
+               title: str = "", **options: Any) -> list[Poem]:
+        """``n`` new versions of line ``line`` (1-based, a clause: 五律 has 8) of ``poem``, best
+        first.  Every other line is kept byte for byte and every rule still holds; candidates are
+        ranked by how well the whole poem reads with them.  ``poem``: a :class:`Poem` this model
+        wrote, or its text with its ``form`` (a tune for ci; a regulated form is recognised) and
+        ``title``; ``options``: sampling as in :meth:`poems`."""
+        if isinstance(poem, str):
+            from seq2text.verse.forms import poem_form
+
+            name = form or poem_form(poem)
+            about = self._poet._check_subject(title, ())
+            poem = Poem(self.tokenizer.normalize(poem.strip()), name, 0.0, None, {}, about)
+        request = PoemRequest(form=poem.form, count=n, **options)
+        return self._poet.revise(poem, line, request)
 
     def couplets(self, first_lines: str | Sequence[str], count: int = 1, batch_size: int = 64,
                  request: Optional[CoupletRequest] = None, **options: Any) -> list[list[Couplet]] | list[Couplet]:

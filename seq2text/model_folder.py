@@ -40,6 +40,7 @@ from seq2text.tokenizers import has_tokenizers
 
 MODEL_FILE, RECIPE_FILE, TOKENIZER_DIR = "model.safetensors", "recipe.yaml", "tokenizer"
 CARD_FILE, TONES_FILE, HISTORY_FILE = "card.json", "tones.json", "history.json"
+TUNES_FILE = "tunes.json"  # the tunes a ci model writes and the form of each (seq2text.verse.tunes)
 STATE_FILE, STATE_TENSORS = "trainer.json", "trainer.safetensors"
 EXPORT_FILE, ENCODER_FILE, STEP_FILE = "export.json", "encoder.onnx", "step.onnx"
 CHECKPOINTS, POINTER, AVERAGED = "checkpoints", "latest", "averaged"  # inside a run folder

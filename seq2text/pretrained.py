@@ -21,8 +21,8 @@ import torch
 from seq2text.data.labels import load_labels
 from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError
-from seq2text.model_folder import (CARD_FILE, EXPORT_FILE, MODEL_FILE, TONES_FILE, ModelFolder, check_history,
-                                   find_model, load_weights, read_table)
+from seq2text.model_folder import (CARD_FILE, EXPORT_FILE, MODEL_FILE, TONES_FILE, TUNES_FILE, ModelFolder,
+                                   check_history, find_model, load_weights, read_table)
 from seq2text.recipe import Recipe
 from seq2text.tasks import task_of
 from seq2text.tokenizers import Tokenizer, load_tokenizers
@@ -79,6 +79,14 @@ class Pretrained:
         if table is None:
             raise Seq2TextError(f"{path}: missing; write it with scripts/learn_tones.py {self.folder.weights}")
         return ToneTable.from_json(table, path)
+
+    @cached_property
+    def tunes(self) -> list:
+        """The :class:`~seq2text.verse.tunes.TuneChoice` list of a ci model (empty for others)."""
+        from seq2text.verse.tunes import load_choices
+
+        table = self.folder.table(TUNES_FILE)
+        return [] if table is None else load_choices(table, self.folder.weights / TUNES_FILE)
 
     @cached_property
     def shortlist(self) -> Optional[torch.Tensor]:

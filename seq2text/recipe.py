@@ -93,6 +93,10 @@ class DataConfig(Section):
     valid_fraction: Float = Field(0.0, ge=0.0, lt=1.0)
     extra_poems: Optional[str] = Field(None, description="tang, verse_pairs: a second folder of poems "
                                        "in the same schema (song: the Song poems), held out the same way")
+    ci: Optional[str] = Field(None, description="tang, lm: a folder of ci.song.*.json (the Song lyrics), "
+                              "each ci read after its tune's name (浣溪沙|...), held out the same way")
+    poems_fraction: Float = Field(1.0, gt=0.0, le=1.0, description="tang: the share of the poems read (by a hash "
+                                  "of their id), to train mostly on the ci while keeping some poems")
     extra_pairs: Optional[str] = Field(None, description="verse_pairs: a JSONL file of "
                                        "{\"first\", \"second\"} couplets added to the Tang line pairs")
     parallel_repeat: int = Field(1, ge=1, description="verse_pairs: times the strictly parallel "
@@ -413,6 +417,8 @@ def data_files(recipe: Recipe) -> list[tuple[str, Path]]:
             files.append((f"data.{split}", recipe.data_path(value)))
     if data.extra_poems:
         files.append(("data.extra_poems", recipe.data_path(data.extra_poems)))
+    if data.ci:
+        files.append(("data.ci", recipe.data_path(data.ci)))
     if data.extra_pairs:
         files.append(("data.extra_pairs", recipe.data_path(data.extra_pairs)))
     return files

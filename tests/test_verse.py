@@ -12,8 +12,9 @@ from seq2text.decoding import beam_search, sample
 from seq2text.models import RNNLM
 from seq2text.recipe import ModelConfig, TokenizerConfig
 from seq2text.tokenizers import BOS, train_tokenizer
-from seq2text.verse.constraints import VerseRules
+from seq2text.verse.constraints import PatternRules
 from seq2text.verse.forms import get_form
+from seq2text.verse.patterns import regulated_pattern
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.rules import check_poem
 from seq2text.verse.tones import PING, ZE, ToneTable
@@ -66,21 +67,24 @@ def test_constrained_decoding_keeps_every_rule_even_for_an_untrained_model(tang,
     acrostic = "明夏秋冬" if form.lines == 4 else "明二三四五六七八"
     for prompt in ("", "明月"):
         acrostics = [acrostic if i % 2 else None for i in range(8)]
-        rules = VerseRules(form, tokenizer, tones, rhymes, [prompt] * 8, acrostics)
-        last, state = model.start([[BOS, *tokenizer.encode(form.label + prompt)]] * 8)
+        patterns = [regulated_pattern(form, ZE if prompt or i % 3 else PING) for i in range(8)]
+        fixed = [{**{p.start(line): c for line, c in enumerate(a or "")}, **dict(enumerate(prompt))}
+                 for p, a in zip(patterns, acrostics)]
+        rules = PatternRules(tokenizer, tones, rhymes, patterns, fixed)
+        last, state = model.start([[BOS, *tokenizer.encode(form.label)]] * 8)
         found = sample(model, state, form.length, generator=torch.Generator().manual_seed(1), processors=[rules],
                        start=last)
         for hypothesis, wanted in zip(found, acrostics):
-            text = prompt + tokenizer.decode(hypothesis.tokens)
+            text = tokenizer.decode(hypothesis.tokens)
             checks = check_poem(text, form, tones, rhymes, wanted)
             assert text.startswith(prompt) and all(checks.values()), (text, checks)
 
     last, state = model.start([[BOS, *tokenizer.encode(form.label)]])
-    best = beam_search(model, state, 4, form.length, alpha=0.0, nbest=2, start=last,
-                       processors=[VerseRules(form, tokenizer, tones, rhymes, [""], [acrostic])])[0]
+    pattern = regulated_pattern(form, PING)
+    rules = PatternRules(tokenizer, tones, rhymes, [pattern], [{pattern.start(i): c for i, c in enumerate(acrostic)}])
+    best = beam_search(model, state, 4, form.length, alpha=0.0, nbest=2, start=last, processors=[rules])[0]
     for hypothesis in best:
         assert all(check_poem(tokenizer.decode(hypothesis.tokens), form, tones, rhymes, acrostic).values())
-
 
 
 def test_angle_bracket_notes_are_not_rhyme_characters() -> None:

@@ -32,7 +32,9 @@ import datasets  # noqa: E402
 import pandas  # noqa: E402
 
 from seq2text.data.cache import cache_folder  # noqa: E402
+from seq2text.data.ci import read_ci  # noqa: E402
 from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
+from seq2text.verse.tunes import PATTERNS, TuneBook  # noqa: E402
 from seq2text.verse.forms import labelled  # noqa: E402
 from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa: E402
 from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
@@ -161,12 +163,21 @@ def _cut_by_characters(lines: list[str], fraction: float) -> int:
 
 
 def _load_tang(recipe: Recipe) -> Corpus:
-    builder, poems, folders = _Builder(recipe), [], []
-    for name in filter(None, (recipe.data.train, recipe.data.extra_poems)):
+    builder, poems, folders, data = _Builder(recipe), [], [], recipe.data
+    for name in filter(None, (data.train, data.extra_poems)):
         report = CleaningReport()
         folders.append(recipe.data_path(name))
-        poems += [{**poem, "corpus": name} for poem in read_tang(folders[-1], report)]
-        builder.note(f"{name}: " + "; ".join(report.lines()))
+        read = [{**poem, "corpus": name} for poem in read_tang(folders[-1], report)]
+        poems += [poem for poem in read if _hash_fraction(f"{poem['id']}|kept") < data.poems_fraction]
+        kept = "" if data.poems_fraction == 1 else f"; {len(poems):,} read (poems_fraction {data.poems_fraction})"
+        builder.note(f"{name}: " + "; ".join(report.lines()) + kept)
+    if data.ci:
+        report, folders = CleaningReport(), [*folders, recipe.data_path(data.ci)]
+        book_path = recipe.data_path(PATTERNS)
+        book = TuneBook.read(book_path) if book_path.is_file() else None
+        poems += [{**ci, "corpus": data.ci} for ci in read_ci(folders[-1], book, report)]
+        builder.note(f"{data.ci}: " + "; ".join(report.lines()[:3]) + ("" if book else f"; tunes named as the "
+                     f"corpus names them ({book_path} not found)"))
     held_out = [_hash_fraction(poem["id"]) < recipe.data.valid_fraction for poem in poems]
     for split, wanted in (("train", False), ("valid", True)):
         chosen = [poem for poem, out in zip(poems, held_out) if out == wanted]
@@ -186,6 +197,8 @@ def _subject(poem: dict, data) -> str:
     by the fractions of the recipe and a hash of its id (the same poem, the same subject)."""
     draw = _hash_fraction(f"{poem['id']}|subject")
     title = clean_title(poem["title"])
+    if poem["corpus"] == data.ci and draw >= data.untitled_fraction:  # ci have no titles: keywords stand in
+        return subject("", poem_keywords(poem["text"], 2, random.Random(poem["id"])))
     if draw < data.untitled_fraction or not (title or draw < data.untitled_fraction + data.keywords_fraction):
         return ""
     if draw >= data.untitled_fraction + data.keywords_fraction:

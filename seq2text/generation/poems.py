@@ -1,37 +1,46 @@
-"""Poems from a character language model trained on Tang (and Song) poems.
+"""Poems and ci from a character language model trained on the Tang and Song poems (and ci).
 
-The model writes after the form's label (``七绝|``), and a title-conditioned model after the
-poem's subject too (``秋夜|七绝|``, see :mod:`seq2text.verse.subjects`); for the four regulated forms
-:class:`~seq2text.verse.constraints.VerseRules` fixes the shape (lines, length, ，and 。) and,
-unless switched off, the rhyme and tone rules.  Every poem comes back with the checks of
-:func:`~seq2text.verse.rules.check_poem`.
+The model writes after the form's label (``七绝|``, or a ci's tune: ``浣溪沙|``), and a
+title-conditioned model after the poem's subject too (``秋夜|七绝|``, see
+:mod:`seq2text.verse.subjects`).  A regulated poem or a ci is written to a pattern
+(:mod:`seq2text.verse.patterns`): its line lengths and punctuation always, and unless switched
+off its tones and rhymes, by :class:`~seq2text.verse.constraints.PatternRules`, line by line with
+candidates (:mod:`seq2text.generation.lines`).  Every poem comes back with its checks.
+
+Seeds: poem i of a request with seed s is written from seed s + i mixed with its subject and
+form, so one seed gives different poems on different subjects, and the poem written alone with
+seed s + i is the same poem.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import torch
 
 from seq2text.decoding import beam_search, sample
-from seq2text.decoding.sampling import row_generators
 from seq2text.decoding.guidance import Guided, GuidedState
-from seq2text.decoding.protocols import SearchModel, SearchState
+from seq2text.decoding.sampling import row_generators
 from seq2text.errors import Seq2TextError, option, shown
+from seq2text.generation.lines import LineSearch, write_lines
 from seq2text.generation.requests import PoemRequest
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS
 from seq2text.tokenizers.base import VocabTokenizer
-from seq2text.verse.constraints import VerseRules
-from seq2text.verse.forms import Form, get_form, is_han, labelled
+from seq2text.verse.constraints import PatternRules
+from seq2text.verse.forms import CHINESE_NAMES, FORM_LABELS, FORMS, Form, is_han, labelled
+from seq2text.verse.patterns import Pattern, agrees, check_pattern, place_keywords, regulated_pattern
 from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.rules import check_poem
 from seq2text.verse.subjects import MAX_SUBJECT, subject
-from seq2text.verse.tones import ToneTable
+from seq2text.verse.tones import PING, ZE, ToneTable
+from seq2text.verse.tunes import Tunes, TuneChoice
 
 FREE_LENGTH = 96
+REVISION_DRAWS = 4  # candidate lines drawn per revision asked for
 
 
 @dataclass
@@ -42,6 +51,7 @@ class Poem:
     seed: Optional[int]
     checks: dict[str, bool]
     subject: str = ""
+    form_name: str = ""  # the Chinese name of a poem's form, a ci's tune
 
     def lines(self) -> list[str]:
         """The poem cut after every 。 (one couplet per line), for printing."""
@@ -49,54 +59,226 @@ class Poem:
 
     def to_dict(self) -> dict:
         """The poem as ``--format jsonl`` and the HTTP API give it (its form also by its Chinese name)."""
-        return {"text": self.text, "form": self.form, "form_name": get_form(self.form).chinese,
+        return {"text": self.text, "form": self.form, "form_name": self.form_name or self.form,
                 "subject": self.subject, "seed": self.seed, "log_prob": round(self.log_prob, 3), "checks": self.checks}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a request writes: a regulated or free ``form``, or a ci of ``tune``."""
+
+    label: str  # what the model reads before the poem: 七律, 浣溪沙
+    form: Optional[Form] = None
+    tune: Optional[TuneChoice] = None
+
+    @property
+    def name(self) -> str:
+        return self.form.name if self.form else self.tune.tune
+
+    @property
+    def chinese(self) -> str:
+        return self.form.chinese if self.form else self.tune.tune
 
 
 class PoemWriter:
     """A poetry language model with the tone and rhyme tables its rules read; ``subjects``: the
-    model was trained to read a subject before the form label."""
+    model was trained to read a subject before the form label; ``tunes``: the ci it writes."""
 
     def __init__(self, model: RNNLM, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable,
-                 subjects: bool = False, name: str = "this model"):
+                 subjects: bool = False, name: str = "this model", tunes: Optional[Tunes] = None):
         self.model, self.tokenizer, self.tones, self.rhymes = model, tokenizer, tones, rhymes
-        self.subjects, self.name = subjects, name
+        self.subjects, self.name, self.tunes = subjects, name, tunes
+        self.writable = _writable(tokenizer)
+
+    # -- what a request asks for -------------------------------------------------------------
+
+    def shape(self, name: str) -> Shape:
+        """The form or tune called ``name``; a one-line error naming what there is otherwise."""
+        form = FORMS.get(CHINESE_NAMES.get(name, name))
+        if form is not None:
+            return Shape(FORM_LABELS[form.name], form=form)
+        tune = self.tunes.find(name) if self.tunes else None
+        if tune is not None:
+            return Shape(tune.tune, tune=tune)
+        known = ", ".join([*FORMS, *list(CHINESE_NAMES)[:4]])
+        tunes = (f"; tunes (ci): {'、'.join(c.tune for c in self.tunes.choices[:6])} ... (see --list-forms)"
+                 if self.tunes else "; ci need a ci model (-m ci)")
+        raise Seq2TextError(f"{option('form')} {shown(name)}: unknown form (one of {known}{tunes})")
+
+    def pattern(self, shape: Shape, first_tone: str = PING) -> Pattern:
+        return regulated_pattern(shape.form, first_tone) if shape.form else self.tunes.pattern(shape.tune)
+
+    def rhymes_of(self, shape: Shape):
+        return self.tunes.rhymes if shape.tune else self.rhymes
+
+    # -- writing -------------------------------------------------------------------------------
 
     def poems(self, request: PoemRequest) -> list[Poem]:
         """The poems ``request`` asks for (see :meth:`seq2text.generator.Generator.poems`)."""
-        shape, acrostic, count, beam_size = get_form(request.form), request.acrostic, request.count, request.beam_size
-        prompt = self._check_request(shape, acrostic, request.prompt or "")
+        shape = self.shape(request.form)
         about = self._check_subject(request.title or "", request.keywords)
-        inputs = 1 if beam_size > 1 else count  # sampled poems are separate inputs
-        model, last, state = self._start(labelled(prompt, shape.name, about), labelled(prompt, shape.name),
-                                         inputs, request.guidance if about else 0.0)
-        processors, limit = [], FREE_LENGTH - len(prompt)
-        if shape.regulated:
-            processors = [VerseRules(shape, self.tokenizer, self.tones, self.rhymes, [prompt] * inputs,
-                                     [acrostic] * inputs, request.rhyme, request.tones)]
-            limit = shape.length - len(prompt)
-        if beam_size > 1:
-            found = beam_search(model, state, beam_size, limit, alpha=0.0, nbest=min(count, beam_size),
-                                processors=processors, start=last)[0]
+        prompt = self._check_text(request.prompt or "", "prompt")
+        acrostic = request.acrostic
+        if shape.form is not None and not shape.form.regulated:
+            if acrostic is not None or request.keywords:
+                raise Seq2TextError(f"{option('acrostic' if acrostic else 'keywords')} needs a regulated form "
+                                    f"(五言/七言 绝句/律诗) or a tune")
+            return self._free(request, shape, prompt, about)
+        first = random.randrange(2**31) if request.seed is None else request.seed
+        count = 1 if request.beam_size > 1 else request.count
+        seeds = [first + i for i in range(count)]
+        plans = [self._plan(shape, request, prompt, acrostic, _mixed(seed, about, shape.label)) for seed in seeds]
+        rules = PatternRules(self.tokenizer, self.tones, self.rhymes_of(shape), [p for p, _ in plans],
+                             [f for _, f in plans], request.rhyme, request.tones, self.writable)
+        if request.beam_size > 1:
+            model, last, state = self._start(shape, about, "", 1, request.guidance if about else 0.0)
+            found = beam_search(model, state, request.beam_size, plans[0][0].length, alpha=0.0,
+                                nbest=min(request.count, request.beam_size), processors=[rules], start=last)[0]
+            texts = [(self.tokenizer.decode(h.tokens), h.log_prob) for h in found]
+            return [self._poem(text, shape, plans[0][0], lp, request.seed, acrostic, about, request.keywords)
+                    for text, lp in texts]
+        search = self._search(request, about)
+        written = self._write(shape, about, "", rules, [torch.Generator().manual_seed(_mixed(s, about, shape.label))
+                                                         for s in seeds], search, plans[0][0])
+        return [self._poem(self.tokenizer.decode(tokens), shape, plan, lp, seed, acrostic, about, request.keywords)
+                for (tokens, lp), (plan, _), seed in zip(written, plans, seeds)]
+
+    def revise(self, poem: Poem, line: int, request: PoemRequest) -> list[Poem]:
+        """``request.count`` new versions of line ``line`` (1-based) of ``poem``, best first: each
+        keeps every other line byte for byte and every rule, and is chosen by how well the whole
+        poem reads with it (the line and the lines after it, after the poem's subject)."""
+        shape = self.shape(poem.form)
+        rhymes = self.rhymes_of(shape)
+        if shape.form is not None and not shape.form.regulated:
+            raise Seq2TextError(f"{shown(poem.form)}: only regulated poems and ci can be revised line by line")
+        pattern = self._pattern_of(poem.text, shape)
+        if not 1 <= line <= len(pattern.lines):
+            raise Seq2TextError(f"{option('line')} {line}: the poem has lines 1 to {len(pattern.lines)}")
+        start, end = pattern.start(line - 1), pattern.start(line)
+        fixed = {p: c for p, c in enumerate(poem.text) if not start <= p < end - 1}
+        draws = max(REVISION_DRAWS * request.count, 8)
+        seed = random.randrange(2**31) if request.seed is None else request.seed
+        rules = PatternRules(self.tokenizer, self.tones, rhymes, [pattern], [fixed], request.rhyme, request.tones,
+                             self.writable)
+        search = replace(self._search(request, poem.subject), candidates=draws)
+        generator = torch.Generator().manual_seed(_mixed(seed, poem.subject, f"{shape.label}|{line}|{poem.text}"))
+        written = self._write(shape, poem.subject, poem.text[:start], rules, [generator], search, pattern,
+                              choose=False)
+        old = poem.text[start:end - 1]
+        found: dict[str, float] = {}
+        for tokens, score in written:
+            text = poem.text[:start] + self.tokenizer.decode(tokens)
+            if text[start:end - 1] != old:
+                found[text] = max(score, found.get(text, float("-inf")))
+        best = sorted(found, key=found.get, reverse=True)[:request.count]
+        return [self._poem(text, shape, pattern, found[text], seed, None, poem.subject, ()) for text in best]
+
+    # -- the parts -----------------------------------------------------------------------------
+
+    def _search(self, request: PoemRequest, about: str) -> LineSearch:
+        return LineSearch(request.candidates, request.temperature, request.top_k, request.top_p,
+                          request.guidance if about else 0.0, request.subject_weight)
+
+    def _plan(self, shape: Shape, request: PoemRequest, prompt: str, acrostic: Optional[str],
+              seed: int) -> tuple[Pattern, dict[int, str]]:
+        """The pattern one poem is written to and its fixed characters (prompt, acrostic,
+        keywords).  A regulated poem starts 平起 or 仄起 by its seed, unless only the other way
+        fits its prompt and keywords."""
+        first_tones = [PING, ZE] if random.Random(seed).random() < 0.5 else [ZE, PING]
+        plans = []
+        for first_tone in first_tones[:1 if shape.tune else 2]:
+            pattern = self.pattern(shape, first_tone)
+            fixed = self._fixed(pattern, shape, prompt, acrostic)
+            keywords = place_keywords(pattern, request.keywords, self.tones, fixed)
+            if keywords is not None:
+                plans.append((pattern, {**fixed, **keywords}))
+                if all(agrees(pattern.slots[p].tone, self.tones.tone(c)) for p, c in enumerate(prompt)):
+                    return plans[-1]
+        if plans:
+            return plans[0]  # the prompt's own tones break the pattern either way: it is the user's
+        raise Seq2TextError(f"{option('keywords')} {shown('，'.join(request.keywords))}: do not all fit one "
+                            f"{shape.chinese} (each keyword needs a line of its own, longer than it, whose tones "
+                            f"agree with its characters')")
+
+    def _fixed(self, pattern: Pattern, shape: Shape, prompt: str, acrostic: Optional[str]) -> dict[int, str]:
+        """Text position -> character for the prompt and the acrostic, checked against the pattern."""
+        fixed = {}
+        if acrostic is not None:
+            acrostic = self._check_text(acrostic, "acrostic")
+            if len(acrostic) != len(pattern.lines) or not all(is_han(c) for c in acrostic):
+                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {shape.chinese} needs "
+                                    f"{len(pattern.lines)} characters, one per line")
+            fixed = {pattern.start(line): char for line, char in enumerate(acrostic)}
+        if len(prompt) >= pattern.length:
+            raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {shape.chinese}")
+        for position, char in enumerate(prompt):
+            slot = pattern.slots[position]
+            wanted = slot.mark or fixed.get(position)
+            if (wanted and char != wanted) or (not wanted and not is_han(char)):
+                which = " with this acrostic" if acrostic else ""
+                raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: character {position + 1} ({char}) "
+                                    f"does not fit a {shape.chinese}{which}")
+            fixed[position] = char
+        return fixed
+
+    def _pattern_of(self, text: str, shape: Shape) -> Pattern:
+        """The pattern ``text`` follows: a tune's, or the regulated one (平起 or 仄起) its key
+        characters agree with most."""
+        candidates = [self.pattern(shape, tone) for tone in ((PING, ZE) if shape.form else (PING,))]
+        rhymes = self.rhymes_of(shape)
+        checks = [check_pattern(text, p, self.tones, rhymes) for p in candidates]
+        if not checks[0].checks["form"]:
+            raise Seq2TextError(f"{shown(text)}: does not have the lines of a {shape.chinese} "
+                                f"({len(candidates[0].lines)} lines, punctuation included)")
+        return max(zip(candidates, checks), key=lambda pc: pc[1].tones_held)[0]
+
+    def _write(self, shape: Shape, about: str, before: str, rules: PatternRules,
+               generators: Sequence[torch.Generator], search: LineSearch, pattern: Pattern,
+               choose: bool = True) -> list[tuple[list[int], float]]:
+        """Each poem's tokens from ``len(before)`` on and its log-probability (the choice's score
+        when not ``choose``)."""
+        rows = len(generators) * search.candidates
+        model, last, state = self._start(shape, about, before, rows, search.guidance)
+        plain = state.plain if isinstance(state, GuidedState) else None
+        state = state.conditioned if isinstance(state, GuidedState) else state
+        if plain is None and search.subject_weight and about:  # the subject's share of the score
+            _, plain = self.model.start([[BOS, *self.tokenizer.encode(labelled(before, shape.label))]] * rows)
+        written = torch.tensor([self.tokenizer.encode(before)] * rows, dtype=torch.long).view(rows, len(before))
+        line_ends = {pattern.start(line) - 1 for line in range(1, len(pattern.lines) + 1)}
+        lines = write_lines(self.model, state, plain, last, written, rules, pattern.length, line_ends,
+                            generators, search, choose)
+        if not choose:
+            return list(zip(lines.tokens, lines.score))
+        k = search.candidates
+        return [(lines.tokens[i * k], lines.log_prob[i * k]) for i in range(len(generators))]
+
+    def _free(self, request: PoemRequest, shape: Shape, prompt: str, about: str) -> list[Poem]:
+        """Free verse: sampled (or searched) up to :data:`FREE_LENGTH` characters, no rules."""
+        inputs = 1 if request.beam_size > 1 else request.count
+        model, last, state = self._start(shape, about, prompt, inputs, request.guidance if about else 0.0)
+        limit = FREE_LENGTH - len(prompt)
+        if request.beam_size > 1:
+            found = beam_search(model, state, request.beam_size, limit, alpha=0.0,
+                                nbest=min(request.count, request.beam_size), start=last)[0]
             seeds = [request.seed] * len(found)
         else:
-            seed = random.randrange(2**31) if request.seed is None else request.seed
-            # poem i of a sampled batch is the one its own seed, seed + i, writes alone
-            seeds = [seed + i for i in range(inputs)]
+            first = random.randrange(2**31) if request.seed is None else request.seed
+            seeds = [first + i for i in range(inputs)]
+            mixed = [_mixed(seed, about, shape.label) for seed in seeds]
             found = sample(model, state, limit, request.temperature, request.top_k, request.top_p,
-                           row_generators(seeds, state.device), processors, start=last)
-        return [self._poem(prompt + self.tokenizer.decode(h.tokens), shape, h.log_prob, row_seed, acrostic, about)
-                for h, row_seed in zip(found, seeds)]
+                           row_generators(mixed, state.device), start=last)
+        return [Poem(prompt + self.tokenizer.decode(h.tokens), shape.name, h.log_prob, seed, {}, about, shape.chinese)
+                for h, seed in zip(found, seeds)]
 
-    def _start(self, text: str, plain: str, rows: int, guidance: float) -> tuple[SearchModel, torch.Tensor,
-                                                                                  SearchState]:
+    def _start(self, shape: Shape, about: str, before: str, rows: int, guidance: float):
         """The model to search with, the last tokens and the state of ``rows`` rows that have read
-        ``text``; with ``guidance``, the model reads ``plain`` (``text`` without the subject)
-        too, and the subject's pull is strengthened (:mod:`seq2text.decoding.guidance`)."""
+        the subject, the label and ``before``; with ``guidance``, the model reads them without the
+        subject too, and the subject's pull is strengthened (:mod:`seq2text.decoding.guidance`)."""
+        text = labelled(before, shape.label, about)
         last, state = self.model.start([[BOS, *self.tokenizer.encode(text)]] * rows)
         if not guidance:
             return self.model, last, state
-        _, plain_state = self.model.start([[BOS, *self.tokenizer.encode(plain)]] * rows)
+        _, plain_state = self.model.start([[BOS, *self.tokenizer.encode(labelled(before, shape.label))]] * rows)
         return Guided(self.model, guidance), last, GuidedState(state, plain_state)
 
     def _check_subject(self, title: str, keywords: Sequence[str]) -> str:
@@ -115,42 +297,50 @@ class PoemWriter:
             if text and not all(is_han(c) for c in text):
                 raise Seq2TextError(f"{option(name)} {shown(text)}: only Han characters (a title such as 秋夜 "
                                     f"or keywords such as 明月,故乡)")
-            unknown = "".join(dict.fromkeys(c for c in text if c not in self.tokenizer.index))
-            if unknown:
-                raise Seq2TextError(f"{option(name)} {shown(text)}: characters the model does not know: {unknown}")
+            self._check_text(text, name)
             parts.append(text)
         about = subject(parts[0], parts[1:])
         if len(about) > MAX_SUBJECT:
             raise Seq2TextError(f"{both}: {len(about)} characters together, at most {MAX_SUBJECT}")
         return about
 
-    def _check_request(self, form: Form, acrostic: Optional[str], prompt: str) -> str:
-        prompt = self.tokenizer.normalize(prompt.replace(" ", ""))
-        wanted = prompt + (acrostic or "")
-        unknown = "".join(dict.fromkeys(c for c in wanted if c not in self.tokenizer.index))
+    def _check_text(self, text: str, name: str) -> str:
+        """``text`` (spaces dropped, normalized) if the model knows every character of it."""
+        text = self.tokenizer.normalize(text.replace(" ", ""))
+        unknown = "".join(dict.fromkeys(c for c in text if c not in self.tokenizer.index))
         if unknown:
             latin = " (for English text use a model of English, such as shakespeare-char)" \
                 if any(c.isascii() and c.isalpha() for c in unknown) else ""
-            raise Seq2TextError(f"{option('prompt' if set(unknown) & set(prompt) else 'acrostic')}: characters the "
-                                f"poetry model {self.name} does not know: {shown(unknown)}{latin}")
-        if acrostic is not None:
-            if not form.regulated:
-                raise Seq2TextError(f"{option('acrostic')} needs a regulated form (五言/七言 绝句/律诗)")
-            if len(acrostic) != form.lines or not all(is_han(c) for c in acrostic):
-                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {form.chinese} poem needs "
-                                    f"{form.lines} characters, one per line")
-        if form.regulated:
-            if len(prompt) >= form.length:
-                raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {form.chinese} poem")
-            for position, char in enumerate(prompt):
-                expected = form.fixed(position, acrostic)
-                if (expected and char != expected) or (not expected and not is_han(char)):
-                    which = " with this acrostic" if acrostic else ""
-                    raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: character {position + 1} ({char}) "
-                                        f"does not fit a {form.chinese} poem{which}")
-        return prompt
+            raise Seq2TextError(f"{option(name)} {shown(text)}: characters the poetry model {self.name} does not "
+                                f"know: {shown(unknown)}{latin}")
+        return text
 
-    def _poem(self, text: str, form: Form, log_prob: float, seed: Optional[int], acrostic: Optional[str],
-              about: str) -> Poem:
-        checks = check_poem(text, form, self.tones, self.rhymes, acrostic) if form.regulated else {}
-        return Poem(text, form.name, log_prob, seed, checks, about)
+    def _poem(self, text: str, shape: Shape, pattern: Pattern, log_prob: float, seed: Optional[int],
+              acrostic: Optional[str], about: str, keywords: Sequence[str]) -> Poem:
+        if shape.form is not None:
+            checks = check_poem(text, shape.form, self.tones, self.rhymes, acrostic)
+        else:
+            checks = check_pattern(text, pattern, self.tones, self.tunes.rhymes, acrostic).checks
+        if keywords:
+            checks["keywords"] = all(self.tokenizer.normalize(word) in text for word in keywords)
+        return Poem(text, shape.name, log_prob, seed, checks, about, shape.chinese)
+
+
+def _mixed(seed: int, about: str, label: str) -> int:
+    """The seed a poem is drawn with: ``seed`` mixed with its subject and form, so that one seed
+    writes different poems on different subjects."""
+    digest = hashlib.sha256(f"{seed}|{about}|{label}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 2**63
+
+
+def _writable(tokenizer: VocabTokenizer) -> Optional[torch.Tensor]:
+    """For a model of simplified characters, those it may write: not the variant forms that
+    OpenCC leaves alone but zhconv (MediaWiki's conversion tables) simplifies (鴈 for 雁, 逈 for
+    迥).  Characters OpenCC converts alone but keeps in some words (乾 of 乾坤) stay.  None (every
+    character) for other models."""
+    if not getattr(tokenizer, "simplified", False):
+        return None
+    import zhconv
+
+    return torch.tensor([not (len(t) == 1 and tokenizer.normalize(t) == t and zhconv.convert(t, "zh-cn") != t)
+                         for t in tokenizer.tokens])

@@ -14,9 +14,10 @@ from typing import Optional
 
 from seq2text.decoding.sampling import check_sampling
 from seq2text.errors import Seq2TextError, option
-from seq2text.verse.subjects import GUIDANCE
+from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
 MAX_GUIDANCE = 20.0
+MAX_CANDIDATES = 64
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,11 @@ class Sampling:
 @dataclass(frozen=True)
 class PoemRequest(Sampling):
     """``count`` poems of ``form`` (English or Chinese name) on ``title`` and ``keywords``, with
-    an ``acrostic`` and a ``prompt``; ``rhyme``/``tones``: the rules of regulated verse;
-    ``guidance``: how strongly the subject steers; ``beam_size`` > 1: beam search."""
+    an ``acrostic`` and a ``prompt``; ``rhyme``/``tones``: the rules of regulated verse and ci;
+    ``guidance``: how strongly the subject steers; ``candidates``: lines sampled for each line
+    of a regulated poem or ci, the best kept (1: plain sampling), chosen by their
+    log-probability plus ``subject_weight`` times the subject's share of it
+    (:mod:`seq2text.generation.lines`); ``beam_size`` > 1: beam search."""
 
     form: str = "qiyan-jueju"
     count: int = 1
@@ -51,12 +55,19 @@ class PoemRequest(Sampling):
     rhyme: bool = True
     tones: bool = True
     guidance: float = GUIDANCE
+    candidates: int = CANDIDATES
+    subject_weight: float = SUBJECT_WEIGHT
     beam_size: int = 1
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _count("count", self.count)
         _count("beam_size", self.beam_size)
+        _count("candidates", self.candidates)
+        if self.candidates > MAX_CANDIDATES:
+            raise Seq2TextError(f"{option('candidates')} {self.candidates}: at most {MAX_CANDIDATES}")
+        if isinstance(self.subject_weight, bool) or not 0 <= self.subject_weight <= MAX_GUIDANCE:
+            raise Seq2TextError(f"{option('subject_weight')} {self.subject_weight!r}: not in [0, {MAX_GUIDANCE:g}]")
         if isinstance(self.guidance, bool) or not 0 <= self.guidance <= MAX_GUIDANCE:
             raise Seq2TextError(f"{option('guidance')} {self.guidance!r}: not in [0, {MAX_GUIDANCE:g}] (0: off)")
         object.__setattr__(self, "keywords", tuple(self.keywords))

@@ -1,14 +1,16 @@
-"""The logit processor that makes a character language model write regulated verse.
+"""The logit processor that makes a character language model write to a pattern.
 
-At every step each row's text so far (prompt + generated characters) fixes what comes next:
-punctuation where the form puts it, ``</s>`` after the last line, the acrostic character at
-the start of a line, and otherwise a Han character that keeps the tone rules, the rhyme and
-the no-three-times rule.  If a row's rules leave no character, the repetition rule gives way
-first, then rhyme, then tone; the form itself never does.
+At every step each row's text so far fixes what comes next (:class:`PatternRules`): punctuation
+where the pattern puts it, ``</s>`` after the last line, a fixed character (acrostic, keyword,
+prompt, a kept line) where one stands, and otherwise a Han character that keeps the tone of the
+position, the rhyme at a rhyme position and the repetition limit.  If a row's rules leave no
+character, the repetition rule gives way first, then rhyme, then tone; the form itself never
+does.  The same rules hold for regulated verse and for the ci (:mod:`seq2text.verse.patterns`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterable, Optional, Sequence
 
 import torch
@@ -17,9 +19,7 @@ from seq2text.verse.forms import is_han
 from seq2text.decoding.processors import NEG_INF, relax
 from seq2text.tokenizers import EOS
 from seq2text.tokenizers.base import VocabTokenizer
-from seq2text.verse.forms import Form
-from seq2text.verse.rhymes import RhymeTable
-from seq2text.verse.rules import key_places, required_tone, rhyme_groups
+from seq2text.verse.patterns import Pattern, RhymeBook, Slot, fits, level
 from seq2text.verse.tones import PING, ZE, ToneTable
 
 
@@ -47,49 +47,68 @@ class CharRules:
         return mask
 
 
-class VerseRules(CharRules):
-    def __init__(self, form: Form, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable,
-                 prompts: Sequence[str], acrostics: Sequence[Optional[str]], rhyme: bool = True,
-                 tone_rules: bool = True):
+class PatternRules(CharRules):
+    """Row ``r`` writes a poem of ``patterns[sentences[r]]`` with the characters of
+    ``fixed[sentences[r]]`` (text position -> character: an acrostic, keywords, a prompt, the
+    lines a revision keeps) where they stand.
+
+    ``writable`` ``(V,)``: the characters the poet may choose (for a simplified model, not the
+    traditional forms); fixed characters are always allowed."""
+
+    def __init__(self, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeBook,
+                 patterns: Sequence[Pattern], fixed: Sequence[dict[int, str]], rhyme: bool = True,
+                 tone_rules: bool = True, writable: Optional[torch.Tensor] = None):
         super().__init__(tokenizer)
-        self.form, self.tones, self.rhymes = form, tones, rhymes
-        self.prompts, self.acrostics = list(prompts), list(acrostics)
+        self.tones, self.rhymes, self.patterns, self.fixed = tones, rhymes, list(patterns), list(fixed)
         self.rhyme, self.tone_rules = rhyme, tone_rules
+        self.free = self.han if writable is None else self.han & writable
         tone_of = [tones.tone(t) if len(t) == 1 else None for t in self.chars]
         self.tone_mask = {tone: self.han & torch.tensor([t == tone for t in tone_of]) for tone in (PING, ZE)}
-        self.groups = [rhymes.groups(t) if len(t) == 1 else set() for t in self.chars]
-        self.rhymes_at_all = self.tone_mask[PING] & torch.tensor([bool(g) for g in self.groups])
+        # at a rhyme position the rhyme book fixes the class; a character the tone table cannot
+        # decide (read both ways) may stand there too
+        unknown = self.han & torch.tensor([t is None for t in tone_of])
+        self.rhyme_tone_mask = {tone: mask | unknown for tone, mask in self.tone_mask.items()}
+        self.readings = [rhymes.readings(t) if len(t) == 1 else set() for t in self.chars]
+        self.keys = sorted({key for readings in self.readings for key in readings})
+        self.key_mask = {key: torch.tensor([key in r for r in self.readings]) for key in self.keys}
+        self._rhyme_masks: dict = {}
 
     def row_allowed(self, sentence: int, written: str) -> torch.Tensor:
-        return self.allowed(self.prompts[sentence] + written, self.acrostics[sentence])
+        return self.allowed(self.patterns[sentence], self.fixed[sentence], written)
 
-    def allowed(self, text: str, acrostic: Optional[str]) -> torch.Tensor:
+    def allowed(self, pattern: Pattern, fixed: dict[int, str], text: str) -> torch.Tensor:
         """Which tokens may follow ``text`` ``(V,)``."""
         only = torch.zeros(len(self.chars), dtype=torch.bool)
-        form = self.form
-        if len(text) >= form.length:
+        position = len(text)
+        if position >= pattern.length:
             only[EOS] = True
             return only
-        fixed = form.fixed(len(text), acrostic)
-        if fixed is not None:
-            only[self.index[fixed]] = True
+        slot = pattern.slots[position]
+        forced = slot.mark or fixed.get(position)
+        if forced is not None:
+            only[self.index[forced]] = True
             return only
-        line, place = form.slot(len(text))
-        lines = [text[i:i + form.chars] for i in range(0, len(text), form.chars + 1)]
-        rules = []  # weakest last: dropped first when nothing is left
-        if self.tone_rules and (place in key_places(form) or place == form.chars - 1):
-            need = required_tone(form, line, place, lambda at, p: self.tones.tone(lines[at][p]))
-            rules.append(self.tone_mask[need] if need else self.tone_mask[PING] | self.tone_mask[ZE])
-        if self.rhyme and place == form.chars - 1 and line % 2 == 1:
-            rules.append(self._rhymes_with([lines[i][-1] for i in range(1, line, 2)]))
-        used = [c for c in text if is_han(c)]
-        rules.append(~self._ids([c for c in set(used) if used.count(c) >= 2]))
-        return relax(self.han, rules)
+        rules = []  # strongest first: the weakest give way first when nothing is left
+        if self.tone_rules and slot.tone is not None:
+            rules.append((self.rhyme_tone_mask if slot.rhyme is not None else self.tone_mask)[slot.tone])
+        if self.rhyme and slot.rhyme is not None:
+            rules.append(self._rhymes_at(pattern, fixed, text, slot))
+        known = Counter(c for c in text if is_han(c)) + Counter(c for p, c in fixed.items() if p >= position)
+        rules.append(~self._ids([c for c, n in known.items() if n >= pattern.repeats]))
+        return relax(self.free, rules)
 
-    def _rhymes_with(self, previous: list[str]) -> torch.Tensor:
-        """Level-tone characters that share a group with all ``previous`` rhyme characters."""
-        if not previous:
-            return self.rhymes_at_all
-        shared = rhyme_groups(previous, self.rhymes)
-        mask = self.rhymes_at_all & torch.tensor([bool(g & shared) for g in self.groups])
-        return mask & ~self._ids(previous)
+    def _rhymes_at(self, pattern: Pattern, fixed: dict[int, str], text: str, slot: Slot) -> torch.Tensor:
+        """Characters that rhyme at ``slot`` with the other positions of its rhyme group, those
+        written and those fixed further on, and are none of them."""
+        others = tuple((text[p] if p < len(text) else fixed.get(p), other.tone)
+                       for p, other in enumerate(pattern.slots) if other.rhyme == slot.rhyme and other is not slot
+                       and (p < len(text) or p in fixed))
+        cache_key = (others, slot.tone)
+        if cache_key not in self._rhyme_masks:
+            mask = torch.zeros(len(self.chars), dtype=torch.bool)
+            for key in self.keys:
+                if (slot.tone is None or level(key[1]) == level(slot.tone)) and all(
+                        fits(self.rhymes.readings(char), key, tone) for char, tone in others):
+                    mask |= self.key_mask[key]
+            self._rhyme_masks[cache_key] = mask & ~self._ids(char for char, _ in others)
+        return self._rhyme_masks[cache_key]

@@ -34,8 +34,8 @@ LABEL_END = "|"
 
 def labelled(text: str, form: str, subject: str = "") -> str:
     """``text`` after its form label (and its subject), as language models read it:
-    ``七绝|...`` or ``秋夜|七绝|...``."""
-    return f"{subject}{LABEL_END if subject else ''}{FORM_LABELS[form]}{LABEL_END}{text}"
+    ``七绝|...`` or ``秋夜|七绝|...``; a ci's label is its tune: ``浣溪沙|...``."""
+    return f"{subject}{LABEL_END if subject else ''}{FORM_LABELS.get(form, form)}{LABEL_END}{text}"
 
 
 def unlabelled(text: str) -> str:

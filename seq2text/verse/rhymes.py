@@ -1,9 +1,16 @@
-"""Rhyme groups of characters: the classical 平水韵 table, or modern readings from pypinyin.
+"""Rhyme books: which characters rhyme, for regulated verse and for the ci.
 
-Regulated verse rhymes on level-tone groups, so only those are kept: the 上平 and 下平 groups
-of ``pingshuiyun.txt`` (two lines per group, its name then its characters; ``X[word]`` and
-``X<word>`` mark a reading of X, which the brackets only annotate), or, without the table, the modern final of each
-first- or second-tone reading (``ong``, ``ian`` ...).
+Both answer :meth:`readings`: the ``(group, tone class)`` pairs a character can rhyme as, where
+the tone class is 平 (level), 仄 (rising and departing) or 入 (entering).  Two characters rhyme
+when they share a reading.
+
+- :class:`RhymeTable`, for regulated verse, which rhymes on level-tone groups only: the 上平 and
+  下平 groups of the 平水韵 table ``pingshuiyun.txt`` (two lines per group, its name then its
+  characters; ``X[word]`` and ``X<word>`` mark a reading of X, which the brackets only
+  annotate), or, without the table, the modern final of each first- or second-tone reading
+  (``ong``, ``ian`` ...).
+- :class:`CilinTable`, for the ci: 词林正韵 (``cipu/rhymes.tsv``), 19 groups, in which 上 and
+  去 rhyme together and 入 has groups of its own (15–19).
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
 
 LEVEL_GROUPS = ("上平", "下平")
+LEVEL, OBLIQUE, ENTERING = "平", "仄", "入"
+CILIN_CLASSES = {"1": LEVEL, "2": OBLIQUE, "3": OBLIQUE, "4": ENTERING}  # rhymes.tsv's tone column
+CILIN_TABLE = "cipu/rhymes.tsv"
 # Modern finals that rhyme although spelled differently (the medial i/u/ü does not count).
 SAME_RHYME = {"iu": "ou", "iou": "ou", "ui": "ei", "uei": "ei", "un": "en", "uen": "en", "in": "en", "vn": "en",
               "ing": "eng", "ie": "e", "ue": "e", "ve": "e", "uo": "o", "iong": "ong"}
@@ -31,6 +41,9 @@ class RhymeTable:
 
     def groups(self, char: str) -> set[str]:
         return self.members.get(char, set())
+
+    def readings(self, char: str) -> set[tuple[str, str]]:
+        return {(group, LEVEL) for group in self.groups(char)}
 
     @classmethod
     def pingshuiyun(cls, path: Path) -> "RhymeTable":
@@ -65,3 +78,31 @@ def _rhyme(final: str) -> str:
     if final[:1] in ("i", "u", "v") and final[1:] in RHYMES:
         return final[1:]
     return final
+
+
+class CilinTable:
+    """词林正韵: ``readings(char)`` are ``(group, class)`` pairs, group ``"1"`` to ``"19"``."""
+
+    def __init__(self, members: dict[str, set[tuple[str, str]]], source: str):
+        self.members, self.source = members, source
+
+    def readings(self, char: str) -> set[tuple[str, str]]:
+        return self.members.get(char, set())
+
+    @classmethod
+    def read(cls, path: Path) -> "CilinTable":
+        """The table at ``path`` (``char tone pingshui cilin`` with a header); a one-line error
+        naming the file and line if a row is malformed."""
+        if not Path(path).is_file():
+            raise Seq2TextError(f"{path}: the 词林正韵 table is not there; ci need {CILIN_TABLE} of the data root "
+                                f"(--data-root or SEQ2TEXT_DATA)")
+        members: dict[str, set[tuple[str, str]]] = {}
+        for number, line in enumerate(read_lines(Path(path)), 1):
+            fields = line.rstrip("\n").split("\t")
+            if number == 1 or not line.strip():
+                continue
+            if len(fields) != 4 or fields[1] not in CILIN_CLASSES or not fields[3].isdigit():
+                raise Seq2TextError(f"{path}:{number}: expected char, tone (1-4), pingshui and cilin group, "
+                                    f"tab-separated")
+            members.setdefault(fields[0], set()).add((fields[3], CILIN_CLASSES[fields[1]]))
+        return cls(members, f"词林正韵 ({path})")

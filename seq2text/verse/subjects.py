@@ -29,6 +29,9 @@ MAX_SUBJECT = 24  # characters a user's title and keywords may add up to
 # How much the subject's pull is strengthened at generation (seq2text.decoding.guidance;
 # 0: off): on-subject rates rose with it in a sweep, 0 -> 1 -> 2 -> 3 -> 5 (see the README).
 GUIDANCE = 3.0
+# Lines drawn for each line of a regulated poem or ci, and the weight of the subject in choosing
+# among them (seq2text.generation.lines; the README has the sweep).
+CANDIDATES, SUBJECT_WEIGHT = 8, 1.0
 SEPARATOR = "、"
 NUMERALS = "一二三四五六七八九十百千零〇○两"
 NOTES = re.compile(r"（[^（）]*）|〔[^〔〕]*〕|〖[^〖〗]*〗|\([^()]*\)")
