@@ -56,7 +56,11 @@ def tables(summaries: dict[str, dict]) -> str:
                         "macro-F1 |", "|---|---|---|---|---|---|---|---|"],
             "titles": ["| model | held-out poems | perplexity untitled | perplexity titled |", "|---|---|---|---|"],
             "subjects": ["| model | setting | on subject | rules kept | distinct lines | most common line | "
-                         "lines copied |", "|---|---|---|---|---|---|---|"]}
+                         "lines copied | doubled lines | rhyme log-prob | forced rhymes |",
+                         "|---|---|---|---|---|---|---|---|---|---|"],
+            "ci": ["| model | tune | ci | form | 平仄 positions | rhyme positions | rules kept | on subject | "
+                   "distinct lines | lines copied | rhyme log-prob | forced rhymes |",
+                   "|---|---|---|---|---|---|---|---|---|---|---|---|"]}
     for name, s in summaries.items():
         if s["task"] == "translation":
             speed = s.get("speed", {})
@@ -93,7 +97,18 @@ def tables(summaries: dict[str, dict]) -> str:
                 rows["titles"].append(f"| {name} | {corpus}: {r['poems']} | {r['untitled']} | {r.get('titled', '')} |")
             for mode, r in subjects.get("poems", {}).items():
                 rows["subjects"].append(f"| {name} | {mode} | {r['on_subject']}% | {r['rules_kept']}% | "
-                                        f"{r['distinct_lines']}% | {r['most_common_share']}% | {r['copied_lines']}% |")
+                                        f"{r['distinct_lines']}% | {r['most_common_share']}% | {r['copied_lines']}% | "
+                                        f"{r['doubled_lines']}% | {r['rhyme_log_prob']} | {r['forced_rhymes']}% |")
+            ci = s.get("ci", {})
+            for tune, r in [*ci.get("tunes", {}).items(), *([("all", ci["all"])] if ci else [])]:
+                rows["ci"].append(f"| {name} | {tune} | {r['ci']} | " + " | ".join(
+                    f"{r[k]}%" for k in ("form", "tone_positions", "rhyme_positions", "rules_kept", "on_subject",
+                                          "distinct_lines", "copied_lines")) + f" | {r['rhyme_log_prob']} | "
+                    f"{r['forced_rhymes']}% |")
+            if ci:
+                h = ci["human"]
+                rows["ci"].append(f"| held-out human ci | {h['tunes']} tunes | {h['ci']} | | | | | | | | "
+                                  f"{h['rhyme_log_prob']} | {h['forced_rhymes']}% |")
     return "\n\n".join("\n".join(table) for table in rows.values() if len(table) > 2) + "\n"
 
 

@@ -395,10 +395,10 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
       seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
     from seq2text.generator import DEFAULT_CI, DEFAULT_POEMS, CoupletRequest, Generator, PoemRequest, TextRequest
-    from seq2text.verse.forms import CHINESE_NAMES, FORMS
+    from seq2text.verse.forms import is_poem_form
 
     couplets = form == "couplet" or first_line is not None
-    poem_form = form is None or form in FORMS or form in CHINESE_NAMES
+    poem_form = form is None or is_poem_form(form)
     default = "couplet" if couplets else DEFAULT_POEMS if poem_form and not list_forms else DEFAULT_CI
     generator = Generator.load(model or default, device, rhyme_table)
     if list_forms:

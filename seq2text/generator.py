@@ -152,12 +152,28 @@ class Generator:
         ``title``; ``options``: sampling as in :meth:`poems`."""
         if isinstance(poem, str):
             from seq2text.verse.forms import poem_form
+            from seq2text.verse.subjects import SEPARATOR
 
             name = form or poem_form(poem)
-            about = self._poet._check_subject(title, ())
+            title, *keywords = title.split(SEPARATOR)  # a subject as poems() gave it: 秋夜、明月
+            about = self._poet.check_subject(title, keywords)
             poem = Poem(self.tokenizer.normalize(poem.strip()), name, 0.0, None, {}, about)
         request = PoemRequest(form=poem.form, count=n, **options)
         return self._poet.revise(poem, line, request)
+
+    def line_marks(self, poem: Poem) -> list[dict]:
+        """Per line (clause) of a regulated poem or ci: its text, tones and rhyme readings, as the
+        web page shows them (:func:`seq2text.verse.patterns.line_marks`); empty for free verse."""
+        from seq2text.verse.patterns import line_marks
+
+        shape = self._poet.shape(poem.form)
+        if shape.form is not None and not shape.form.regulated:
+            return []
+        try:
+            pattern = self._poet.pattern_of(poem.text, shape)
+        except Seq2TextError:  # not the form's shape: nothing to mark
+            return []
+        return line_marks(poem.text, pattern, self.loaded.tones, self._poet.rhymes_of(shape))
 
     def couplets(self, first_lines: str | Sequence[str], count: int = 1, batch_size: int = 64,
                  request: Optional[CoupletRequest] = None, **options: Any) -> list[list[Couplet]] | list[Couplet]:

@@ -101,7 +101,7 @@ def test_serves_every_bundled_model_on_loopback(server: Server) -> None:
     assert endpoints["multi30k-de-en"] == "/v1/translate" and endpoints["poems"] == "/v1/poem"
     assert endpoints["couplet"] == "/v1/couplet" and endpoints["sentiment-zh"] == "/v1/classify"
     assert endpoints["shakespeare-char"] == "/v1/text"
-    assert endpoints["pos-en"] == endpoints["pos-lzh"] == "/v1/tag"
+    assert endpoints["pos-en"] == endpoints["pos-lzh"] == "/v1/tag" and endpoints["ci"] == "/v1/poem"
     status, tagged = call(server.url, "/v1/tag", {"texts": ["I can't swim."]})
     assert status == 200 and tagged["model"] == "pos-en"
     assert [(w["word"], w["tag"]) for w in tagged["sentences"][0]["words"]] == [
@@ -137,6 +137,28 @@ def test_poem_follows_its_form_and_seed(server: Server) -> None:
     assert call(server.url, "/v1/poem", request)[1] == answer  # the same seed, the same poems
     acrostic = call(server.url, "/v1/poem", {"form": "五言绝句", "acrostic": "春夏秋冬", "seed": 3})[1]["poems"][0]
     assert [line["text"][0] for line in acrostic["lines"]] == list("春夏秋冬")
+
+
+@pytest.mark.slow
+def test_ci_by_tune_and_revision_over_http(server: Server) -> None:
+    status, forms = call(server.url, "/v1/poem/forms")
+    assert status == 200 and {"form": "浣溪沙", "model": "ci"}.items() <= next(
+        f for f in forms["forms"] if f["form"] == "浣溪沙").items()
+    status, answer = call(server.url, "/v1/poem", {"form": "浣溪沙", "title": "春日", "seed": 2})
+    assert status == 200 and answer["model"] == "ci"  # the served model that writes the tune
+    poem = answer["poems"][0]
+    assert all(poem["checks"].values()) and [len(line["text"]) for line in poem["lines"]] == [8] * 6
+    body = {"poem": poem["text"], "form": "浣溪沙", "line": 2, "title": "春日", "n": 3, "seed": 1}
+    status, revised = call(server.url, "/v1/poem/revise", body)
+    assert status == 200 and 1 <= len(revised["poems"]) <= 3
+    for version in revised["poems"]:
+        kept = [line["text"] for number, line in enumerate(version["lines"]) if number != 1]
+        assert kept == [line["text"] for number, line in enumerate(poem["lines"]) if number != 1]
+        assert version["lines"][1]["text"] != poem["lines"][1]["text"] and all(version["checks"].values())
+    status, error = call(server.url, "/v1/poem/revise", {**body, "line": 7})
+    assert status == 422 and "line" in error["error"]
+    status, error = call(server.url, "/v1/poem/revise", {**body, "poem": "春风"})
+    assert status == 422 and "浣溪沙" in error["error"]
 
 
 @pytest.mark.slow
@@ -403,6 +425,36 @@ def test_page_writes_a_poem_with_its_checks(server: Server, browser: Any) -> Non
     assert len(marks[0]) == 7 and set(marks[0]) <= set("平仄·") and "韵" in marks[1]
     badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#poem-result .badge")]
     assert "✓ rhyme" in badges and "✓ tones" in badges
+
+
+@pytest.mark.slow
+def test_page_rewrites_a_line_and_writes_ci(server: Server, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    _open(browser, server)
+    browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='poem']").click()
+    browser.find_element(By.ID, "poem-title").send_keys("秋夜")
+    browser.find_element(By.ID, "poem-seed").send_keys("5")
+    browser.find_element(By.CSS_SELECTOR, "#poem-form button.go").click()
+
+    def verses(d: Any) -> list[str]:
+        return [v.text for v in d.find_elements(By.CSS_SELECTOR, "#poem-result .verse")]
+
+    before = WebDriverWait(browser, 60).until(lambda d: verses(d) if len(verses(d)) == 4 else None)
+    browser.find_elements(By.CSS_SELECTOR, "#poem-result button.revise")[1].click()  # "rewrite this line"
+    candidates = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button.candidate"))
+    chosen = candidates[0].text
+    assert len(candidates) <= 5 and all(len(c.text) == 8 and c.text != before[1] for c in candidates)
+    candidates[0].click()
+    after = WebDriverWait(browser, 30).until(lambda d: verses(d) if verses(d) != before else None)
+    assert after == [before[0], chosen, *before[2:]]
+    badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#poem-result .badge")]
+    assert "✓ rhyme" in badges and "✓ tones" in badges
+    Select(browser.find_element(By.ID, "poem-form-name")).select_by_value("浣溪沙")  # a tune: the ci model
+    browser.find_element(By.CSS_SELECTOR, "#poem-form button.go").click()
+    lines = WebDriverWait(browser, 60).until(lambda d: verses(d) if len(verses(d)) == 6 else None)
+    assert all(len(line) == 8 for line in lines)
 
 
 @pytest.mark.slow

@@ -111,7 +111,7 @@ def test_models_lists_the_bundled_models() -> None:
     assert result.returncode == 0
     rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert [(name, task) for name, task, _, _ in rows] == [
-        ("couplet", "couplet"), ("couplet-aligned", "couplet"), ("multi30k-de-en", "translation"),
+        ("ci", "lm"), ("couplet", "couplet"), ("couplet-aligned", "couplet"), ("multi30k-de-en", "translation"),
         ("poems", "lm"), ("pos-en", "tagging"), ("pos-lzh", "tagging"), ("ptb-word-lm", "lm"),
         ("sentiment-zh", "classification"), ("shakespeare-char", "lm"), ("tang-poetry", "lm")]
     assert all(float(size.split()[0]) <= 16 for _, _, size, _ in rows)

@@ -24,6 +24,7 @@ from seq2text.tokenizers import BOS, EOS
 # itself means greedy.
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
 MAX_TOP_K = 100_000
+NUCLEUS_SEARCH = 256
 
 
 def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
@@ -93,12 +94,23 @@ def restrict(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.
         kth = logits.topk(top_k, dim=-1).values[:, -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
     if top_p < 1.0:
-        ordered, order = logits.sort(dim=-1, descending=True)
-        before = ordered.softmax(dim=-1).cumsum(dim=-1) - ordered.softmax(dim=-1)
-        drop = before >= top_p
-        drop[:, 0] = False  # the most probable token always stays
-        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+        # A nucleus is mostly a few hundred tokens: sort only the most probable NUCLEUS_SEARCH of
+        # each row, and the whole row where its nucleus reaches beyond them (the same tokens).
+        probs = logits.softmax(dim=-1)
+        keep = _nucleus(probs, *probs.topk(min(NUCLEUS_SEARCH, probs.size(-1)), dim=-1), top_p)
+        wide = (keep.sum(dim=-1) >= NUCLEUS_SEARCH).nonzero().flatten()
+        if wide.numel():
+            keep[wide] = _nucleus(probs[wide], *probs[wide].sort(dim=-1, descending=True), top_p)
+        logits = logits.masked_fill(~keep, float("-inf"))
     return logits
+
+
+def _nucleus(probs: torch.Tensor, ordered: torch.Tensor, order: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Which tokens of ``probs`` ``(N, V)`` are in the nucleus, from ``ordered``, the largest
+    probabilities of each row in order, and their ``order`` (token ids)."""
+    drop = ordered.cumsum(dim=-1) - ordered >= top_p
+    drop[:, 0] = False  # the most probable token always stays
+    return torch.zeros_like(probs, dtype=torch.bool).scatter(1, order, ~drop)
 
 
 def _extend(model: SearchModel, state: SearchState, max_length: int | torch.Tensor,

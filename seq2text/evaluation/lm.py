@@ -16,7 +16,6 @@ from seq2text.scoring.perplexity import score_sequences, score_stream
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
 from seq2text.pretrained import Pretrained
 
-SONG = "song"  # the Song poems' folder under the data root
 
 
 def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
@@ -48,10 +47,14 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
         f"{name}: language model on the {where}", language="zh" if recipe.data.kind == "tang" else "en")
     evaluation.add(learning_curves(loaded.history, figures))
     if verse:
-        from seq2text.evaluation.verse import verse_rates
         from seq2text.generator import Generator
 
         generator = Generator(loaded)
+        if recipe.data.ci:
+            summary["ci"] = _ci(generator, corpus, evaluation, max(1, poems // 20))
+            return evaluation
+        from seq2text.evaluation.verse import verse_rates
+
         rates, sections = verse_rates(generator, corpus["train"]["text"], poems)
         summary["verse"] = rates
         for section in sections:
@@ -63,24 +66,34 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
 def _subjects(generator, corpus, evaluation: Evaluation, per_subject: int) -> dict:
     """The sections of :mod:`seq2text.evaluation.subjects` (``per_subject`` poems on each of its
     20 subjects), and their figures for the summary."""
-    from seq2text.evaluation.subjects import SUBJECTS, SubjectReader, subject_rates, title_perplexities
-    from seq2text.verse.forms import unlabelled, verse_lines
-    from seq2text.verse.subjects import clean_title
+    from seq2text.evaluation.subjects import corpus_reader, subject_rates, title_perplexities
 
-    normalize, recipe = generator.tokenizer.normalize, generator.loaded.recipe
     perplexities, section = title_perplexities(generator.loaded, corpus[corpus.held_out])
     evaluation.add(section)
-    if not recipe.data.extra_poems and recipe.data_path(SONG).is_dir():
-        # The reader and the copy check read the Tang and the Song poems whatever the model was
-        # trained on, so that models trained on either are measured alike.
-        corpus = load_corpus(recipe.model_copy(update={"data": recipe.data.model_copy(update={"extra_poems": SONG})}))
-    train, held_out = corpus["train"], corpus[corpus.held_out]
-    reader = SubjectReader(SUBJECTS, [normalize(clean_title(t)) for t in train["title"]], train["text"], normalize)
-    accuracy, named = reader.accuracy([normalize(clean_title(t)) for t in held_out["title"]], held_out["text"])
-    corpus_lines = {line for split in (train, held_out) for text in split["text"]
-                    for line in verse_lines(normalize(unlabelled(text)))}
-    rates, section = subject_rates(generator, reader, corpus_lines, per_subject)
+    reader, accuracy, named, corpus_lines, held_out = corpus_reader(generator)
+    rates, section = subject_rates(generator, reader, corpus_lines, per_subject, held_out)
     section.text += (f" The reader assigns {accuracy}% of the {named} held-out corpus poems whose titles name one "
                      f"of the subjects to it.")
     evaluation.add(section)
     return {"perplexity": perplexities, "reader_accuracy": accuracy, "reader_poems": named, "poems": rates}
+
+
+def _ci(generator, corpus, evaluation: Evaluation, per_tune: int) -> dict:
+    """The sections of :mod:`seq2text.evaluation.ci` (``per_tune`` ci on each common tune)."""
+    from seq2text.evaluation.ci import ci_rates
+    from seq2text.evaluation.subjects import corpus_reader
+    from seq2text.verse.forms import unlabelled, verse_lines
+
+    normalize, ci = generator.tokenizer.normalize, generator.loaded.recipe.data.ci
+    reader, accuracy, named, corpus_lines, _ = corpus_reader(generator)
+    corpus_lines |= {line for split in (corpus["train"], corpus[corpus.held_out])
+                     for text, name in zip(split["text"], split["corpus"]) if name == ci
+                     for line in verse_lines(normalize(unlabelled(text)))}
+    held_out = corpus[corpus.held_out]
+    human = [(form, unlabelled(text)) for text, form, name in zip(held_out["text"], held_out["form"], held_out["corpus"])
+             if name == ci]
+    rates, sections = ci_rates(generator, reader, corpus_lines, human, per_tune)
+    sections[0].text += f" The subject reader assigns {accuracy}% of {named} held-out titled poems to their subject."
+    for section in sections:
+        evaluation.add(section)
+    return rates

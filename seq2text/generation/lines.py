@@ -37,6 +37,7 @@ class LineSearch:
     top_p: float = 0.9
     guidance: float = 0.0
     subject_weight: float = 1.0
+    resample: bool = True
 
 
 @dataclass
@@ -75,15 +76,15 @@ def write_lines(model: SearchModel, state: SearchState, plain: Optional[SearchSt
             unconditioned, plain, _ = model.step(previous, plain)
             guided = torch.log_softmax(conditioned + search.guidance * (conditioned - unconditioned), dim=-1)
         allowed = rules(guided.clone(), tokens, sentences)
-        previous = _draw(allowed, search, generators, k)
+        previous, drawn = _draw(allowed, search, generators, k)
         gained = conditioned.gather(1, previous.unsqueeze(1)).squeeze(1)
         log_prob += gained
-        score += gained
+        score += gained - drawn if search.resample else gained
         if plain is not None and search.subject_weight:
             score += search.subject_weight * (gained - unconditioned.gather(1, previous.unsqueeze(1)).squeeze(1))
         tokens = torch.cat([tokens, previous.unsqueeze(1)], dim=1)
         if choose and position in line_ends and k > 1:
-            best = score.view(poems, k).argmax(dim=1) + torch.arange(poems, device=last.device) * k
+            best = _choose(score.view(poems, k), search, generators) + torch.arange(poems, device=last.device) * k
             keep = best.repeat_interleave(k)
             state, tokens, previous = state.select(keep), tokens[keep], previous[keep]
             plain = plain.select(keep) if plain is not None else None
@@ -92,12 +93,28 @@ def write_lines(model: SearchModel, state: SearchState, plain: Optional[SearchSt
     return Lines([row[start:] for row in tokens.tolist()], log_prob.tolist(), score.tolist())
 
 
-def _draw(log_probs: torch.Tensor, search: LineSearch, generators: Sequence[torch.Generator], k: int) -> torch.Tensor:
-    """One token per row; the ``k`` rows of poem ``g`` draw from ``generators[g]``."""
+def _draw(log_probs: torch.Tensor, search: LineSearch, generators: Sequence[torch.Generator],
+          k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One token per row, and the log-probability it was drawn with; the ``k`` rows of poem ``g``
+    draw from ``generators[g]``."""
     if search.temperature == 0:
-        return log_probs.argmax(dim=-1)
-    probs = restrict(log_probs / search.temperature, search.top_k, search.top_p).softmax(dim=-1)
-    # an exponential race: the token with the largest p / E, E ~ Exp(1), is drawn with probability p
-    # (as torch.multinomial draws, several times faster over a large vocabulary)
-    race = torch.cat([torch.empty(k, probs.size(1)).exponential_(generator=generator) for generator in generators])
-    return (probs / race.to(probs.device)).argmax(dim=-1)
+        chosen = log_probs.argmax(dim=-1)
+        return chosen, torch.zeros_like(chosen, dtype=log_probs.dtype)
+    drawing = torch.log_softmax(restrict(log_probs / search.temperature, search.top_k, search.top_p), dim=-1)
+    # one uniform number per row, looked up in the row's cumulative distribution: a draw in
+    # proportion to the probabilities, as torch.multinomial draws, at a fraction of its cost
+    cumulative = drawing.exp().cumsum(dim=-1)
+    uniform = torch.cat([torch.rand(k, generator=generator) for generator in generators]).to(drawing.device)
+    chosen = torch.searchsorted(cumulative, (uniform * cumulative[:, -1]).unsqueeze(1), right=True).squeeze(1)
+    chosen = chosen.clamp(max=drawing.size(1) - 1)
+    return chosen, drawing.gather(1, chosen.unsqueeze(1)).squeeze(1)
+
+
+def _choose(scores: torch.Tensor, search: LineSearch, generators: Sequence[torch.Generator]) -> torch.Tensor:
+    """The candidate each poem keeps ``(G,)`` of its ``scores`` ``(G, K)``: drawn in proportion
+    to exp(score) (resampling), or the best."""
+    if not search.resample:
+        return scores.argmax(dim=1)
+    weights = torch.softmax(scores.float(), dim=1).cpu()
+    return torch.cat([torch.multinomial(weights[g], 1, generator=generator)
+                      for g, generator in enumerate(generators)]).to(scores.device)

@@ -116,7 +116,8 @@ class PoemWriter:
     def poems(self, request: PoemRequest) -> list[Poem]:
         """The poems ``request`` asks for (see :meth:`seq2text.generator.Generator.poems`)."""
         shape = self.shape(request.form)
-        about = self._check_subject(request.title or "", request.keywords)
+        about = self.check_subject(request.title or "", request.keywords)
+        keywords = tuple(self.tokenizer.normalize(word.strip()) for word in request.keywords)
         prompt = self._check_text(request.prompt or "", "prompt")
         acrostic = request.acrostic
         if shape.form is not None and not shape.form.regulated:
@@ -127,7 +128,7 @@ class PoemWriter:
         first = random.randrange(2**31) if request.seed is None else request.seed
         count = 1 if request.beam_size > 1 else request.count
         seeds = [first + i for i in range(count)]
-        plans = [self._plan(shape, request, prompt, acrostic, _mixed(seed, about, shape.label)) for seed in seeds]
+        plans = [self._plan(shape, keywords, prompt, acrostic, _mixed(seed, about, shape.label)) for seed in seeds]
         rules = PatternRules(self.tokenizer, self.tones, self.rhymes_of(shape), [p for p, _ in plans],
                              [f for _, f in plans], request.rhyme, request.tones, self.writable)
         if request.beam_size > 1:
@@ -135,12 +136,12 @@ class PoemWriter:
             found = beam_search(model, state, request.beam_size, plans[0][0].length, alpha=0.0,
                                 nbest=min(request.count, request.beam_size), processors=[rules], start=last)[0]
             texts = [(self.tokenizer.decode(h.tokens), h.log_prob) for h in found]
-            return [self._poem(text, shape, plans[0][0], lp, request.seed, acrostic, about, request.keywords)
+            return [self._poem(text, shape, plans[0][0], lp, request.seed, acrostic, about, keywords)
                     for text, lp in texts]
         search = self._search(request, about)
         written = self._write(shape, about, "", rules, [torch.Generator().manual_seed(_mixed(s, about, shape.label))
                                                          for s in seeds], search, plans[0][0])
-        return [self._poem(self.tokenizer.decode(tokens), shape, plan, lp, seed, acrostic, about, request.keywords)
+        return [self._poem(self.tokenizer.decode(tokens), shape, plan, lp, seed, acrostic, about, keywords)
                 for (tokens, lp), (plan, _), seed in zip(written, plans, seeds)]
 
     def revise(self, poem: Poem, line: int, request: PoemRequest) -> list[Poem]:
@@ -151,7 +152,7 @@ class PoemWriter:
         rhymes = self.rhymes_of(shape)
         if shape.form is not None and not shape.form.regulated:
             raise Seq2TextError(f"{shown(poem.form)}: only regulated poems and ci can be revised line by line")
-        pattern = self._pattern_of(poem.text, shape)
+        pattern = self.pattern_of(poem.text, shape)
         if not 1 <= line <= len(pattern.lines):
             raise Seq2TextError(f"{option('line')} {line}: the poem has lines 1 to {len(pattern.lines)}")
         start, end = pattern.start(line - 1), pattern.start(line)
@@ -177,9 +178,9 @@ class PoemWriter:
 
     def _search(self, request: PoemRequest, about: str) -> LineSearch:
         return LineSearch(request.candidates, request.temperature, request.top_k, request.top_p,
-                          request.guidance if about else 0.0, request.subject_weight)
+                          request.guidance if about else 0.0, request.subject_weight, request.resample)
 
-    def _plan(self, shape: Shape, request: PoemRequest, prompt: str, acrostic: Optional[str],
+    def _plan(self, shape: Shape, keywords: Sequence[str], prompt: str, acrostic: Optional[str],
               seed: int) -> tuple[Pattern, dict[int, str]]:
         """The pattern one poem is written to and its fixed characters (prompt, acrostic,
         keywords).  A regulated poem starts 平起 or 仄起 by its seed, unless only the other way
@@ -189,14 +190,14 @@ class PoemWriter:
         for first_tone in first_tones[:1 if shape.tune else 2]:
             pattern = self.pattern(shape, first_tone)
             fixed = self._fixed(pattern, shape, prompt, acrostic)
-            keywords = place_keywords(pattern, request.keywords, self.tones, fixed)
-            if keywords is not None:
-                plans.append((pattern, {**fixed, **keywords}))
+            placed = place_keywords(pattern, keywords, self.tones, fixed)
+            if placed is not None:
+                plans.append((pattern, {**fixed, **placed}))
                 if all(agrees(pattern.slots[p].tone, self.tones.tone(c)) for p, c in enumerate(prompt)):
                     return plans[-1]
         if plans:
             return plans[0]  # the prompt's own tones break the pattern either way: it is the user's
-        raise Seq2TextError(f"{option('keywords')} {shown('，'.join(request.keywords))}: do not all fit one "
+        raise Seq2TextError(f"{option('keywords')} {shown('，'.join(keywords))}: do not all fit one "
                             f"{shape.chinese} (each keyword needs a line of its own, longer than it, whose tones "
                             f"agree with its characters')")
 
@@ -221,7 +222,7 @@ class PoemWriter:
             fixed[position] = char
         return fixed
 
-    def _pattern_of(self, text: str, shape: Shape) -> Pattern:
+    def pattern_of(self, text: str, shape: Shape) -> Pattern:
         """The pattern ``text`` follows: a tune's, or the regulated one (平起 or 仄起) its key
         characters agree with most."""
         candidates = [self.pattern(shape, tone) for tone in ((PING, ZE) if shape.form else (PING,))]
@@ -281,7 +282,7 @@ class PoemWriter:
         _, plain_state = self.model.start([[BOS, *self.tokenizer.encode(labelled(before, shape.label))]] * rows)
         return Guided(self.model, guidance), last, GuidedState(state, plain_state)
 
-    def _check_subject(self, title: str, keywords: Sequence[str]) -> str:
+    def check_subject(self, title: str, keywords: Sequence[str]) -> str:
         """The subject the model reads for ``title`` and ``keywords`` (normalized), or a
         one-line error naming the option at fault."""
         if not (title or keywords):
@@ -322,7 +323,7 @@ class PoemWriter:
         else:
             checks = check_pattern(text, pattern, self.tones, self.tunes.rhymes, acrostic).checks
         if keywords:
-            checks["keywords"] = all(self.tokenizer.normalize(word) in text for word in keywords)
+            checks["keywords"] = all(word in text for word in keywords)
         return Poem(text, shape.name, log_prob, seed, checks, about, shape.chinese)
 
 

@@ -42,8 +42,9 @@ class PoemRequest(Sampling):
     """``count`` poems of ``form`` (English or Chinese name) on ``title`` and ``keywords``, with
     an ``acrostic`` and a ``prompt``; ``rhyme``/``tones``: the rules of regulated verse and ci;
     ``guidance``: how strongly the subject steers; ``candidates``: lines sampled for each line
-    of a regulated poem or ci, the best kept (1: plain sampling), chosen by their
-    log-probability plus ``subject_weight`` times the subject's share of it
+    of a regulated poem or ci, one kept (1: plain sampling), drawn in proportion to how much
+    likelier the model finds it than the rules' sampling made it (``resample``; else the one the
+    model finds likeliest), plus ``subject_weight`` times the subject's share of it
     (:mod:`seq2text.generation.lines`); ``beam_size`` > 1: beam search."""
 
     form: str = "qiyan-jueju"
@@ -58,6 +59,7 @@ class PoemRequest(Sampling):
     candidates: int = CANDIDATES
     subject_weight: float = SUBJECT_WEIGHT
     beam_size: int = 1
+    resample: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -25,11 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, message_line, shown
 from seq2text.server.settings import LOOPBACK_NAMES
-from seq2text.server.schemas import (ClassifyRequest, CoupletRequest, PoemRequest, TagRequest, TextRequest,
-                                     TranslateRequest)
+from seq2text.server.schemas import (ClassifyRequest, CoupletRequest, PoemRequest, ReviseRequest, TagRequest,
+                                     TextRequest, TranslateRequest)
 from seq2text.server.served import Served, defaults
-from seq2text.verse.forms import get_form
-from seq2text.verse.rules import line_marks
+from seq2text.verse.forms import is_poem_form
 
 MAX_BODY = 64 * 1024  # bytes of a request body
 
@@ -98,14 +97,38 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
                                                                     body.texts))
         return {"model": model.name, "translations": found}
 
-    @app.post("/v1/poem", summary="Classical poems under the rules of their form")
+    def poet(name: Optional[str], form: str) -> Served:
+        """The served poem model ``name``, else the one that writes ``form``: the default for
+        poems, the served ci model for a tune."""
+        if name is None and not is_poem_form(form):
+            for model in served.values():
+                if model.endpoint == "poem" and model.engine.tunes and model.engine.tunes.find(form):
+                    return model
+        return pick("poem", name)
+
+    def marked(generator, poems) -> list[dict]:
+        return [{**p.to_dict(), "lines": generator.line_marks(p)} for p in poems]
+
+    @app.post("/v1/poem", summary="Classical poems and ci under the rules of their form or tune")
     async def poem(body: PoemRequest, request: Request) -> dict:
-        model, asked = pick("poem", body.model), body.request()
+        model, asked = poet(body.model, body.form), body.request()
         generator = model.engine
         poems = await while_connected(request, model.batcher.alone(lambda: generator.poems(asked)))
-        return {"model": model.name, "poems": [
-            {**p.to_dict(), "lines": line_marks(p.text, get_form(p.form), generator.loaded.tones, generator.rhymes)}
-            for p in poems]}
+        return {"model": model.name, "poems": marked(generator, poems)}
+
+    @app.get("/v1/poem/forms", summary="The forms and ci tunes the served poem models write")
+    async def poem_forms() -> dict:
+        return {"forms": [{**form, "model": name} for name, model in served.items() if model.endpoint == "poem"
+                          for form in model.engine.forms()]}
+
+    @app.post("/v1/poem/revise", summary="New candidates for one line of a poem, every other line kept")
+    async def revise(body: ReviseRequest, request: Request) -> dict:
+        model = poet(body.model, body.form)
+        generator = model.engine
+        work = model.batcher.alone(lambda: generator.revise(body.poem, body.line, body.n, form=body.form,
+                                                            title=body.title or "", **body.request()))
+        poems = await while_connected(request, work)
+        return {"model": model.name, "line": body.line, "poems": marked(generator, poems)}
 
     @app.post("/v1/couplet", summary="下联 for 上联")
     async def couplet(body: CoupletRequest, request: Request) -> dict:

@@ -12,13 +12,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
 from seq2text.generation import requests
-from seq2text.verse.subjects import GUIDANCE
+from seq2text.generation.requests import MAX_CANDIDATES
+from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
 MAX_TEXTS = 32  # inputs per request
 MAX_CHARS = 1000  # characters per input
 MAX_FIRST_LINE = 50  # characters of a 上联, as the couplet models allow
 MAX_BEAM = 16
 MAX_COUNT = 10  # poems, 下联 or passages per request
+MAX_POEM = 400  # characters of a poem or ci to revise (the longest tunes have about 240)
 MAX_LENGTH = 1000  # tokens of free text
 
 
@@ -60,7 +62,8 @@ class PoemRequest(Sampling):
     """The body of /v1/poem: the fields of :class:`seq2text.generation.requests.PoemRequest`."""
 
     form: str = Field("qiyan-jueju", max_length=20, description="wuyan-jueju, qiyan-jueju, wuyan-lushi, "
-                      "qiyan-lushi, free, or 五言绝句, 七言绝句, 五言律诗, 七言律诗")
+                      "qiyan-lushi, free, or 五言绝句, 七言绝句, 五言律诗, 七言律诗, or a ci tune (浣溪沙; "
+                      "GET /v1/poem/forms), written by the served model that has it")
     title: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="what the poem is about: 秋夜")
     keywords: list[Annotated[str, StringConstraints(min_length=1, max_length=10)]] = Field(
         [], max_length=8, description="words the poem should use")
@@ -70,6 +73,10 @@ class PoemRequest(Sampling):
     tones: bool = True
     guidance: Optional[float] = Field(None, ge=0.0, le=20.0, allow_inf_nan=False,
                                       description="how strongly title and keywords steer [default: 3]")
+    candidates: int = Field(CANDIDATES, ge=1, le=MAX_CANDIDATES, description="lines sampled for each line, "
+                            "the best kept (1: plain sampling)")
+    subject_weight: float = Field(SUBJECT_WEIGHT, ge=0.0, le=20.0, allow_inf_nan=False,
+                                  description="how much the choice among candidates favours the subject")
     beam_size: int = Field(1, ge=1, le=MAX_BEAM, description="1 samples; more: beam search")
     n: int = Field(1, ge=1, le=MAX_COUNT, description="number of poems")
     model: ModelName = None
@@ -77,7 +84,26 @@ class PoemRequest(Sampling):
     def request(self) -> requests.PoemRequest:
         return requests.PoemRequest(self.temperature, self.top_k, self.top_p, self.seed, self.form, self.n,
                                     self.title, tuple(self.keywords), self.acrostic, self.prompt, self.rhyme,
-                                    self.tones, GUIDANCE if self.guidance is None else self.guidance, self.beam_size)
+                                    self.tones, GUIDANCE if self.guidance is None else self.guidance,
+                                    self.candidates, self.subject_weight, self.beam_size)
+
+
+class ReviseRequest(Sampling):
+    """The body of /v1/poem/revise: new candidates for one line of a poem, every other line kept."""
+
+    poem: str = Field(min_length=1, max_length=MAX_POEM, description="the poem as /v1/poem wrote it")
+    form: str = Field(max_length=20, description="its form or tune, as /v1/poem gave it")
+    line: int = Field(ge=1, le=MAX_POEM, description="the line (clause) to rewrite, from 1")
+    title: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="the poem's subject, as /v1/poem "
+                                 "gave it")
+    n: int = Field(5, ge=1, le=MAX_COUNT, description="candidates, best first")
+    guidance: Optional[float] = Field(None, ge=0.0, le=20.0, allow_inf_nan=False,
+                                      description="how strongly the subject steers [default: 3]")
+    model: ModelName = None
+
+    def request(self) -> dict:
+        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p, "seed": self.seed,
+                "guidance": GUIDANCE if self.guidance is None else self.guidance}
 
 
 class CoupletRequest(Sampling):

@@ -90,21 +90,8 @@ class Form:
         """Characters of a whole poem, punctuation included."""
         return self.lines * (self.chars + 1)
 
-    def slot(self, position: int) -> tuple[int, int]:
-        """``(line, place)`` of a 0-based text position; ``place == chars`` is the punctuation."""
-        return divmod(position, self.chars + 1)
-
     def mark(self, line: int) -> str:
         return COMMA if line % 2 == 0 else STOP
-
-    def fixed(self, position: int, acrostic: Optional[str] = None) -> Optional[str]:
-        """The character the form (with an ``acrostic``, one character per line) puts at a
-        0-based position of a regulated poem: the punctuation mark after a line, the acrostic
-        character at a line's start; None where the poet chooses."""
-        line, place = self.slot(position)
-        if place == self.chars:
-            return self.mark(line)
-        return acrostic[line] if acrostic and place == 0 else None
 
 
 FORMS = {name: Form(name, chars, lines) for name, chars, lines in (
@@ -112,6 +99,11 @@ FORMS = {name: Form(name, chars, lines) for name, chars, lines in (
 CHINESE_NAMES = {"五言绝句": "wuyan-jueju", "七言绝句": "qiyan-jueju", "五言律诗": "wuyan-lushi",
                  "七言律诗": "qiyan-lushi", "五绝": "wuyan-jueju", "七绝": "qiyan-jueju", "五律": "wuyan-lushi",
                  "七律": "qiyan-lushi", "古诗": "free"}
+
+
+def is_poem_form(name: str) -> bool:
+    """True for the name of a regulated form or free verse (English or Chinese), not a ci tune."""
+    return name in FORMS or name in CHINESE_NAMES
 
 
 def get_form(name: str) -> Form:

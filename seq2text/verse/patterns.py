@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Iterable, Optional, Protocol, Sequence
 
 from seq2text.verse.forms import Form, is_han
-from seq2text.verse.rules import key_places, required_tone
+from seq2text.verse.rules import required_tone
 from seq2text.verse.tones import PING, ZE, ToneTable
 
 ANY_TONE = "中"
@@ -186,6 +186,19 @@ def check_pattern(text: str, pattern: Pattern, tones: ToneTable, rhymes: RhymeBo
     checks["tones"] = result.tones_held == result.tones_counted
     checks["rhyme"] = result.rhymes_held == result.rhymes_counted
     return result
+
+
+def line_marks(text: str, pattern: Pattern, tones: ToneTable, rhymes: RhymeBook) -> list[dict]:
+    """Per line of a poem of ``pattern``: its ``text`` with its punctuation, the ``tones`` of its
+    characters (平, 仄, or · where the table does not decide) and, for a rhyming line, the
+    ``rhyme`` readings of its last character (``下平十一尤 平``, ``3 仄``).  Empty for a text
+    that does not have the pattern's shape."""
+    lines = pattern.split(text)
+    if lines is None:
+        return []
+    return [{"text": line + shape.end, "tones": "".join(tones.tone(c) or "·" for c in line),
+             "rhyme": sorted(f"{group} {kind}" for group, kind in rhymes.readings(line[-1])) if shape.rhyme else []}
+            for line, shape in zip(lines, pattern.lines)]
 
 
 def place_keywords(pattern: Pattern, keywords: Sequence[str], tones: ToneTable,

@@ -90,15 +90,3 @@ def check_poem(text: str, form: Form, tones: ToneTable, rhymes: RhymeTable,
         for line in range(form.lines) for place in range(form.chars)
         for need, have in [(required_tone(form, line, place, tone_at), tone_at(line, place))])
     return result
-
-
-def line_marks(text: str, form: Form, tones: ToneTable, rhymes: RhymeTable) -> list[dict]:
-    """Per line of a poem of ``form``: its ``text``, the ``tones`` of its characters (平, 仄, or
-    · where the table does not decide) and, for the rhyming even lines, the ``rhyme`` groups its
-    last character belongs to.  Empty for a text that does not have the form's shape."""
-    lines = lines_of(text, form)
-    if lines is None:
-        return []
-    return [{"text": line + form.mark(number), "tones": "".join(tones.tone(c) or "·" for c in line),
-             "rhyme": sorted(rhymes.groups(line[-1])) if number % 2 else []}
-            for number, line in enumerate(lines)]
