@@ -33,9 +33,9 @@ SETTINGS = {
     "one candidate (before)": {"candidates": 1},
     "4 candidates": {"candidates": 4, "subject_weight": 0.0},
     "8 candidates, score alone": {"subject_weight": 0.0},
-    "8 candidates (default)": {},
-    "16 candidates": {"candidates": 16},
-    "8 candidates, subject weight 3": {"subject_weight": 3.0},
+    "8 candidates, subject weight 1": {"subject_weight": 1.0},
+    "16 candidates, subject weight 1": {"candidates": 16, "subject_weight": 1.0},
+    "8 candidates, subject weight 3 (default)": {},
 }
 
 

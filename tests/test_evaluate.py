@@ -96,7 +96,9 @@ def test_language_model_perplexity_and_verse_report(tmp_path: Path) -> None:
     assert all(rates["form"] == 100.0 for rates in summary["verse"].values())
     subjects = summary["subjects"]  # the old model has no titles: the subject as its prompt, or unused
     assert subjects["perplexity"]["tang"]["poems"] == 1124 and "titled" not in subjects["perplexity"]["tang"]
-    assert set(subjects["poems"]) == {"prompt", "none"} and subjects["poems"]["none"]["poems"] == 20
+    assert set(subjects["poems"]) == {"prompt", "none", "held-out poems"} and subjects["poems"]["none"]["poems"] == 20
+    people = subjects["poems"]["held-out poems"]  # the poets' own line endings, to compare with
+    assert people["poems"] > 1000 and -8 < people["rhyme_log_prob"] < -2 and 0 <= people["forced_rhymes"] < 30
     assert subjects["poems"]["prompt"]["rules_kept"] == 100.0 and subjects["reader_accuracy"] > 20.0
     rendered = render_in_chromium(report / "report.html", tmp_path)
     assert rendered["images"] == 1 and rendered["broken"] == 0 and rendered["tables"] == 5

@@ -410,38 +410,24 @@ def test_page_translates_with_a_heat_map(server: Server, browser: Any) -> None:
 
 
 @pytest.mark.slow
-def test_page_writes_a_poem_with_its_checks(server: Server, browser: Any) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    _open(browser, server)
-    browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='poem']").click()
-    browser.find_element(By.ID, "poem-title").send_keys("秋夜")
-    browser.find_element(By.ID, "poem-seed").send_keys("5")
-    browser.find_element(By.CSS_SELECTOR, "#poem-form button.go").click()
-    lines = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#poem-result .verse"))
-    assert len(lines) == 4 and all(len(line.text) == 8 for line in lines)  # 七言绝句: 7 characters and a mark
-    marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#poem-result .line .marks")]
-    assert len(marks[0]) == 7 and set(marks[0]) <= set("平仄·") and "韵" in marks[1]
-    badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#poem-result .badge")]
-    assert "✓ rhyme" in badges and "✓ tones" in badges
-
-
-@pytest.mark.slow
-def test_page_rewrites_a_line_and_writes_ci(server: Server, browser: Any) -> None:
+def test_page_writes_a_poem_rewrites_a_line_and_writes_ci(server: Server, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
-
-    _open(browser, server)
-    browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='poem']").click()
-    browser.find_element(By.ID, "poem-title").send_keys("秋夜")
-    browser.find_element(By.ID, "poem-seed").send_keys("5")
-    browser.find_element(By.CSS_SELECTOR, "#poem-form button.go").click()
 
     def verses(d: Any) -> list[str]:
         return [v.text for v in d.find_elements(By.CSS_SELECTOR, "#poem-result .verse")]
 
+    _open(browser, server)
+    browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='poem']").click()
+    browser.find_element(By.ID, "poem-title").send_keys("秋夜")
+    browser.find_element(By.ID, "poem-seed").send_keys("5")
+    browser.find_element(By.CSS_SELECTOR, "#poem-form button.go").click()
     before = WebDriverWait(browser, 60).until(lambda d: verses(d) if len(verses(d)) == 4 else None)
+    assert all(len(line) == 8 for line in before)  # 七言绝句: 7 characters and a mark
+    marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#poem-result .line .marks")]
+    assert len(marks[0]) == 7 and set(marks[0]) <= set("平仄·") and "韵" in marks[1]
+    badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#poem-result .badge")]
+    assert "✓ rhyme" in badges and "✓ tones" in badges
     browser.find_elements(By.CSS_SELECTOR, "#poem-result button.revise")[1].click()  # "rewrite this line"
     candidates = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button.candidate"))
     chosen = candidates[0].text

@@ -79,6 +79,11 @@ class Shape:
     def chinese(self) -> str:
         return self.form.chinese if self.form else self.tune.tune
 
+    @property
+    def called(self) -> str:
+        """How messages name one: 七言绝句 poem, 浣溪沙 ci."""
+        return f"{self.chinese} {'poem' if self.form else 'ci'}"
+
 
 class PoemWriter:
     """A poetry language model with the tone and rhyme tables its rules read; ``subjects``: the
@@ -198,7 +203,7 @@ class PoemWriter:
         if plans:
             return plans[0]  # the prompt's own tones break the pattern either way: it is the user's
         raise Seq2TextError(f"{option('keywords')} {shown('，'.join(keywords))}: do not all fit one "
-                            f"{shape.chinese} (each keyword needs a line of its own, longer than it, whose tones "
+                            f"{shape.called} (each keyword needs a line of its own, longer than it, whose tones "
                             f"agree with its characters')")
 
     def _fixed(self, pattern: Pattern, shape: Shape, prompt: str, acrostic: Optional[str]) -> dict[int, str]:
@@ -207,18 +212,18 @@ class PoemWriter:
         if acrostic is not None:
             acrostic = self._check_text(acrostic, "acrostic")
             if len(acrostic) != len(pattern.lines) or not all(is_han(c) for c in acrostic):
-                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {shape.chinese} needs "
+                raise Seq2TextError(f"{option('acrostic')} {shown(acrostic)}: a {shape.called} needs "
                                     f"{len(pattern.lines)} characters, one per line")
             fixed = {pattern.start(line): char for line, char in enumerate(acrostic)}
         if len(prompt) >= pattern.length:
-            raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {shape.chinese}")
+            raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: longer than a whole {shape.called}")
         for position, char in enumerate(prompt):
             slot = pattern.slots[position]
             wanted = slot.mark or fixed.get(position)
             if (wanted and char != wanted) or (not wanted and not is_han(char)):
                 which = " with this acrostic" if acrostic else ""
                 raise Seq2TextError(f"{option('prompt')} {shown(prompt)}: character {position + 1} ({char}) "
-                                    f"does not fit a {shape.chinese}{which}")
+                                    f"does not fit a {shape.called}{which}")
             fixed[position] = char
         return fixed
 
@@ -229,7 +234,7 @@ class PoemWriter:
         rhymes = self.rhymes_of(shape)
         checks = [check_pattern(text, p, self.tones, rhymes) for p in candidates]
         if not checks[0].checks["form"]:
-            raise Seq2TextError(f"{shown(text)}: does not have the lines of a {shape.chinese} "
+            raise Seq2TextError(f"{shown(text)}: does not have the lines of a {shape.called} "
                                 f"({len(candidates[0].lines)} lines, punctuation included)")
         return max(zip(candidates, checks), key=lambda pc: pc[1].tones_held)[0]
 
@@ -312,8 +317,8 @@ class PoemWriter:
         if unknown:
             latin = " (for English text use a model of English, such as shakespeare-char)" \
                 if any(c.isascii() and c.isalpha() for c in unknown) else ""
-            raise Seq2TextError(f"{option(name)} {shown(text)}: characters the poetry model {self.name} does not "
-                                f"know: {shown(unknown)}{latin}")
+            raise Seq2TextError(f"{option(name)}: characters the poetry model {self.name} does not know: "
+                                f"{shown(unknown)}{latin}")
         return text
 
     def _poem(self, text: str, shape: Shape, pattern: Pattern, log_prob: float, seed: Optional[int],

@@ -31,7 +31,7 @@ MAX_SUBJECT = 24  # characters a user's title and keywords may add up to
 GUIDANCE = 3.0
 # Lines drawn for each line of a regulated poem or ci, and the weight of the subject in choosing
 # among them (seq2text.generation.lines; the README has the sweep).
-CANDIDATES, SUBJECT_WEIGHT = 8, 1.0
+CANDIDATES, SUBJECT_WEIGHT = 8, 3.0
 SEPARATOR = "、"
 NUMERALS = "一二三四五六七八九十百千零〇○两"
 NOTES = re.compile(r"（[^（）]*）|〔[^〔〕]*〕|〖[^〖〗]*〗|\([^()]*\)")
