@@ -95,7 +95,7 @@ class CilinTable:
         naming the file and line if a row is malformed."""
         if not Path(path).is_file():
             raise Seq2TextError(f"{path}: the 词林正韵 table is not there; ci need {CILIN_TABLE} of the data root "
-                                f"(--data-root or SEQ2TEXT_DATA)")
+                                f"(set SEQ2TEXT_DATA to the folder that holds cipu/)")
         members: dict[str, set[tuple[str, str]]] = {}
         for number, line in enumerate(read_lines(Path(path)), 1):
             fields = line.rstrip("\n").split("\t")

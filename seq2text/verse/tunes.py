@@ -42,7 +42,7 @@ class TuneBook:
         """The patterns of ``path``; a one-line error naming the file and line if one is malformed."""
         if not Path(path).is_file():
             raise Seq2TextError(f"{path}: the tune patterns (词谱) are not there; ci need {PATTERNS} of the "
-                                f"data root (--data-root or SEQ2TEXT_DATA)")
+                                f"data root (set SEQ2TEXT_DATA to the folder that holds cipu/)")
         patterns, names = [], {}
         for number, text in enumerate(read_lines(Path(path)), 1):
             if not text.strip():
