@@ -96,7 +96,7 @@ def test_translate_command_errors_are_one_line(tmp_path: Path) -> None:
             (["-i", str(broken)], "", f"{broken}:2: invalid UTF-8 (byte 0xe9 at column 5)"),
             ([], b"Ein Hund.\n\xff\n", "<stdin>:2: invalid UTF-8 (byte 0xff at column 1)"),
             (["-m", "no-such-model", "Hallo"], "",
-             "'no-such-model': neither a bundled model (couplet, couplet-aligned, multi30k-de-en, "),
+             "'no-such-model': neither a bundled model (ci, couplet, couplet-aligned, multi30k-de-en, "),
             (["-m", "tang-poetry", "Hallo"], "", "tang-poetry: not a translation model (task: lm)"),
             (["--nbest", "3", "--beam-size", "2", "Hallo"], "", "--nbest 3 needs --beam-size of at least 3"),
             (["--device", "cuda:7", "Hallo"], "", "'--device': cuda:7: CUDA is not available")):
