@@ -70,7 +70,7 @@ def _subjects(generator, corpus, evaluation: Evaluation, per_subject: int) -> di
 
     perplexities, section = title_perplexities(generator.loaded, corpus[corpus.held_out])
     evaluation.add(section)
-    reader, accuracy, named, corpus_lines, held_out = corpus_reader(generator)
+    reader, accuracy, named, corpus_lines, held_out = corpus_reader(generator, corpus)
     rates, section = subject_rates(generator, reader, corpus_lines, per_subject, held_out)
     section.text += (f" The reader assigns {accuracy}% of the {named} held-out corpus poems whose titles name one "
                      f"of the subjects to it.")

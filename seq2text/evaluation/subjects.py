@@ -79,11 +79,12 @@ class SubjectReader:
 SONG = "song"  # the Song poems' folder under the data root
 
 
-def corpus_reader(generator: Generator) -> tuple[SubjectReader, Optional[float], int, set[str], Any]:
+def corpus_reader(generator: Generator, corpus=None) -> tuple[SubjectReader, Optional[float], int, set[str], Any]:
     """The subject reader built from the titled poems of the corpus, its accuracy (percent) on the
     held-out poems whose titles name a subject and how many there were, every line of the poems
     (for copies) and the held-out poems.  It reads all the Tang and the Song poems whatever the
-    model was trained on (a share of them, or ci too), so that every model is measured alike."""
+    model was trained on (a share of them, or ci too), so that every model is measured alike;
+    ``corpus``, the model's own corpus already loaded, is used when it is exactly that."""
     from seq2text.data.corpora import load_corpus
     from seq2text.verse.forms import unlabelled
 
@@ -92,7 +93,8 @@ def corpus_reader(generator: Generator) -> tuple[SubjectReader, Optional[float],
     poems_only = data.model_copy(update={"ci": None, "poems_fraction": 1.0,
                                          "extra_poems": data.extra_poems or (SONG if recipe.data_path(SONG).is_dir()
                                                                              else None)})
-    corpus = load_corpus(recipe.model_copy(update={"data": poems_only}))
+    if corpus is None or poems_only != data:
+        corpus = load_corpus(recipe.model_copy(update={"data": poems_only}))
     train, held_out = corpus["train"], corpus[corpus.held_out]
     reader = SubjectReader(SUBJECTS, [normalize(clean_title(t)) for t in train["title"]], train["text"], normalize)
     accuracy, named = reader.accuracy([normalize(clean_title(t)) for t in held_out["title"]], held_out["text"])

@@ -133,7 +133,8 @@ class PoemWriter:
         first = random.randrange(2**31) if request.seed is None else request.seed
         count = 1 if request.beam_size > 1 else request.count
         seeds = [first + i for i in range(count)]
-        plans = [self._plan(shape, keywords, prompt, acrostic, _mixed(seed, about, shape.label)) for seed in seeds]
+        mixed = [_mixed(seed, about, shape.label) for seed in seeds]
+        plans = [self._plan(shape, keywords, prompt, acrostic, seed) for seed in mixed]
         rules = PatternRules(self.tokenizer, self.tones, self.rhymes_of(shape), [p for p, _ in plans],
                              [f for _, f in plans], request.rhyme, request.tones, self.writable)
         if request.beam_size > 1:
@@ -144,8 +145,8 @@ class PoemWriter:
             return [self._poem(text, shape, plans[0][0], lp, request.seed, acrostic, about, keywords)
                     for text, lp in texts]
         search = self._search(request, about)
-        written = self._write(shape, about, "", rules, [torch.Generator().manual_seed(_mixed(s, about, shape.label))
-                                                         for s in seeds], search, plans[0][0])
+        written = self._write(shape, about, "", rules, [torch.Generator().manual_seed(seed) for seed in mixed],
+                              search, plans[0][0])
         return [self._poem(self.tokenizer.decode(tokens), shape, plan, lp, seed, acrostic, about, keywords)
                 for (tokens, lp), (plan, _), seed in zip(written, plans, seeds)]
 
