@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Decoding speed and quality: translate Multi30k test_2016_flickr greedy and with beam 5.
 
-    python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--precision bf16]
-                                   [--repeats 3] [--shortlist] [--peer]
+    python scripts/bench_decode.py [MODEL] [--batch-size 64] [--alpha A] [--precision bf16|int8]
+                                   [--repeats 3] [--shortlist] [--early-stop] [--peer]
 
 MODEL is a bundled name, a trained model folder or a folder of ``seq2text export`` (run by ONNX
 Runtime; default: the bundled multi30k-de-en).  Each
@@ -18,7 +18,9 @@ and the ratios of the medians are printed.  Compare on a model of the kit's size
 ``seq2text train recipes/bench_joeynmt_gru.yaml`` (one epoch) first, then
 ``python scripts/bench_decode.py runs/bench_joeynmt_gru/checkpoints/step-0000454 --alpha 0 --peer``.
 ``--shortlist`` scores only the target pieces of the training data, as JoeyNMT's vocabulary
-(built from the training pieces) does.
+(built from the training pieces) does; ``--precision int8`` quantizes the linear layers
+(:mod:`seq2text.decoding.quantized`); ``--early-stop`` ends a sentence's beam search when its
+best candidate ends, as JoeyNMT's does.
 Needs a quiet machine: the load average is checked first.
 """
 
@@ -48,11 +50,12 @@ SEARCHES = {"greedy": 1, "beam5": 5}
 
 
 def measure(translator: Translator, sources: list[str], beam_size: int, batch_size: int,
-            alpha: float | None) -> tuple[float, int, list[str]]:
+            alpha: float | None, early_stop: bool) -> tuple[float, int, list[str]]:
     """``(seconds, output pieces, best hypotheses)`` for one search setting."""
-    translator.search(sources[:batch_size], beam_size=beam_size, length_penalty=alpha)  # warm-up
+    options = {"beam_size": beam_size, "length_penalty": alpha, "early_stop": early_stop}
+    translator.search(sources[:batch_size], **options)  # warm-up
     started = time.perf_counter()
-    results = translator.search(sources, beam_size=beam_size, length_penalty=alpha, batch_size=batch_size)
+    results = translator.search(sources, batch_size=batch_size, **options)
     seconds = time.perf_counter() - started
     best = [result.hypotheses[0] for result in results]
     return seconds, sum(len(h.tokens) for h in best), [h.text for h in best]
@@ -63,10 +66,11 @@ def main() -> None:
     parser.add_argument("model", nargs="?", default="multi30k-de-en")
     parser.add_argument("--batch-size", type=int, default=64, help="sentences per batch [64]")
     parser.add_argument("--alpha", type=float, help="length penalty for beam 5 [the model's]")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="[fp32]")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "int8"], default="fp32", help="[fp32]")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each search [3]")
     parser.add_argument("--shortlist", action="store_true",
                         help="score only the target pieces of the training data (the model's shortlist.json)")
+    parser.add_argument("--early-stop", action="store_true", help="end a beam search when its best candidate ends")
     parser.add_argument("--peer", action="store_true", help="also run JoeyNMT 2.3 (../shared/peers)")
     args = parser.parse_args()
     if args.peer:
@@ -88,12 +92,14 @@ def main() -> None:
     checkpoint = joeynmt_model() if args.peer else None
     print(f"# {args.model}: {len(sources)} sentences of {prefix.name}, batches of {args.batch_size}, "
           f"{torch.get_num_threads()} threads, {args.precision}"
-          f"{', shortlist' if args.shortlist else ''}, load average {load:.2f}", file=sys.stderr)
+          f"{', shortlist' if args.shortlist else ''}{', early stop' if args.early_stop else ''}, "
+          f"load average {load:.2f}", file=sys.stderr)
     speeds: dict[str, list[tuple[float, float]]] = {}  # (sentences/s, output pieces/s) per run
     bleu: dict[str, float] = {}
     for repeat in range(1, args.repeats + 1):
         for search, beam_size in SEARCHES.items():
-            seconds, pieces, hypotheses = measure(translator, sources, beam_size, args.batch_size, args.alpha)
+            seconds, pieces, hypotheses = measure(translator, sources, beam_size, args.batch_size, args.alpha,
+                                                 args.early_stop)
             runs = {"seq2text": (seconds, pieces)}
             bleu[f"seq2text {search}"] = sacrebleu.corpus_bleu(hypotheses, [references]).score
             if checkpoint is not None:

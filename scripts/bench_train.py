@@ -38,11 +38,14 @@ from seq2text.data.textfile import read_lines  # noqa: E402
 from seq2text.models import Seq2Seq  # noqa: E402
 from seq2text.prepare import prepare  # noqa: E402
 from seq2text.recipe import Recipe, load_recipe  # noqa: E402
+from seq2text.training.flops import StepCount, count_step, gemm_seconds  # noqa: E402
 from seq2text.training.trainer import MixedPrecision, make_optimizer, native_bf16, train_step  # noqa: E402
 
 
-def ours(recipe: Recipe, batches: list[list[int]], warmup: int) -> dict[str, float]:
-    """Our training steps on ``batches`` (line numbers of the recipe's training files)."""
+def ours(recipe: Recipe, batches: list[list[int]], warmup: int) -> dict:
+    """Our training steps on ``batches`` (line numbers of the recipe's training files); the
+    ``warmup`` steps are not timed but counted (:func:`count_step`): their FLOPs, target
+    pieces and matrix-product shapes."""
     torch.manual_seed(recipe.seed)
     # Tokenizers kept between runs, one folder per tokenizer section (an edited recipe trains anew).
     key = hashlib.sha1(recipe.tokenizer.model_dump_json().encode()).hexdigest()[:10]
@@ -55,16 +58,39 @@ def ours(recipe: Recipe, batches: list[list[int]], warmup: int) -> dict[str, flo
     optimizer = make_optimizer(model, config)
     precision = MixedPrecision(config.precision, torch.device("cpu"))
     model.train()
-    seconds, pieces = 0.0, 0
+    seconds, pieces, counted, counted_pieces = 0.0, 0, StepCount(0), 0
     for index, lines in enumerate(batches):
         started = time.perf_counter()
         targets = [data.tgt.encode(tgt[k]) for k in lines]
         batch = collate_pairs([data.src.encode(src[k]) for k in lines], targets)
+        if index < warmup:
+            step = count_step(lambda: train_step(model, optimizer, batch, config, config.learning_rate, precision))
+            counted = StepCount(counted.flops + step.flops, counted.gemms + step.gemms)
+            counted_pieces += sum(map(len, targets))
+            continue
         train_step(model, optimizer, batch, config, config.learning_rate, precision)
-        if index >= warmup:
-            seconds += time.perf_counter() - started
-            pieces += sum(map(len, targets))
-    return {"seconds": seconds, "pieces": pieces, "steps": len(batches) - warmup}
+        seconds += time.perf_counter() - started
+        pieces += sum(map(len, targets))
+    return {"seconds": seconds, "pieces": pieces, "steps": len(batches) - warmup, "counted": counted,
+            "flops_per_piece": counted.flops / counted_pieces}
+
+
+def roofline(name: str, counted: StepCount, flops_per_piece: float, speeds: dict[str, list[float]],
+             peer_flops_per_piece: float | None) -> None:
+    """The roofline lines: the counted FLOPs, the rate products of the counted steps' own shapes
+    reach alone, and the share of it each system achieves (median pieces/s x its FLOPs per piece)."""
+    limit = counted.flops / gemm_seconds(counted.gemms)
+    shares = counted.by_dtype()
+    dtypes = ", ".join(f"{dtype} {flops / counted.flops:.0%}" for dtype, flops in shares.items())
+    print(f"roofline {name}: {flops_per_piece / 1e6:.1f} MFLOP per target piece (FlopCounterMode over the warm-up "
+          f"steps; products in {dtypes}); products of those steps' {len(counted.gemms)} shapes alone run at "
+          f"{limit / 1e9:.1f} GFLOP/s here")
+    achieved = statistics.median(speeds[name]) * flops_per_piece
+    print(f"roofline {name}: achieves {achieved / 1e9:.1f} GFLOP/s, {achieved / limit:.0%} of that limit")
+    if peer_flops_per_piece and "joeynmt fp32" in speeds:
+        peer = statistics.median(speeds["joeynmt fp32"]) * peer_flops_per_piece
+        print(f"roofline joeynmt fp32 (against {name}'s limit): {peer_flops_per_piece / 1e6:.1f} MFLOP per target "
+              f"piece (its own count), {peer / 1e9:.1f} GFLOP/s, {peer / limit:.0%}")
 
 
 def main() -> None:
@@ -96,7 +122,8 @@ def main() -> None:
               f"{len(batches[0])} sentences, {torch.get_num_threads()} threads, load average {load:.2f}",
               file=sys.stderr)
         speeds: dict[str, list[float]] = {}
-        peer_rss = 0.0
+        counts: dict[str, tuple[StepCount, float]] = {}
+        peer_rss, peer_flops = 0.0, None
         for repeat in range(1, args.repeats + 1):
             runs = {f"seq2text {p}": lambda r=r: ours(r, batches, args.warmup) for p, r in recipes.items()}
             if args.peer:
@@ -106,6 +133,10 @@ def main() -> None:
                 speed = result["pieces"] / result["seconds"]
                 speeds.setdefault(name, []).append(speed)
                 peer_rss = max(peer_rss, result.get("peak_rss_mb", 0.0))
+                if "counted" in result:
+                    counts[name] = result["counted"], result["flops_per_piece"]
+                else:  # JoeyNMT counts its own warm-up steps
+                    peer_flops = result.get("flops_per_piece")
                 print(f"run {repeat} {name}: {speed:.0f} target pieces/s ({result['steps']} steps in "
                       f"{result['seconds']:.1f} s)", flush=True)
     print(f"peak_rss_mb: seq2text {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
@@ -117,6 +148,8 @@ def main() -> None:
         for name, values in speeds.items():
             if name != "joeynmt fp32":
                 print(f"ratio {name} / joeynmt fp32: {statistics.median(values) / peer:.2f}")
+    for name, (counted, per_piece) in counts.items():
+        roofline(name, counted, per_piece, speeds, peer_flops)
     after = os.getloadavg()[0]
     if after > load + 2.5:
         print(f"warning: the load average rose to {after:.2f} during the runs", file=sys.stderr)

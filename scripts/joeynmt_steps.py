@@ -8,10 +8,12 @@ here), PIECES_DIR holds the kit's SentencePiece-encoded Multi30k (``spm_prep.py`
 BATCHES_JSON is ``{"warmup": N, "batches": [[line, ...], ...]}``: lines of the training files.
 Each step is what JoeyNMT's own loop does per batch (``TrainManager._train_step``, gradient
 clipping, ``optimizer.step``, ``zero_grad``) plus building the batch from tokens, timed after the
-first ``warmup`` batches.  Prints one JSON line: ``{"seconds": S, "pieces": N, "steps": K, "peak_rss_mb": M}``
-(target pieces without ``</s>``).
+first ``warmup`` batches, whose forward and backward passes are counted instead (PyTorch's
+``FlopCounterMode``).  Prints one JSON line: ``{"seconds": S, "pieces": N, "steps": K,
+"flops_per_piece": F, "peak_rss_mb": M}`` (target pieces without ``</s>``).
 """
 
+import contextlib
 import json
 import os
 import resource
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 torch.set_num_interop_threads(1)
@@ -50,19 +53,25 @@ def main() -> None:
     plan = json.loads(batches_file.read_text(encoding="utf-8"))
     model.train()
     model.zero_grad()
-    seconds, target_pieces = 0.0, 0
+    seconds, target_pieces, flops, counted_pieces = 0.0, 0, 0, 0
     for index, lines in enumerate(plan["batches"]):
         started = time.perf_counter()
         batch = train_data.collate_fn([(k, src[k].split(), tgt[k].split()) for k in lines],
                                       pad_index=model.pad_index, eos_index=model.eos_index)
-        trainer._train_step(batch)
+        warming = index < plan["warmup"]
+        with FlopCounterMode(display=False) if warming else contextlib.nullcontext() as counter:
+            trainer._train_step(batch)
         trainer.clip_grad_fun(parameters=model.parameters())
         trainer.optimizer.step()
         model.zero_grad()
-        if index >= plan["warmup"]:
+        if warming:  # counted, not timed
+            flops += counter.get_total_flops()
+            counted_pieces += sum(len(tgt[k].split()) for k in lines)
+        else:
             seconds += time.perf_counter() - started
             target_pieces += sum(len(tgt[k].split()) for k in lines)
     print(json.dumps({"seconds": seconds, "pieces": target_pieces, "steps": len(plan["batches"]) - plan["warmup"],
+                      "flops_per_piece": flops / max(1, counted_pieces),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
 
 

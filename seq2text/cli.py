@@ -262,8 +262,9 @@ def train(recipe: Path, overrides: tuple[str, ...], data_root: str | None, resum
 @click.option("--batch-size", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
               help="Sentences decoded together.")
 @device_option
-@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="bf16: faster matrix products on CPUs with bf16 support and on GPUs.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "int8"]), default="fp32", show_default=True,
+              help="bf16: faster matrix products on CPUs with bf16 support and on GPUs; int8: the linear layers "
+                   "quantized to int8 (CPU).")
 @click.option("--shortlist", is_flag=True,
               help="Score only the target pieces of the model's training data (its tokenizer folder's "
                    "shortlist.json): beam search about 1.2x faster, a few outputs change.")

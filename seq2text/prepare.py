@@ -97,7 +97,8 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
     task = task_of(recipe)
     if task.labels:
         labels = load_labels(vocab_dir) if reuse and (vocab_dir / LABELS_FILE).is_file() else \
-            label_names(corpus.labels("train"), f"{recipe.data_path(recipe.data.train)} (data.train)")
+            label_names(corpus.labels("train"), f"{recipe.data_path(recipe.data.train)} (data.train)",
+                        list((recipe.data.label_names or {}).values()))
         if len(labels) < 2:
             raise Seq2TextError(f"{recipe.path}: data.train: only one label ({', '.join(labels)}); a {task.name} "
                                 f"model needs two or more")

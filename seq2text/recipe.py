@@ -48,6 +48,18 @@ def _number(value: Any) -> Any:
 Float = Annotated[float, BeforeValidator(_number)]
 
 
+def _label_map(value: Any) -> Any:
+    """YAML reads ``{0: negative}`` with an integer key: the data's labels are strings."""
+    if isinstance(value, dict):
+        if any(isinstance(key, bool) for key in value):
+            raise ValueError("expected label values such as 0 or pos, not true/false")
+        return {str(key) if isinstance(key, int) else key: name for key, name in value.items()}
+    return value
+
+
+LabelNames = Annotated[dict[str, str], BeforeValidator(_label_map)]
+
+
 class Section(BaseModel):
     """A recipe section: unknown keys are errors, not silently ignored, and values keep their
     YAML types (``hidden_size: true`` is not 1, ``"5"`` is not 5; an integer is a float, and so
@@ -110,8 +122,18 @@ class DataConfig(Section):
     keywords_fraction: Float = Field(0.2, ge=0.0, le=1.0, description="subjects: of the other poems, "
                                      "those read after two keywords (half of them with the title too)")
 
+    distilled: Optional[str] = Field(None, description="parallel: a file of a teacher's translations of the "
+                                     "train split's source, line for line (seq2text translate -m A -m B -i "
+                                     "train.de -o FILE); relative to the working directory, as run folders are")
+    distilled_mix: Literal["replace", "add"] = Field(
+        "replace", description="distilled: train on the teacher's translations in place of the references, or "
+        "on both (the pairs where the two differ read twice per epoch, once with each)")
+
     text_column: str = Field("sentence", description="labelled: the column holding the text")
     label_column: str = Field("label", description="labelled: the column holding the label")
+    label_names: Optional[LabelNames] = Field(None, description="labelled: a name for each label of the data "
+                                              "({0: negative, 1: positive}); the model answers with the "
+                                              "names, in this order, and reads the data's values as aliases")
 
     tag_column: Literal["upos", "xpos"] = Field("upos", description="conllu: the tags learned (universal or "
                                                  "treebank-specific part of speech)")
@@ -130,6 +152,17 @@ class DataConfig(Section):
             raise ValueError("parallel data needs src_lang and tgt_lang")
         if self.test_fraction and (self.kind != "conllu" or self.test is not None):
             raise ValueError("test_fraction: holds out training sentences of conllu data that has no test file")
+        if self.distilled is not None and self.kind != "parallel":
+            raise ValueError("distilled: a teacher's translations of parallel data (kind: parallel)")
+        if self.label_names is not None:
+            if self.kind != "labelled":
+                raise ValueError("label_names: names the labels of labelled data (kind: labelled)")
+            names = self.label_names
+            if len(set(names.values())) != len(names):
+                raise ValueError("label_names: two labels have the same name")
+            clash = [name for value, name in names.items() if name in names and name != value]
+            if clash:
+                raise ValueError(f"label_names: {clash[0]} is both a name and another label's value")
         return self
 
 
@@ -262,6 +295,15 @@ class TrainingConfig(Section):
                                 "<unk> embedding learns from rare words (Kiperwasser & Goldberg 2016); 0: off")
     class_weights: bool = Field(False, description="classification: weigh each label's loss by the inverse "
                                 "of its share of the training examples")
+    objective: Literal["labels", "bilm"] = Field(
+        "labels", description="classification: labels, or bilm: pretrain the encoder as a bidirectional "
+        "language model of the training texts (forward states predict the next token, backward states the "
+        "one before, through the embeddings; metric ppl), for a labels run to start from (init_from)")
+    teachers: list[str] = Field([], description="classification: models (bundled names or folders) with the "
+                                "same labels whose mean probabilities on each training text are learned too "
+                                "(knowledge distillation, Hinton et al. 2015)")
+    teacher_weight: Float = Field(0.5, ge=0.0, le=1.0, description="teachers: the share of the loss given "
+                                  "to their probabilities (the rest: the data's labels)")
     early_stopping: Optional[int] = Field(None, ge=1, description="stop after this many "
                                           "validations without a better score")
     average_checkpoints: int = Field(0, ge=0, description="at the end, average the best N "

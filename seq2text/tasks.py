@@ -117,7 +117,18 @@ def check_recipe(recipe: "Recipe") -> None:
         raise ValueError("tokenizer.type: a tagger reads words (type: word, with the split that fits its language)")
     if not tagging and (recipe.training.word_dropout or recipe.model.crf or recipe.model.char_size):
         raise ValueError("training.word_dropout, model.crf and model.char_size: settings of task: tagging")
-    if recipe.training.metric not in task.metrics:
+    if (recipe.training.objective != "labels" or recipe.training.teachers) and task.name != "classification":
+        raise ValueError("training.objective and training.teachers: settings of task: classification")
+    if recipe.training.objective == "bilm":
+        model = recipe.model
+        if not model.bidirectional or model.encoder_output_size // 2 != model.embed_size:
+            raise ValueError("training.objective: bilm predicts tokens through the embeddings from each "
+                             "direction: it needs model.bidirectional and model.embed_size equal to the "
+                             "encoder's size per direction")
+        if recipe.training.metric != "ppl" or recipe.training.teachers:
+            raise ValueError("training.objective: bilm is validated by perplexity (training.metric: ppl) and "
+                             "learns no labels (no training.teachers)")
+    elif recipe.training.metric not in task.metrics:
         raise ValueError(f"training.metric: {recipe.training.metric} does not fit task: {task.name} "
                          f"(use {' or '.join(task.metrics)})")
     if recipe.training.bptt and not task.streams:

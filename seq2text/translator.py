@@ -21,6 +21,7 @@ import torch
 
 from seq2text.decoding import Hypothesis, MinLength, NoRepeatNGram, decode_sources, output_limits
 from seq2text.decoding.ensemble import Ensemble
+from seq2text.decoding.quantized import quantize_int8
 from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
 from seq2text.errors import Seq2TextError
 from seq2text.pretrained import Pretrained, load_pretrained
@@ -58,7 +59,7 @@ class Attention:
     weights: torch.Tensor
 
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
 ModelName = str | Path | Pretrained
 
 
@@ -84,7 +85,8 @@ class Translator:
         (``seq2text export``) runs alone, by ONNX Runtime on the CPU.
 
         ``precision="bf16"`` runs the matrix products in bfloat16 (faster on CPUs with bf16
-        instructions and on GPUs; BLEU moves by a few hundredths on Multi30k).  With ``shortlist``
+        instructions and on GPUs; BLEU moves by a few hundredths on Multi30k); ``"int8"``
+        quantizes the linear layers to int8 (CPU only, see :mod:`seq2text.decoding.quantized`).  With ``shortlist``
         a model that has one scores only the target tokens of its training data: beam search
         is faster, and a few beam outputs change (see :mod:`seq2text.decoding.shortlist`)."""
         names = [model] if isinstance(model, (str, Path, Pretrained)) else list(model)
@@ -100,13 +102,16 @@ class Translator:
             if not other.shares_tokenizers(first):
                 raise Seq2TextError(f"{other.name}: its tokenizers differ from those of {first.name}; an ensemble "
                                     f"needs models that share them (trained from the same tokenizer folder)")
+        if precision == "int8" and (shortlist or any(loaded.device.type != "cpu" for loaded in members)):
+            raise Seq2TextError("--precision int8 runs on the CPU, without --shortlist")
         if shortlist:
             for loaded in members:
                 if loaded.shortlist is None:
                     raise Seq2TextError(f"{loaded.folder.tokenizer / SHORTLIST_FILE}: missing, so --shortlist cannot "
                                         f"be used (seq2text prepare writes it; scripts/write_shortlist.py for a "
                                         f"model prepared before)")
-        networks = [Shortlisted(loaded.model, loaded.shortlist) if shortlist else loaded.model for loaded in members]
+        networks = [Shortlisted(loaded.model, loaded.shortlist) if shortlist else
+                    quantize_int8(loaded.model) if precision == "int8" else loaded.model for loaded in members]
         network = networks[0] if len(members) == 1 else Ensemble(networks)
         decoding = first.recipe.decoding
         return cls(network, first.src, first.tgt, decoding.beam_size, decoding.length_penalty,
@@ -134,7 +139,8 @@ class Translator:
     def search(self, sentences: str | Sequence[str], beam_size: Optional[int] = None, nbest: int = 1,
                length_penalty: Optional[float] = None, penalty: str = "gnmt", coverage_penalty: float = 0.0,
                max_length: Optional[int] = None, max_length_ratio: Optional[float] = None, min_length: int = 0,
-               min_length_ratio: float = 0.0, no_repeat_ngram: int = 0, batch_size: int = 64) -> list[Result]:
+               min_length_ratio: float = 0.0, no_repeat_ngram: int = 0, batch_size: int = 64,
+               early_stop: bool = False) -> list[Result]:
         """Translate ``sentences`` (a string is one sentence); every :class:`Result` holds
         ``nbest`` hypotheses, best first.
 
@@ -144,7 +150,9 @@ class Translator:
         - output length at most ``max_length_ratio`` (default 2) × the source + 10 pieces, and
           at most ``max_length`` (default: the recipe's ``decoding.max_length``); at least
           ``max(min_length, min_length_ratio * source)`` pieces;
-        - ``no_repeat_ngram`` n: no n-gram appears twice in an output (0 = off).
+        - ``no_repeat_ngram`` n: no n-gram appears twice in an output (0 = off);
+        - ``early_stop``: a sentence's beam search ends at the first step whose best candidate
+          ends (faster; the length penalty no longer waits for longer hypotheses).
         """
         sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         beam_size = beam_size or self.beam_size
@@ -168,7 +176,7 @@ class Translator:
                 processors.append(NoRepeatNGram(no_repeat_ngram))
             with self._autocast():
                 found = decode_sources(self.model, sources, longest, beam_size, alpha, penalty, coverage_penalty,
-                                       nbest, processors)
+                                       nbest, processors, early_stop)
             for i, hypotheses in zip(chunk, found):
                 results[i].hypotheses = [self._translation(h) for h in hypotheses]
         return results

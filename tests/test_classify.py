@@ -201,3 +201,82 @@ def test_the_bundled_sentiment_model_works_offline() -> None:
     result = run("classify", "质量很好，非常满意", "太差了，再也不买了")
     assert result.returncode == 0, result.stderr
     assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["1", "0"]
+
+
+NAMED = RECIPE.replace("max_length: 64}}", "max_length: 64, label_names: {{0: negative, 1: positive}}}}")
+
+
+@pytest.mark.slow
+def test_label_names_name_the_outputs_and_keep_the_numbers_as_aliases(sentiment_slice: Path, tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path, NAMED.format(name="named", cell="gru", pooling="mean", bidirectional="true")
+                          .replace("epochs: 2", "epochs: 1"))
+    result = run("train", str(recipe), "--data-root", str(sentiment_slice), "--output-dir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert "2 labels: negative, positive" in result.stderr
+    found = run("classify", "-m", str(tmp_path / "run"), "--format", "jsonl", "质量很好，非常满意")
+    assert set(json.loads(found.stdout)["probabilities"]) == {"negative", "positive"}
+    given = tmp_path / "given.tsv"  # gold labels as the data writes them (0/1), or by name
+    given.write_text("sentence\tlabel\n好,很好\t1\n太差了\tnegative\n", encoding="utf-8")
+    on_file = run("evaluate", "-m", str(tmp_path / "run"), "--text", str(given))
+    assert on_file.returncode == 0, on_file.stderr
+    assert set(json.loads(on_file.stdout)["labels"]) == {"negative", "positive"}
+    given.write_text("sentence\tlabel\n好\t1\n坏\t7\n", encoding="utf-8")
+    one_line_error(run("evaluate", "-m", str(tmp_path / "run"), "--text", str(given)),
+                   "given.tsv: line 3: label '7'", "data.label_names (0: negative, 1: positive)")
+    clash = write_recipe(tmp_path, NAMED.format(name="c", cell="gru", pooling="mean", bidirectional="true")
+                         .replace("1: positive", "1: '0'"), "clash.yaml")
+    one_line_error(run("train", str(clash), "--data-root", str(sentiment_slice)), "clash.yaml",
+                   "label_names: 0 is both a name and another label's value")
+
+
+def test_the_bidirectional_lm_loss_counts_each_prediction_once(tmp_path: Path) -> None:
+    """A row of n tokens makes n - 1 predictions per direction, and padding changes nothing."""
+    recipe = load_recipe(write_recipe(tmp_path, RECIPE.format(name="lm", cell="lstm", pooling="mean",
+                                                              bidirectional="true")
+                                      .replace("metric: accuracy", "metric: ppl, objective: bilm")
+                                      .replace("embed_size: 32", "embed_size: 16")))
+    torch.manual_seed(0)
+    model = build_model(recipe, 50, 50, 2).eval()
+    rows = [[5, 6, 7, 8, 9], [10, 11, 12]]
+    with torch.no_grad():
+        together, count = model.language_model_loss(*_padded(rows))
+        alone = [model.language_model_loss(*_padded([row])) for row in rows]
+    assert count == 2 * (4 + 2) and [n for _, n in alone] == [8, 4]
+    assert float(together) == pytest.approx(sum(float(loss) for loss, _ in alone), rel=1e-5)
+
+
+def _padded(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    from seq2text.data.batching import pad
+    from seq2text.tokenizers import PAD
+
+    src = pad(rows)
+    return src, src != PAD
+
+
+@pytest.mark.slow
+def test_a_pretrained_encoder_and_teachers_train_a_classifier(sentiment_slice: Path, tmp_path: Path) -> None:
+    """objective: bilm pretrains without labels; a labels run starts from it (init_from) and
+    learns from a teacher's probabilities as well as from the labels."""
+    named = NAMED.format(name="NAME", cell="lstm", pooling="mean", bidirectional="true") \
+        .replace("embed_size: 32", "embed_size: 16").replace("epochs: 2", "epochs: 1")
+    pretrain = write_recipe(tmp_path, named.replace("NAME", "pre").replace("metric: accuracy", "metric: ppl, objective: "
+                                                                       "bilm"), "pre.yaml")
+    result = run("train", str(pretrain), "--data-root", str(sentiment_slice), "--output-dir", str(tmp_path / "pre"),
+                 "--set", "training.epochs=2")
+    assert result.returncode == 0, result.stderr
+    assert "trained char tokenizer (1998 tokens)" in result.stderr
+    first, second = json.loads((tmp_path / "pre" / "history.json").read_text())
+    assert "accuracy" not in first and second["ppl"] < first["ppl"] < 1998  # uniform would be 1998
+    teacher = write_recipe(tmp_path, named.replace("NAME", "teacher"), "teacher.yaml")
+    assert run("train", str(teacher), "--data-root", str(sentiment_slice), "--output-dir",
+               str(tmp_path / "teacher")).returncode == 0
+    student = write_recipe(tmp_path, named.replace("NAME", "student").replace(
+        "metric: accuracy", f"metric: accuracy, init_from: {tmp_path / 'pre'}, teachers: [{tmp_path / 'teacher'}], "
+        f"teacher_weight: 0.7"), "student.yaml")
+    result = run("train", str(student), "--data-root", str(sentiment_slice), "--output-dir", str(tmp_path / "student"))
+    assert result.returncode == 0, result.stderr
+    assert "every weight copied (same tokenizers)" in result.stderr
+    assert "training.teachers: the mean probabilities of 1 models" in result.stderr and "weigh 0.7" in result.stderr
+    wrong = write_recipe(tmp_path, named.replace("NAME", "w").replace("metric: accuracy", "metric: accuracy, objective: "
+                                                                  "bilm"), "wrong.yaml")
+    one_line_error(run("train", str(wrong), "--data-root", str(sentiment_slice)), "training.objective", "metric: ppl")

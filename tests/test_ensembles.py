@@ -1,8 +1,10 @@
-"""Two checkpoints of one real run: `seq2text average` writes their mean as a model folder, and
-`translate -m A -m B` decodes with the mean of their probabilities."""
+"""Two checkpoints of one real run: `seq2text average` writes their mean as a model folder,
+`translate -m A -m B` decodes with the mean of their probabilities, and their translations of
+the training source train a student (sequence-level distillation)."""
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 from pathlib import Path
@@ -13,6 +15,8 @@ from safetensors.torch import load_file
 
 from conftest import model_folder, one_line_error, run, write_multi30k_slice, write_recipe
 from seq2text import Translator
+from seq2text.data.corpora import load_corpus
+from seq2text.recipe import load_recipe
 from seq2text.data.batching import pad
 from seq2text.tokenizers import BOS, PAD
 from test_training import TINY, train_command
@@ -110,3 +114,35 @@ def test_translate_with_two_models_on_the_command_line(checkpoints, tmp_path: Pa
     one_line_error(run("translate", "-m", str(first), "-m", "multi30k-de-en", "Ein Hund."),
                    "multi30k-de-en: its tokenizers differ", "share them")
     one_line_error(run("translate", "-m", str(first), "-m", "couplet", "Ein Hund."), "not a translation model")
+
+
+@pytest.mark.slow
+def test_an_ensembles_translations_become_a_training_set_that_trains(checkpoints, tmp_path: Path) -> None:
+    """Sequence-level distillation's data path: the ensemble translates the training source
+    (`translate -m A -m B -i train.de -o FILE`), and a recipe's data.distilled trains on it."""
+    data_root = write_multi30k_slice(tmp_path, train_lines=300, val_lines=50)
+    teacher = tmp_path / "train.teacher.en"
+    translated = run("translate", "-m", str(checkpoints[0]), "-m", str(checkpoints[1]), "--beam-size", "3",
+                     "-i", str(data_root / "multi30k" / "train.de"), "-o", str(teacher))
+    assert translated.returncode == 0, translated.stderr
+    outputs = teacher.read_text(encoding="utf-8").splitlines()
+    references = (data_root / "multi30k" / "train.en").read_text(encoding="utf-8").splitlines()
+    assert len(outputs) == 300 and sum(o != r for o, r in zip(outputs, references)) > 250
+
+    for mix, expected in (("replace", outputs), ("add", references + [o for o, r in zip(outputs, references)
+                                                                      if o != r])):
+        text = TINY.replace("max_length: 30}", f"max_length: 30, distilled: {teacher}, distilled_mix: {mix}}}", 1)
+        recipe = load_recipe(write_recipe(tmp_path, text, f"{mix}.yaml"), data_root=data_root)
+        assert load_corpus(recipe)["train"]["tgt"] == [line.strip() for line in expected if line.strip()]
+    student = tmp_path / "student"
+    result = subprocess.run(train_command(tmp_path / "add.yaml", data_root, student, "--set", "training.epochs=1"),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (student / "train.log").read_text(encoding="utf-8")
+    assert "data.distilled: 300 teacher translations" in log and "mix add" in log
+    history = json.loads((student / "history.json").read_text())
+    assert history and history[-1]["train_loss"] < math.log(600)  # it learned (uniform over 600 pieces is higher)
+
+    teacher.write_text("\n".join(outputs[:-1]) + "\n", encoding="utf-8")
+    one_line_error(run("train", str(tmp_path / "add.yaml"), "--data-root", str(data_root), "--output-dir",
+                       str(tmp_path / "short")), str(teacher), "299 lines", "300")

@@ -115,3 +115,27 @@ def test_models_lists_the_bundled_models() -> None:
         ("poems", "lm"), ("pos-en", "tagging"), ("pos-lzh", "tagging"), ("ptb-word-lm", "lm"),
         ("sentiment-zh", "classification"), ("shakespeare-char", "lm"), ("tang-poetry", "lm")]
     assert all(float(size.split()[0]) <= 16 for _, _, size, _ in rows)
+
+
+def test_int8_keeps_the_probabilities_of_the_bundled_model(translator: Translator) -> None:
+    """--precision int8 (dynamic int8 linear layers): teacher forced on 100 test sentences, the
+    probabilities move by the rounding only (tolerances in seq2text.decoding.quantized)."""
+    import torch
+
+    from seq2text.data.batching import collate_pairs
+
+    int8 = Translator.load("multi30k-de-en", precision="int8")
+    assert int8.model is not translator.model and isinstance(translator.model.generator, torch.nn.Linear)
+    prefix = DATA / "multi30k" / "test_2016_flickr"
+    sources = (prefix.with_suffix(".de")).read_text(encoding="utf-8").splitlines()[:100]
+    targets = (prefix.with_suffix(".en")).read_text(encoding="utf-8").splitlines()[:100]
+    batch = collate_pairs([translator.src.encode(s) for s in sources], [translator.tgt.encode(t) for t in targets])
+    with torch.no_grad():
+        exact, rounded = (model(batch.src, batch.src_mask, batch.tgt_in, batch.tgt_mask)[0].log_softmax(-1)
+                          for model in (translator.model, int8.model))
+    gold = batch.tgt_out[batch.tgt_mask].unsqueeze(1)
+    assert (exact.exp() - rounded.exp()).abs().max() < 0.1
+    assert (exact.gather(1, gold) - rounded.gather(1, gold)).abs().mean() < 0.05
+    assert (exact.argmax(-1) == rounded.argmax(-1)).float().mean() > 0.98
+    assert abs(rounded.gather(1, gold).mean() - exact.gather(1, gold).mean()) < 0.01
+    assert int8.translate(sources[:8], beam_size=5) != [""] * 8

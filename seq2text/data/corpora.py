@@ -129,9 +129,39 @@ def _load_parallel(recipe: Recipe) -> Corpus:
                                 f"parallel files must be aligned line by line")
         keep = [i for i in range(len(src)) if src[i].strip() and tgt[i].strip()]
         _note_empty(builder, f"{prefix}.{data.src_lang}/.{data.tgt_lang}", len(src), keep, "pairs")
-        builder.add(split, {"src": [src[i].strip() for i in keep], "tgt": [tgt[i].strip() for i in keep]},
-                    [src_path, tgt_path])
+        pairs = [(src[i].strip(), tgt[i].strip()) for i in keep]
+        sources = [src_path, tgt_path]
+        if split == "train" and data.distilled is not None:
+            distilled_path = Path(data.distilled).resolve()
+            pairs = _distilled_pairs(builder, src, tgt, keep, distilled_path, data.distilled_mix)
+            sources.append(distilled_path)
+        builder.add(split, {"src": [s for s, _ in pairs], "tgt": [t for _, t in pairs]}, sources,
+                    data.distilled_mix if split == "train" and data.distilled else "")
     return builder.corpus
+
+
+def _distilled_pairs(builder: _Builder, src: list[str], references: list[str], keep: list[int], path: Path,
+                     mix: str) -> list[tuple[str, str]]:
+    """The training pairs of ``data.distilled``: each kept source with the teacher's translation
+    (line ``i`` of ``path`` translates source line ``i``), and with ``mix: add`` also with its
+    reference where the two differ."""
+    if not path.is_file():
+        raise Seq2TextError(f"{path}: no such file (data.distilled: the teacher's translations of the training "
+                            f"source, e.g. seq2text translate -m A -m B -i train.de -o FILE)")
+    teacher = read_lines(path)
+    if len(teacher) != len(src):
+        raise Seq2TextError(f"{path}: {len(teacher)} lines, but the training source has {len(src)}; "
+                            f"data.distilled must translate it line for line")
+    translated = [i for i in keep if teacher[i].strip()]
+    _note_empty(builder, f"{path.name} (data.distilled)", len(keep), translated, "teacher translations")
+    pairs = [(src[i].strip(), teacher[i].strip()) for i in translated]
+    if mix == "add":
+        pairs = [(src[i].strip(), references[i].strip()) for i in keep] + \
+                [pair for i, pair in zip(translated, pairs) if pair[1] != references[i].strip()]
+    same = sum(teacher[i].strip() == references[i].strip() for i in translated)
+    builder.note(f"data.distilled: {len(translated):,} teacher translations ({same / max(1, len(translated)):.1%} "
+                 f"the same as the reference), mix {mix}: {len(pairs):,} training pairs")
+    return pairs
 
 
 def _load_text(recipe: Recipe) -> Corpus:
@@ -299,9 +329,21 @@ def _load_labelled(recipe: Recipe) -> Corpus:
         texts, labels = table[data.text_column], [str(label).strip() for label in table[data.label_column]]
         keep = [i for i, (text, label) in enumerate(zip(texts, labels)) if str(text).strip() and label]
         _note_empty(builder, name, len(texts), keep, "rows (text or label)", first_line=2)
+        if data.label_names:
+            labels = _named_labels(labels, keep, data.label_names, path)
         builder.add(split, {"text": [str(texts[i]).strip() for i in keep], "label": [labels[i] for i in keep]},
-                    [path], f"{data.text_column}|{data.label_column}")
+                    [path], f"{data.text_column}|{data.label_column}|{sorted((data.label_names or {}).items())}")
     return builder.corpus
+
+
+def _named_labels(labels: list[str], keep: list[int], names: dict[str, str], path: Path) -> list[str]:
+    """``labels`` by their ``data.label_names``: a value is read as its name, a name as itself."""
+    known = set(names.values())
+    for i in keep:
+        if labels[i] not in names and labels[i] not in known:
+            raise Seq2TextError(f"{path}: line {i + 2}: label {labels[i]!r} is neither a value nor a name of "
+                                f"data.label_names ({', '.join(f'{k}: {v}' for k, v in names.items())})")
+    return [names.get(label, label) for label in labels]
 
 
 def _load_conllu(recipe: Recipe) -> Corpus:

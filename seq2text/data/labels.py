@@ -1,7 +1,9 @@
 """The label set of a classification model: names taken from the training data, in a fixed order.
 
-Saved as ``labels.json`` beside the model's tokenizer (``["0", "1"]``), so that a model folder
-names its own outputs.  Integer labels sort as numbers (2 before 10), others as text.
+Saved as ``labels.json`` beside the model's tokenizer (``["negative", "positive"]``), so that a
+model folder names its own outputs.  A recipe's ``data.label_names`` gives the names and their
+order (the data's values, such as ``0``/``1``, are read as aliases of them); without it integer
+labels sort as numbers (2 before 10), others as text.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from typing import Sequence
 
 from seq2text.atomic import write_text_atomic
 from seq2text.data.textfile import read_json
@@ -35,12 +38,15 @@ def check_label(label: str, where: str) -> None:
         raise Seq2TextError(f"{where}: label {shown(label)} {problem}; a label must be one short line")
 
 
-def label_names(labels: list[str], where: str = "training data") -> list[str]:
-    """The distinct ``labels`` in the model's order; a label that cannot be printed on one
-    line is an error naming ``where``."""
+def label_names(labels: list[str], where: str = "training data", order: Sequence[str] = ()) -> list[str]:
+    """The distinct ``labels`` in the model's order: as in ``order`` (a recipe's
+    ``data.label_names``) where given, else sorted; a label that cannot be printed on one line is
+    an error naming ``where``."""
     names = set(labels)
     for name in names:
         check_label(name, where)
+    if order:
+        return [name for name in dict.fromkeys(order) if name in names]
     numeric = all(INTEGER.fullmatch(name) for name in names)
     return sorted(names, key=lambda name: (int(name), name) if numeric else (0, name))
 

@@ -39,12 +39,13 @@ def encode_sources(model: EncoderDecoder, sources: Sequence[Sequence[int]]) -> S
 @torch.no_grad()
 def decode_sources(model: EncoderDecoder, sources: Sequence[Sequence[int]], limits: torch.Tensor, beam_size: int = 1,
                    alpha: float = 1.0, penalty: str = "gnmt", coverage: float = 0.0, nbest: int = 1,
-                   processors: Sequence[LogitProcessor] = ()) -> list[list[Hypothesis]]:
+                   processors: Sequence[LogitProcessor] = (), early: bool = False) -> list[list[Hypothesis]]:
     """The ``nbest`` hypotheses of each source (token ids, no ``<s>``/``</s>``), best first:
-    greedy search for ``beam_size`` 1, else beam search; ``limits`` ``(B,)`` as from
+    greedy search for ``beam_size`` 1, else beam search (``early``: see
+    :func:`~seq2text.decoding.beam.beam_search`); ``limits`` ``(B,)`` as from
     :func:`output_limits`."""
     state = encode_sources(model, sources)
     limits = limits.to(state.device)
     if beam_size == 1:
         return [[hypothesis] for hypothesis in greedy_search(model, state, limits, processors)]
-    return beam_search(model, state, beam_size, limits, alpha, penalty, coverage, nbest, processors)
+    return beam_search(model, state, beam_size, limits, alpha, penalty, coverage, nbest, processors, early=early)

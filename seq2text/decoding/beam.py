@@ -4,7 +4,9 @@ Each step scores ``2K`` candidates per input (``K`` = beam size).  Candidates th
 ``</s>`` among the best ``K`` become finished hypotheses; the best ``K`` others continue.  An
 input stops when it has ``K`` finished hypotheses (not when its best one ends), when no live
 beam can still beat its ``nbest`` best finished ones, or at its maximum length, where ``</s>``
-is forced; its beams then leave the batch.  Finished hypotheses
+is forced; its beams then leave the batch.  With ``early`` an input also stops at the first
+step whose best candidate ends (JoeyNMT's rule: fewer steps, but a longer hypothesis that the
+length penalty would have ranked first is not waited for).  Finished hypotheses
 are ranked by their model score over a length penalty, plus GNMT's coverage penalty
 ``beta * sum_source log(min(attention received, 1))`` when ``coverage`` is set.
 
@@ -28,8 +30,8 @@ from seq2text.tokenizers import BOS, EOS
 @torch.no_grad()
 def beam_search(model: SearchModel, state: SearchState, beam_size: int = 5, max_length: int | torch.Tensor = 100,
                 alpha: float = 1.0, penalty: str = "gnmt", coverage: float = 0.0, nbest: int = 1,
-                processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None
-                ) -> list[list[Hypothesis]]:
+                processors: Sequence[LogitProcessor] = (), start: Optional[torch.Tensor] = None,
+                early: bool = False) -> list[list[Hypothesis]]:
     """The ``nbest`` best hypotheses for each of the ``B`` rows of ``state``, best first.
 
     ``max_length``: an int or a ``(B,)`` tensor of per-row limits (tokens, without ``</s>``);
@@ -75,6 +77,8 @@ def beam_search(model: SearchModel, state: SearchState, beam_size: int = 5, max_
         done = torch.tensor([_settled(finished[b], k, nbest, bound) for b, bound in zip(alive.tolist(), bounds)],
                             device=device)
         done |= limits[alive] <= step
+        if early:
+            done |= ends[:, 0]
         if bool(done.all()):
             break
 

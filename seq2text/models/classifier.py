@@ -13,6 +13,11 @@ Pooling (``model.pooling``) turns the encoder's outputs ``(B, S, D)`` into ``(B,
 
 Padding never changes a prediction: the encoder packs the sequences and every pooling masks
 the padded positions.
+
+:meth:`language_model_loss` pretrains the encoder without labels (``training.objective: bilm``,
+as ELMo's biLM, Peters et al. 2018): the forward states at ``t`` predict token ``t + 1``, the
+backward states token ``t - 1``, each through the embedding matrix (so the pretrained model
+has exactly the classifier's weights, and a labels run starts from all of them).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from seq2text.decoding.processors import NEG_INF
@@ -56,3 +62,19 @@ class RNNClassifier(nn.Module):
             weights = scores.softmax(dim=-1)
             pooled = torch.bmm(weights.unsqueeze(1).to(outputs.dtype), outputs).squeeze(1)
         return self.output(self.dropout(pooled)), weights
+
+    def language_model_loss(self, src: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0
+                            ) -> tuple[torch.Tensor, int]:
+        """The summed cross-entropy of predicting each real token of ``src`` ``(B, S)`` from its
+        left context (forward states) and from its right context (backward states), and the
+        number of predictions."""
+        outputs, _ = self.encoder(src, mask)
+        half = outputs.size(-1) // 2
+        pairs = mask[:, 1:]  # positions t-1 and t both real
+        forward = outputs[:, :-1, :half][pairs]  # (N, H): read up to t-1, predict t
+        backward = outputs[:, 1:, half:][pairs]  # (N, H): read from t down, predict t-1
+        states = torch.cat([forward, backward])
+        targets = torch.cat([src[:, 1:][pairs], src[:, :-1][pairs]])
+        logits = states @ self.embedding.weight.to(states.dtype).t()
+        loss = F.cross_entropy(logits.float(), targets, label_smoothing=label_smoothing, reduction="sum")
+        return loss, len(targets)

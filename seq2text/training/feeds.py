@@ -58,6 +58,8 @@ def pair_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
 class _BucketedFeed:
     """Examples batched by length (:class:`BucketBatcher`); nothing runs on between batches."""
 
+    report: tuple[str, ...] = ()  # lines for the training log
+
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         config = recipe.training
         self.data = data
@@ -172,6 +174,8 @@ class SequenceFeed(_BucketedFeed):
 
 
 class StreamFeed:
+    report: tuple[str, ...] = ()
+
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         if process.world_size > 1:
             raise Seq2TextError("training.bptt: several processes are not supported yet")
@@ -212,31 +216,55 @@ class StreamFeed:
 
 class ClassificationFeed(_BucketedFeed):
     """Labelled texts batched by length; the loss is the cross-entropy of each text's label
-    (``training.class_weights``: weighed by the inverse of the label's share), averaged over texts."""
+    (``training.class_weights``: weighed by the inverse of the label's share), averaged over texts.
+
+    With ``training.teachers`` each text's loss is shared (``teacher_weight``) with the
+    cross-entropy against the teachers' mean probabilities for it, computed once at the start.
+    With ``training.objective: bilm`` there are no labels: the loss and validation are those of
+    the encoder read as a bidirectional language model (per predicted token)."""
 
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.labels = data.labels
+        self.bilm = recipe.training.objective == "bilm"
         self.weights = None
         if recipe.training.class_weights:
             counts = torch.bincount(torch.tensor(data.splits["train"].dataset["label_id"]), minlength=len(self.labels))
             self.weights = counts.sum() / (len(self.labels) * counts.clamp(min=1).float())
+        self.teacher_weight = recipe.training.teacher_weight if recipe.training.teachers else 0.0
+        self.soft = None
+        if recipe.training.teachers:
+            self.soft = teacher_probabilities(recipe, data.splits["train"].dataset["text"], self.labels)
+            agree = (self.soft.argmax(-1) == torch.tensor(data.splits["train"].dataset["label_id"])).float().mean()
+            self.report = (f"training.teachers: the mean probabilities of {len(recipe.training.teachers)} models, "
+                           f"whose best label is the data's on {agree:.1%} of the training texts, weigh "
+                           f"{self.teacher_weight:g} of the loss",)
 
-    def collate(self, batch: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def collate(self, batch: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor, Any]:
         rows = self.data.splits["train"].dataset[batch]
-        return pad(rows["ids"]).to(device), torch.tensor(rows["label_id"], device=device)
+        soft = None if self.soft is None else self.soft[batch].to(device)
+        return pad(rows["ids"]).to(device), torch.tensor(rows["label_id"], device=device), soft
 
-    def loss(self, model, batch: tuple[torch.Tensor, torch.Tensor], label_smoothing: float
+    def loss(self, model, batch: tuple[torch.Tensor, torch.Tensor, Any], label_smoothing: float
              ) -> tuple[torch.Tensor, int]:
-        src, labels = batch
+        src, labels, soft = batch
+        if self.bilm:
+            return model.language_model_loss(src, src != PAD, label_smoothing)
         logits, _ = model(src, src != PAD)
         weights = None if self.weights is None else self.weights.to(logits.device)
-        return F.cross_entropy(logits.float(), labels, weight=weights, label_smoothing=label_smoothing,
-                               reduction="sum"), len(labels)
+        loss = F.cross_entropy(logits.float(), labels, weight=weights, label_smoothing=label_smoothing,
+                               reduction="sum")
+        if soft is not None:
+            learned = -(soft * logits.float().log_softmax(-1)).sum()
+            loss = (1 - self.teacher_weight) * loss + self.teacher_weight * learned
+        return loss, len(labels)
 
     def validate(self, model, split: str, device: torch.device) -> Validation:
-        """Loss per text (unweighted), accuracy and macro-F1, in percent."""
+        """Loss per text (unweighted), accuracy and macro-F1, in percent (bilm: loss per token
+        and perplexity)."""
         dataset = self.data.splits[split].dataset
+        if self.bilm:
+            return self._validate_bilm(model, dataset["ids"], device)
         probabilities = predict(model, dataset["ids"], device).probabilities
         gold = torch.tensor(dataset["label_id"])
         loss = float(F.nll_loss(probabilities.clamp(min=1e-12).log(), gold, reduction="mean"))
@@ -245,6 +273,39 @@ class ClassificationFeed(_BucketedFeed):
                  zip(dataset["text"][:SAMPLES], probabilities, dataset["label"][:SAMPLES])]
         return Validation(loss, math.exp(min(loss, 50.0)), tokens=len(gold), samples=tuple(shown),
                           accuracy=scores.accuracy, f1=scores.macro_f1)
+
+    @staticmethod
+    @torch.no_grad()
+    def _validate_bilm(model, ids: list[list[int]], device: torch.device, batch_size: int = 64) -> Validation:
+        was_training = model.training
+        model.eval()
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        total, tokens = 0.0, 0
+        for start in range(0, len(order), batch_size):
+            src = pad([ids[i] for i in order[start:start + batch_size]]).to(device)
+            loss, count = model.language_model_loss(src, src != PAD)
+            total, tokens = total + float(loss), tokens + count
+        model.train(was_training)
+        return mean_loss(total, tokens)
+
+
+def teacher_probabilities(recipe: Recipe, texts: list[str], labels: list[str]) -> torch.Tensor:
+    """The mean label probabilities ``(N, L)`` that the models ``training.teachers`` give
+    ``texts``, in the order of ``labels`` (a teacher's label may be a value that
+    ``data.label_names`` names)."""
+    from seq2text.classifier import Classifier
+
+    names = recipe.data.label_names or {}
+    total = torch.zeros(len(texts), len(labels))
+    for name in recipe.training.teachers:
+        teacher = Classifier.load(name)
+        columns = [names.get(label, label) for label in teacher.labels]
+        if sorted(columns) != sorted(labels):
+            raise Seq2TextError(f"training.teachers: {name} has the labels {', '.join(teacher.labels)}, this "
+                                f"recipe {', '.join(labels)}")
+        found = torch.tensor([[p.probabilities[label] for label in teacher.labels] for p in teacher.classify(texts)])
+        total[:, [labels.index(column) for column in columns]] += found
+    return total / len(recipe.training.teachers)
 
 
 class TaggingFeed(_BucketedFeed):

@@ -187,6 +187,8 @@ class Trainer:
         self.model = build_model(recipe, self.data.src.vocab_size, self.data.tgt.vocab_size,
                                  len(self.data.labels)).to(device)
         self.feed = make_feed(recipe, self.data, process)
+        for line in self.feed.report:
+            self.log(line)
         self.optimizer = make_optimizer(self.model, self.config)
         self.precision = MixedPrecision(self.config.precision, device)
         if self.precision.fell_back:
