@@ -31,7 +31,11 @@ class Attention(nn.Module):
                 mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scores = self.score(query, keys).masked_fill(~mask, float("-inf"))
         weights = torch.softmax(scores, dim=-1)
-        context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)
+        # The weighted sum stays in memory's dtype even under bf16 autocast: a (1, S) x (S, M)
+        # product per row is a memory-bound batch of vector products, which CPU kernels run
+        # slower in bf16 than in fp32, and autocast would cast all of memory at every step.
+        with torch.autocast(memory.device.type, enabled=False):
+            context = torch.bmm(weights.unsqueeze(1).to(memory.dtype), memory).squeeze(1)
         return context, weights
 
 

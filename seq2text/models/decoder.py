@@ -115,8 +115,13 @@ class Decoder(nn.Module):
 
     def _feed_weight(self) -> Optional[torch.Tensor]:
         """The first layer's input weights for the fed-back attentional vector (None without
-        input feeding)."""
-        return self.cells[0].weight_ih[:, self.embedding.embedding_dim:] if self.input_feeding else None
+        input feeding), in the dtype autocast multiplies in: a slice of a weight is not in
+        autocast's cache of cast weights, so it is cast here once rather than at every step."""
+        if not self.input_feeding:
+            return None
+        weight = self.cells[0].weight_ih[:, self.embedding.embedding_dim:]
+        device = weight.device.type
+        return weight.to(torch.get_autocast_dtype(device)) if torch.is_autocast_enabled(device) else weight
 
     def _advance(self, projected: torch.Tensor, state: DecoderState, feed_weight: Optional[torch.Tensor]
                  ) -> tuple[torch.Tensor, DecoderState, Optional[torch.Tensor]]:
