@@ -12,7 +12,11 @@ fresh model per ``--precision`` (fp32, bf16, fp16; default: fp32; bf16 is skippe
 without AVX512-BF16 or AMX, where it is emulated) and, with ``--peer``, runs
 JoeyNMT 2.3 (the kit's venv, fp32) on the same batches.  Prints one line per run, then the
 median and range of target pieces per second (no padding, no ``</s>``) and the ratios of the
-medians.  Needs a quiet machine: the load average is checked first.
+medians.  Then the roofline: the warm-up steps are counted (``FlopCounterMode``: matrix-product
+FLOPs, and the shape of every product), products of exactly those shapes are timed alone, and
+each system's achieved FLOP rate (median pieces/s x FLOPs per piece) is printed as a share of
+that rate (:mod:`seq2text.training.flops`).  Needs a quiet machine: the load average is checked
+first.
 """
 
 from __future__ import annotations
@@ -81,16 +85,20 @@ def roofline(name: str, counted: StepCount, flops_per_piece: float, speeds: dict
     reach alone, and the share of it each system achieves (median pieces/s x its FLOPs per piece)."""
     limit = counted.flops / gemm_seconds(counted.gemms)
     shares = counted.by_dtype()
-    dtypes = ", ".join(f"{dtype} {flops / counted.flops:.0%}" for dtype, flops in shares.items())
+    dtypes = ", ".join(f"{dtype} {flops / counted.flops:.1%}" for dtype, flops in shares.items())
     print(f"roofline {name}: {flops_per_piece / 1e6:.1f} MFLOP per target piece (FlopCounterMode over the warm-up "
           f"steps; products in {dtypes}); products of those steps' {len(counted.gemms)} shapes alone run at "
           f"{limit / 1e9:.1f} GFLOP/s here")
     achieved = statistics.median(speeds[name]) * flops_per_piece
     print(f"roofline {name}: achieves {achieved / 1e9:.1f} GFLOP/s, {achieved / limit:.0%} of that limit")
     if peer_flops_per_piece and "joeynmt fp32" in speeds:
-        peer = statistics.median(speeds["joeynmt fp32"]) * peer_flops_per_piece
+        # JoeyNMT runs its padded positions too: its own count, and the useful work (ours per piece)
+        peer_speed = statistics.median(speeds["joeynmt fp32"])
+        executed, useful = peer_speed * peer_flops_per_piece, peer_speed * flops_per_piece
         print(f"roofline joeynmt fp32 (against {name}'s limit): {peer_flops_per_piece / 1e6:.1f} MFLOP per target "
-              f"piece (its own count), {peer / 1e9:.1f} GFLOP/s, {peer / limit:.0%}")
+              f"piece by its own count (padding included): {executed / 1e9:.1f} GFLOP/s, {executed / limit:.0%}; "
+              f"useful work ({flops_per_piece / 1e6:.1f} MFLOP per piece): {useful / 1e9:.1f} GFLOP/s, "
+              f"{useful / limit:.0%}")
 
 
 def main() -> None:
