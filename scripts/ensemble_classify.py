@@ -3,8 +3,8 @@
 
     python scripts/ensemble_classify.py sentiment-zh runs/abl_max runs/abl_mean ...
 
-Every model must have the same labels.  All are scored on the held-out split of the first
-model's recipe (for sentiment-zh: the 1,697 validation reviews), each text read as that model
+Every model must have the same labels (or the values the first model's ``data.label_names``
+names).  All are scored on the held-out split of the first model's recipe (for sentiment-zh: the 1,697 validation reviews), each text read as that model
 reads it; prints one JSON line per model and one for the ensemble of them all.
 """
 
@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from seq2text import Classifier  # noqa: E402
 from seq2text.data.corpora import load_corpus  # noqa: E402
 from seq2text.data.labels import label_ids  # noqa: E402
+from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.scoring.labels import ClassScores, confusion  # noqa: E402
 
 
@@ -31,16 +32,16 @@ def main() -> None:
     parser.add_argument("models", nargs="+", help="bundled names or trained model or run folders")
     args = parser.parse_args()
     classifiers = [Classifier.load(model) for model in args.models]
-    labels = classifiers[0].labels
-    if any(c.labels != labels for c in classifiers):
-        sys.exit("error: the models have different labels")
-    corpus = load_corpus(classifiers[0].loaded.recipe)
+    labels, recipe = classifiers[0].labels, classifiers[0].loaded.recipe
+    corpus = load_corpus(recipe)
     split = corpus[corpus.held_out]
     gold = label_ids(split["label"], labels, corpus.held_out)
     total = torch.zeros(len(gold), len(labels))
     for model, classifier in zip(args.models, classifiers):
-        probabilities = torch.tensor([[p.probabilities[label] for label in labels]
-                                      for p in classifier.classify(split["text"])])
+        try:
+            probabilities = classifier.probabilities(split["text"], labels, recipe.data.label_names)
+        except Seq2TextError as err:
+            sys.exit(f"error: {err}")
         total += probabilities
         print(json.dumps(_scores(model, gold, probabilities, len(labels))))
     print(json.dumps(_scores(f"mean of {len(classifiers)}", gold, total, len(labels))))

@@ -65,6 +65,19 @@ class Classifier:
         require(loaded, "Classifier")
         return cls(loaded)
 
+    def probabilities(self, texts: Sequence[str], labels: Sequence[str], names: dict[str, str] | None = None
+                      ) -> torch.Tensor:
+        """Every label's probability ``(N, L)`` for ``texts``, in the order of ``labels`` (another
+        model's); ``names`` maps this model's labels onto those (a recipe's ``data.label_names``,
+        for a model trained before the data's ``0``/``1`` had names)."""
+        names = names or {}
+        columns = [names.get(label, label) for label in self.labels]
+        if sorted(columns) != sorted(labels):
+            raise Seq2TextError(f"{self.name}: its labels are {', '.join(self.labels)}, not "
+                                f"{', '.join(labels)}")
+        found = torch.tensor([[p.probabilities[label] for label in self.labels] for p in self.classify(list(texts))])
+        return found[:, [columns.index(label) for label in labels]]
+
     def classify(self, texts: str | Sequence[str], batch_size: int = 64) -> Prediction | list[Prediction]:
         """A :class:`Prediction` for each text, or for the one text a string is.  Empty texts
         (nothing but spaces) have no label: :class:`~seq2text.errors.Seq2TextError` names them."""

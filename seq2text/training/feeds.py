@@ -291,20 +291,16 @@ class ClassificationFeed(_BucketedFeed):
 
 def teacher_probabilities(recipe: Recipe, texts: list[str], labels: list[str]) -> torch.Tensor:
     """The mean label probabilities ``(N, L)`` that the models ``training.teachers`` give
-    ``texts``, in the order of ``labels`` (a teacher's label may be a value that
+    ``texts``, in the order of ``labels`` (a teacher's labels may be the values that
     ``data.label_names`` names)."""
     from seq2text.classifier import Classifier
 
-    names = recipe.data.label_names or {}
     total = torch.zeros(len(texts), len(labels))
     for name in recipe.training.teachers:
-        teacher = Classifier.load(name)
-        columns = [names.get(label, label) for label in teacher.labels]
-        if sorted(columns) != sorted(labels):
-            raise Seq2TextError(f"training.teachers: {name} has the labels {', '.join(teacher.labels)}, this "
-                                f"recipe {', '.join(labels)}")
-        found = torch.tensor([[p.probabilities[label] for label in teacher.labels] for p in teacher.classify(texts)])
-        total[:, [labels.index(column) for column in columns]] += found
+        try:
+            total += Classifier.load(name).probabilities(texts, labels, recipe.data.label_names)
+        except Seq2TextError as err:
+            raise Seq2TextError(f"training.teachers: {err}") from None
     return total / len(recipe.training.teachers)
 
 
