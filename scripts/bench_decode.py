@@ -12,8 +12,9 @@ and output pieces (of the best hypotheses) per second, then the median and range
 repeats and cased sacreBLEU against the references.  Pieces per second is the fairer ratio
 when the two models write outputs of different lengths.  With
 ``--peer`` each repeat also decodes the same sentences with JoeyNMT 2.3 (the kit in
-../shared/peers, its model after one epoch on all of Multi30k, trained on the first call and
-kept in ~/.cache/seq2text-peers; batches of 64; JoeyNMT's own timer, which leaves out loading),
+../shared/peers, its model after ``--peer-epochs`` epochs on all of Multi30k, trained on the
+first call and kept in ~/.cache/seq2text-peers; batches of 64; JoeyNMT's own timer, which
+leaves out loading),
 and the ratios of the medians are printed.  Compare on a model of the kit's size:
 ``seq2text train recipes/bench_joeynmt_gru.yaml`` (one epoch) first, then
 ``python scripts/bench_decode.py runs/bench_joeynmt_gru/checkpoints/step-0000454 --alpha 0 --peer``.
@@ -72,6 +73,8 @@ def main() -> None:
                         help="score only the target pieces of the training data (the model's shortlist.json)")
     parser.add_argument("--early-stop", action="store_true", help="end a beam search when its best candidate ends")
     parser.add_argument("--peer", action="store_true", help="also run JoeyNMT 2.3 (../shared/peers)")
+    parser.add_argument("--peer-epochs", type=int, default=1,
+                        help="JoeyNMT's model after this many epochs (trained on first use and kept) [1]")
     args = parser.parse_args()
     if args.peer:
         check_peer()
@@ -89,7 +92,7 @@ def main() -> None:
     except Seq2TextError as err:
         sys.exit(f"error: {err}")
     load = warn_if_loaded()
-    checkpoint = joeynmt_model() if args.peer else None
+    checkpoint = joeynmt_model(args.peer_epochs) if args.peer else None
     print(f"# {args.model}: {len(sources)} sentences of {prefix.name}, batches of {args.batch_size}, "
           f"{torch.get_num_threads()} threads, {args.precision}"
           f"{', shortlist' if args.shortlist else ''}{', early stop' if args.early_stop else ''}, "

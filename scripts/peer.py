@@ -35,14 +35,15 @@ def run_joeynmt(epochs: int = 1, train_subset: int = -1, dev_subset: int = 100, 
     return dict(re.findall(r"(\S+)=(\S+)", result.stdout.strip().splitlines()[-1]))
 
 
-def joeynmt_model(cache: Path = PEERS_CACHE / "joeynmt-deen-1epoch") -> Path:
-    """The kit's model after one epoch on all of Multi30k: its checkpoint, trained on the first
-    call (about ten minutes) and kept in ``cache``."""
-    kept = sorted(cache.glob("joeybench.*/model/[0-9]*.ckpt"))
+def joeynmt_model(epochs: int = 1) -> Path:
+    """The kit's model after ``epochs`` epochs on all of Multi30k: its last checkpoint, trained
+    on the first call (about six minutes an epoch) and kept in ~/.cache/seq2text-peers."""
+    cache = PEERS_CACHE / f"joeynmt-deen-{epochs}epoch"
+    kept = sorted(cache.glob("joeybench.*/model/[0-9]*.ckpt"), key=lambda path: int(path.stem))
     if kept:
         return kept[-1]
-    figures = run_joeynmt(epochs=1, keep_in=cache)
-    return Path(figures["workdir"]) / "model" / f"{figures['updates_per_epoch']}.ckpt"
+    figures = run_joeynmt(epochs=epochs, keep_in=cache)
+    return Path(figures["workdir"]) / "model" / f"{int(figures['updates_per_epoch']) * epochs}.ckpt"
 
 
 def joeynmt_decode(checkpoint: Path, beam_size: int) -> tuple[float, int, float]:
