@@ -2,7 +2,7 @@
 
     >>> from seq2text import Classifier
     >>> Classifier.load("sentiment-zh").classify("质量很好，非常满意").label
-    '1'
+    'positive'
 
 A text longer than the recipe's ``data.max_length`` tokens is judged by its first
 ``max_length``, as in training (:attr:`Prediction.truncated` says so).

@@ -200,7 +200,7 @@ def test_evaluate_reports_a_classifier(trained: Path, sentiment_slice: Path, tmp
 def test_the_bundled_sentiment_model_works_offline() -> None:
     result = run("classify", "质量很好，非常满意", "太差了，再也不买了")
     assert result.returncode == 0, result.stderr
-    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["1", "0"]
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["positive", "negative"]
 
 
 NAMED = RECIPE.replace("max_length: 64}}", "max_length: 64, label_names: {{0: negative, 1: positive}}}}")

@@ -50,7 +50,7 @@ def test_outputs_never_delete_a_folder_the_program_did_not_create(tmp_path: Path
 @pytest.mark.slow
 def test_average_refuses_classifiers_with_other_labels(tmp_path: Path) -> None:
     first, second = model_folder("sentiment-zh", tmp_path / "a"), model_folder("sentiment-zh", tmp_path / "b")
-    (second / "tokenizer" / "labels.json").write_text('["1", "0"]\n', encoding="utf-8")
+    (second / "tokenizer" / "labels.json").write_text('["positive", "negative"]\n', encoding="utf-8")
     one_line_error(run("average", str(first), str(second), "-o", str(tmp_path / "out")), "its labels")
     assert not (tmp_path / "out").exists()
 

@@ -174,7 +174,7 @@ def test_couplet_and_classify_and_text(server: Server) -> None:
     assert set(json.loads(jsonl.stdout)) == set(answer["couplets"][0][0])
     status, answer = call(server.url, "/v1/classify", {"texts": ["质量很好，非常满意", "太差了，再也不买了"],
                                                        "attention": True})
-    assert status == 200 and [p["label"] for p in answer["predictions"]] == ["1", "0"]
+    assert status == 200 and [p["label"] for p in answer["predictions"]] == ["positive", "negative"]
     assert all(abs(sum(p["probabilities"].values()) - 1) < 1e-3 for p in answer["predictions"])
     first = answer["predictions"][0]["attention"]
     assert len(first["tokens"]) == len(first["weights"]) == 9
@@ -461,7 +461,7 @@ def test_page_answers_a_couplet_classifies_and_tags(server: Server, browser: Any
     browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='classify']").click()
     browser.find_element(By.CSS_SELECTOR, "#classify-form button.go").click()
     labels = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#classify-result .label"))
-    assert [label.text for label in labels] == ["1", "0"]
+    assert [label.text for label in labels] == ["positive", "negative"]
     browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='tag']").click()
     browser.find_element(By.CSS_SELECTOR, "#tag-form button.go").click()
     sentences = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tag-result .tagged"))
