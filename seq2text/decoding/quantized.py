@@ -3,14 +3,15 @@
 ``torch.ao.quantization.quantize_dynamic`` replaces the model's ``nn.Linear`` layers (the
 output projection, the attention's query and key layers, the attentional combine and the
 bridge) by versions whose weights are stored as int8 with a scale per output row and whose
-inputs are quantized per call.
-Layers with fewer than :data:`MIN_OUTPUTS` outputs stay in fp32: Bahdanau attention's energy
-layer turns a large input (every source position of every beam) into one score each, and
-quantizing that input cost more than the int8 product saved.  The recurrent products, which
-the decoder runs from the cells' weights directly, stay in fp32 too.  The CPU's fbgemm kernels run them (x86 only), and the
-outputs move by the rounding: with the bundled multi30k-de-en on 100 test sentences, teacher
-forced, no token's probability moved by more than about 0.05, the reference's log-probability
-by 0.03 on average, and 99% of the most probable tokens stayed the same
+inputs are quantized per call; the CPU's fbgemm kernels run them (x86 only).  Layers with fewer
+than :data:`MIN_OUTPUTS` outputs stay in fp32: Bahdanau attention's energy layer turns a large
+input (every source position of every beam) into one score each, and quantizing that input
+cost more than the int8 product saved.  The recurrent products, which the decoder runs from
+the cells' weights directly, stay in fp32 too.
+
+The outputs move by the rounding: with the bundled multi30k-de-en on 100 test sentences,
+teacher forced, no token's probability moved by more than about 0.05, the reference's
+log-probability by 0.03 on average, and 99% of the most probable tokens stayed the same
 (``tests/test_translate.py`` holds them to 0.1, 0.05 and 98%).
 """
 
