@@ -97,6 +97,23 @@ def test_nbest_lists_are_sorted_distinct_and_batching_does_not_matter(trained) -
 
 
 @pytest.mark.slow
+def test_early_stop_ends_each_search_at_its_first_best_ending(trained) -> None:
+    """With alpha 0 the exact search already stops there (a live beam's log-probability only
+    falls), so early stopping changes nothing; with a length penalty it may only end sooner."""
+    model, batch = trained
+    for alpha in (0.0, 1.0):
+        exact = beam_search(model, model.encode(batch.src, batch.src_mask), beam_size=4, max_length=30, alpha=alpha)
+        early = beam_search(model, model.encode(batch.src, batch.src_mask), beam_size=4, max_length=30, alpha=alpha,
+                            early=True)
+        if alpha == 0.0:
+            assert [h[0].tokens for h in early] == [h[0].tokens for h in exact]
+        assert all(len(e[0].tokens) <= max(len(h.tokens) for h in x) for e, x in zip(early, exact))
+        assert all(e[0].log_prob == pytest.approx(model_score(model, batch.src[row], batch.src_mask[row],
+                                                              e[0].tokens), abs=1e-4)
+                   for row, e in enumerate(early))
+
+
+@pytest.mark.slow
 def test_max_length_per_sentence_is_respected(trained) -> None:
     model, batch = trained
     limits = torch.arange(batch.src.size(0)) % 4
