@@ -240,12 +240,14 @@ class ClassificationFeed(_BucketedFeed):
                            f"whose best label is the data's on {agree:.1%} of the training texts, weigh "
                            f"{self.teacher_weight:g} of the loss",)
 
-    def collate(self, batch: list[int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor, Any]:
+    def collate(self, batch: list[int], device: torch.device
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Padded ids ``(B, S)``, label ids ``(B,)`` and, with teachers, their probabilities ``(B, L)``."""
         rows = self.data.splits["train"].dataset[batch]
         soft = None if self.soft is None else self.soft[batch].to(device)
         return pad(rows["ids"]).to(device), torch.tensor(rows["label_id"], device=device), soft
 
-    def loss(self, model, batch: tuple[torch.Tensor, torch.Tensor, Any], label_smoothing: float
+    def loss(self, model, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None], label_smoothing: float
              ) -> tuple[torch.Tensor, int]:
         src, labels, soft = batch
         if self.bilm:
