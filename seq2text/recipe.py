@@ -394,7 +394,10 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
     """Read, override and validate a recipe; raise :class:`Seq2TextError` on any problem.
 
     ``overrides`` are ``"section.key=value"`` strings; values are parsed as YAML scalars.
-    With ``check_files``, every data file the recipe names must exist under the data root.
+    With ``check_files``, every data file the recipe names must exist under the data root, and
+    ``tokenizer.model_file`` beside the recipe.  A trained model's own recipe is read without:
+    its tokenizer is saved in the model folder, and the files it was trained from may be on
+    another machine.
     """
     path = Path(path)
     if not path.exists():
@@ -431,7 +434,7 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
     recipe.path = path
     if recipe.tokenizer.model_file is not None:
         model_file = (path.parent / recipe.tokenizer.model_file).resolve()
-        if not model_file.is_file():
+        if check_files and not model_file.is_file():
             raise Seq2TextError(f"{path}: tokenizer.model_file: no such file: {model_file}")
         recipe.tokenizer.model_file = str(model_file)
     recipe.data_root = Path(data_root).resolve() if data_root else default_data_root()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SLICE_RECIPE, write_recipe
+from conftest import ROOT, SLICE_RECIPE, model_folder, write_recipe
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import load_recipe
+from seq2text.translator import Translator
 
 
 @pytest.mark.parametrize("recipe", sorted((ROOT / "recipes").glob("*.yaml")), ids=lambda p: p.name)
@@ -72,6 +74,21 @@ def test_missing_data_file_names_key_and_file(tmp_path: Path) -> None:
     message = error_of(path, data_root=tmp_path / "nowhere")
     assert message.startswith(f"{path}: data.train: no such file or folder: ")
     assert "train.de" in message and "--data-root" in message
+
+
+def test_a_missing_tokenizer_model_file_stops_a_recipe_but_not_a_trained_model(multi30k_slice: Path,
+                                                                                tmp_path: Path) -> None:
+    gone = tmp_path / "elsewhere" / "spm.model"
+    path = write_recipe(tmp_path, SLICE_RECIPE.replace("vocab_size: 1000}", f"vocab_size: 1000, model_file: {gone}}}"))
+    assert error_of(path, data_root=multi30k_slice) == f"{path}: tokenizer.model_file: no such file: {gone}"
+    # A model trained on another machine names the model file it read there; its own
+    # tokenizer folder is what it decodes with.
+    folder = model_folder("multi30k-de-en", tmp_path)
+    recipe = folder / "recipe.yaml"
+    recipe.write_text(re.sub(r"(?m)^  model_file: .*$", f"  model_file: {gone}", recipe.read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    assert f"  model_file: {gone}\n" in recipe.read_text(encoding="utf-8")
+    assert Translator.load(folder).translate(["Ein Hund läuft."], beam_size=1) == ["A dog running."]
 
 
 def test_missing_setting_and_bad_yaml(tmp_path: Path) -> None:
