@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -27,9 +28,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        # mkstemp makes 0600, and some writers (safetensors) recreate the file: set the usual
-        # permissions once it is written.
-        os.chmod(tmp, 0o666 & ~_umask())
+        # mkstemp makes 0600, and some writers (safetensors) recreate the file: once it is
+        # written, give it the mode of the file it replaces (a 0600 file stays private), else
+        # the usual one.
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -342,8 +342,8 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 @click.option("--tones/--no-tones", default=True, show_default=True,
               help="The 平仄 rules of regulated verse; for couplets 平仄相对 at the rhythm points.")
 @click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
-              help="The 平水韵 table [default: rhyme/pingshuiyun.txt under the data root if there, "
-                   "else modern readings].")
+              help="A 平水韵 table to rhyme regulated verse by [default: the model's own (bundled models "
+                   "carry it), else rhyme/pingshuiyun.txt under the data root if there, else modern readings].")
 @click.option("--temperature", type=FiniteFloat(0.0, MAX_TEMPERATURE, min_open=False), default=Sampling.temperature,
               show_default=True, help=f"Sampling temperature, 0 or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}: lower "
                                       f"is safer, higher more varied; 0 takes the most probable character.")
@@ -625,9 +625,12 @@ def _tag_treebank(tagger, input_file: Path | None, out, batch_size: int) -> None
                    "setting of the on-subject rates, spread over their 20 subjects (0 = skip).")
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, report.html (self-contained), metrics.json and the plots to DIR.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), envvar="SEQ2TEXT_DATA",
+              help="Folder the recipe's data paths are relative to, for its held-out split "
+                   "[env SEQ2TEXT_DATA; default: ../shared/data].")
 @device_option
 def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, beam_size: int, bootstrap: int,
-             poems: int, report: Path | None, device: str) -> None:
+             poems: int, report: Path | None, data_root: Path | None, device: str) -> None:
     """Score a model: BLEU/chrF/TER, perplexity, verse rule rates.
 
     Translation and couplet models: greedy and beam outputs against references (couplets with
@@ -653,7 +656,7 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
 
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
-    evaluation = run_evaluation(model, src, ref, text, beam_size, bootstrap, poems, report, device)
+    evaluation = run_evaluation(model, src, ref, text, beam_size, bootstrap, poems, report, device, data_root)
     click.echo(f"{evaluation.title}", err=True)
     for section in evaluation.sections:
         if section.title in ("Scores", "Perplexity", "Couplet rules", "Generated poems: rule rates", "Per label",
@@ -723,8 +726,9 @@ def serve(host: str, port: int, models: tuple[str, ...], max_body: int, allowed_
 @main.command()
 @click.argument("checkpoints", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The model folder to write (created, or replaced if it is a model folder).")
-def average(checkpoints: tuple[str, ...], output: Path) -> None:
+              help="The model folder to write (created, or replaced if it holds only a model folder's files).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT even if it holds other files (they are deleted).")
+def average(checkpoints: tuple[str, ...], output: Path, force: bool) -> None:
     """Average the weights of two or more CHECKPOINTS of one model into a new model folder.
 
     CHECKPOINTS are model folders (runs/NAME/checkpoints/step-N, an averaged folder, a bundled
@@ -739,7 +743,7 @@ def average(checkpoints: tuple[str, ...], output: Path) -> None:
     """
     from seq2text.training.averaging import average_models
 
-    target = average_models(list(checkpoints), output)
+    target = average_models(list(checkpoints), output, force)
     click.echo(f"averaged {len(checkpoints)} models -> {target}", err=True)
 
 
@@ -749,7 +753,8 @@ def average(checkpoints: tuple[str, ...], output: Path) -> None:
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The folder to write (a new one, or one export wrote before).")
 @click.option("--int8", is_flag=True, help="Quantize the weights of the matrix products to int8.")
-def export(model: str, output: Path, int8: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace OUTPUT even if it holds other files (they are deleted).")
+def export(model: str, output: Path, int8: bool, force: bool) -> None:
     """Export a translation model to ONNX (encoder and one decoder step) for ONNX Runtime.
 
     The folder holds encoder.onnx, step.onnx, recipe.yaml and tokenizer/; `translate -m
@@ -766,7 +771,7 @@ def export(model: str, output: Path, int8: bool) -> None:
     from seq2text.export import export_onnx
     from seq2text.pretrained import load_pretrained
 
-    target = export_onnx(load_pretrained(model), output, int8)
+    target = export_onnx(load_pretrained(model), output, int8, force)
     click.echo(f"exported {model}{' (int8)' if int8 else ''} -> {target}", err=True)
 
 

@@ -31,7 +31,7 @@ from torch import nn
 from seq2text.errors import Seq2TextError
 from seq2text.models.decoder import DecoderState
 from seq2text.decoding.onnx_model import FORMAT, STATE_NAMES, STEP_INPUTS, pack_hidden, unpack_hidden
-from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE, new_model_folder
+from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE, EXPORT_NAMES, check_replaceable, new_model_folder
 from seq2text.pretrained import Pretrained
 from seq2text.tasks import task_of
 
@@ -81,7 +81,7 @@ def quiet() -> Iterator[None]:
             root.setLevel(level)
 
 
-def export_onnx(loaded: Pretrained, target: Path, int8: bool = False) -> Path:
+def export_onnx(loaded: Pretrained, target: Path, int8: bool = False, force: bool = False) -> Path:
     """Write ``loaded`` (a translation model with attention) as an exported folder ``target``,
     atomically (temporary folder + rename)."""
     try:
@@ -94,8 +94,7 @@ def export_onnx(loaded: Pretrained, target: Path, int8: bool = False) -> Path:
     if recipe.model.attention == "none":
         raise Seq2TextError(f"{loaded.name}: a model without attention; export takes attention models")
     target = Path(target)
-    if target.exists() and not (target / EXPORT_FILE).is_file() and any(target.iterdir()):
-        raise Seq2TextError(f"{target}: exists and is not an exported model; choose a new output folder")
+    check_replaceable(target, EXPORT_NAMES, force)
     if loaded.exported:
         raise Seq2TextError(f"{loaded.name}: already exported; export the model it came from")
     with new_model_folder(target, recipe.to_yaml(), loaded.folder.tokenizer) as tmp:

@@ -30,10 +30,10 @@ from seq2text.generation.requests import CoupletRequest, PoemRequest, TextReques
 from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tasks import require, writes_poems
-from seq2text.verse.rhymes import CILIN_TABLE, CilinTable, RhymeTable
-from seq2text.verse.tunes import PATTERNS, TuneBook, Tunes
+from seq2text.verse.books import Books
+from seq2text.verse.rhymes import RhymeTable
+from seq2text.verse.tunes import Tunes
 
-RHYME_TABLE = "rhyme/pingshuiyun.txt"
 DEFAULT_POEMS = "poems"  # the bundled title-conditioned model of the Tang and Song poems
 DEFAULT_CI = "ci"  # the bundled model of the ci by tune
 
@@ -54,7 +54,8 @@ class Generator:
         """A bundled model by name, a trained model or run folder, or a loaded
         :class:`~seq2text.pretrained.Pretrained`: a language model or a couplet model.
 
-        Poems rhyme by the 平水韵 table at ``rhyme_table``, else the one under the data root
+        Poems rhyme by the 平水韵 table at ``rhyme_table``, else the one the model folder carries
+        (a bundled model's ``rhymes.json``), else the one under the data root
         (``rhyme/pingshuiyun.txt``) if it is there, else by modern readings (pypinyin).
         """
         return cls(load_pretrained(model, device), rhyme_table)
@@ -68,23 +69,20 @@ class Generator:
         return self.loaded.src
 
     @cached_property
+    def books(self) -> Books:
+        return self.loaded.books(self.rhyme_table)
+
+    @property
     def rhymes(self) -> RhymeTable:
-        default_table = self.loaded.recipe.data_path(RHYME_TABLE)
-        if self.rhyme_table is not None:
-            return RhymeTable.pingshuiyun(self.rhyme_table)
-        if default_table.is_file():
-            return RhymeTable.pingshuiyun(default_table)
-        return RhymeTable.modern(t for t in self.tokenizer.tokens if len(t) == 1)
+        """The 平水韵 of regulated verse (:meth:`~seq2text.pretrained.Pretrained.books`)."""
+        return self.books.rhymes
 
     @cached_property
     def tunes(self) -> Optional[Tunes]:
-        """The tunes a ci model writes, their patterns and the 词林正韵 (read from the data root's
-        ``cipu/``); None for a model that writes no ci."""
-        choices = self.loaded.tunes
-        if not choices:
-            return None
-        recipe = self.loaded.recipe
-        return Tunes(choices, TuneBook.read(recipe.data_path(PATTERNS)), CilinTable.read(recipe.data_path(CILIN_TABLE)))
+        """The tunes a ci model writes, their patterns and the 词林正韵 (from the model folder, else
+        the data root's ``cipu/``); None for a model that writes no ci."""
+        choices, books = self.loaded.tunes, self.books
+        return Tunes(choices, books.tunes, books.cilin) if choices else None
 
     @cached_property
     def _poet(self) -> PoemWriter:

@@ -2,7 +2,9 @@
 
 A model folder holds ``model.safetensors`` (the weights), ``recipe.yaml`` and ``tokenizer/``
 (a checkpoint ``runs/<name>/checkpoints/step-N``, or ``runs/<name>/averaged``), and may hold
-learned tables beside the weights: ``tones.json`` (the tones of characters, for verse) and
+learned tables beside the weights: ``tones.json`` (the tones of characters, for verse),
+``tunes.json``, ``patterns.json`` and ``rhymes.json`` (the tunes a ci model writes, their
+patterns, and the rhyme books of its characters, so that it writes without the data), and
 ``history.json`` (the validations of its training run, for learning curves).  A checkpoint
 also holds the resume state, ``trainer.json`` and ``trainer.safetensors``
 (:mod:`seq2text.training.checkpoint` reads and writes them).  An exported folder (``seq2text
@@ -41,6 +43,11 @@ from seq2text.tokenizers import has_tokenizers
 MODEL_FILE, RECIPE_FILE, TOKENIZER_DIR = "model.safetensors", "recipe.yaml", "tokenizer"
 CARD_FILE, TONES_FILE, HISTORY_FILE = "card.json", "tones.json", "history.json"
 TUNES_FILE = "tunes.json"  # the tunes a ci model writes and the form of each (seq2text.verse.tunes)
+RHYMES_FILE = "rhymes.json"  # the rhyme books of the model's characters (seq2text.verse.rhymes)
+PATTERNS_FILE = "patterns.json"  # the patterns of the tunes in tunes.json (seq2text.verse.tunes)
+# What a model folder may hold beside its weights, recipe and tokenizer, learned or taken from
+# the data when it was bundled: copies of a model (seq2text average) keep every one of them.
+TABLE_FILES = (TONES_FILE, TUNES_FILE, RHYMES_FILE, PATTERNS_FILE)
 STATE_FILE, STATE_TENSORS = "trainer.json", "trainer.safetensors"
 EXPORT_FILE, ENCODER_FILE, STEP_FILE = "export.json", "encoder.onnx", "step.onnx"
 CHECKPOINTS, POINTER, AVERAGED = "checkpoints", "latest", "averaged"  # inside a run folder
@@ -213,6 +220,29 @@ def load_weights(folder: Path, model: torch.nn.Module) -> None:
         model.load_state_dict(weights, strict=False)  # aliases of tied weights are filled through sharing
     except RuntimeError as err:
         raise Seq2TextError(f"{path}: weights do not fit this model ({str(err).splitlines()[-1].strip()})") from None
+
+
+# Every name a model folder (or an exported one) of ours holds: a folder holding anything else
+# is the user's.
+MODEL_NAMES = frozenset({MODEL_FILE, RECIPE_FILE, TOKENIZER_DIR, CARD_FILE, HISTORY_FILE, STATE_FILE, STATE_TENSORS,
+                         *TABLE_FILES})
+EXPORT_NAMES = frozenset({EXPORT_FILE, ENCODER_FILE, STEP_FILE, RECIPE_FILE, TOKENIZER_DIR})
+
+
+def check_replaceable(target: Path, written: frozenset[str], force: bool = False) -> None:
+    """Refuse to replace ``target`` when it holds anything but the ``written`` names of the
+    folder about to replace it (notes, a subfolder, another kind of model): replacing a folder
+    deletes all of it.  ``force``: replace it anyway."""
+    target = Path(target)
+    if force or not target.exists():
+        return
+    if not target.is_dir():
+        raise Seq2TextError(f"{target}: exists and is not a folder; choose a new output folder")
+    foreign = sorted(entry.name for entry in target.iterdir() if entry.name not in written)
+    if foreign:
+        listed = ", ".join(shown(name) for name in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise Seq2TextError(f"{target}: holds files this program did not write ({listed}), which replacing it "
+                            f"would delete; choose a new output folder, or give --force")
 
 
 @contextlib.contextmanager

@@ -21,11 +21,14 @@ import torch
 from seq2text.data.labels import load_labels
 from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError
-from seq2text.model_folder import (CARD_FILE, EXPORT_FILE, MODEL_FILE, TONES_FILE, TUNES_FILE, ModelFolder,
-                                   check_history, find_model, load_weights, read_table)
+from seq2text.model_folder import (CARD_FILE, EXPORT_FILE, MODEL_FILE, PATTERNS_FILE, RHYMES_FILE, TONES_FILE,
+                                   TUNES_FILE, ModelFolder, check_history, find_model, load_weights, read_table)
 from seq2text.recipe import Recipe
 from seq2text.tasks import task_of
 from seq2text.tokenizers import Tokenizer, load_tokenizers
+from seq2text.verse.books import PINGSHUIYUN_TABLE, Books
+from seq2text.verse.rhymes import CILIN_TABLE, CilinTable, RhymeTable
+from seq2text.verse.tunes import PATTERNS, TuneBook
 
 __all__ = ["Pretrained", "load_pretrained"]
 
@@ -87,6 +90,32 @@ class Pretrained:
 
         table = self.folder.table(TUNES_FILE)
         return [] if table is None else load_choices(table, self.folder.weights / TUNES_FILE)
+
+    def books(self, rhyme_table: Optional[Path] = None) -> Books:
+        """The rhyme books (and for a ci model the tune patterns) it writes by: the tables of its
+        folder (``rhymes.json``, ``patterns.json``), else those of the data root; ``rhyme_table``
+        (a 平水韵 file) overrides the rhymes of regulated verse.  Without any 平水韵, the modern
+        readings of its characters."""
+        recipe, weights = self.recipe, self.folder.weights
+        tables = self.folder.table(RHYMES_FILE) or {}
+        if not isinstance(tables, dict):
+            raise Seq2TextError(f"{weights / RHYMES_FILE}: expected a JSON object of rhyme books")
+        if rhyme_table is not None:
+            rhymes = RhymeTable.pingshuiyun(rhyme_table)
+        elif "pingshuiyun" in tables:
+            rhymes = RhymeTable.from_json(tables["pingshuiyun"], str(weights / RHYMES_FILE))
+        elif recipe.data_path(PINGSHUIYUN_TABLE).is_file():
+            rhymes = RhymeTable.pingshuiyun(recipe.data_path(PINGSHUIYUN_TABLE))
+        else:
+            rhymes = RhymeTable.modern(t for t in self.src.tokens if len(t) == 1)
+        if not self.tunes:
+            return Books(rhymes, None, None)
+        cilin = CilinTable.from_json(tables["cilin"], str(weights / RHYMES_FILE)) if "cilin" in tables \
+            else CilinTable.read(recipe.data_path(CILIN_TABLE))
+        patterns = self.folder.table(PATTERNS_FILE)
+        book = TuneBook.from_json(patterns, weights / PATTERNS_FILE) if patterns is not None \
+            else TuneBook.read(recipe.data_path(PATTERNS))
+        return Books(rhymes, cilin, book)
 
     @cached_property
     def shortlist(self) -> Optional[torch.Tensor]:

@@ -95,6 +95,38 @@ def test_kill_and_resume_ends_at_the_same_weights(multi30k_slice: Path, tmp_path
     assert all(torch.equal(a[name], b[name]) for name in a)
 
 
+@pytest.mark.slow
+def test_sigterm_mid_step_resumes_exactly(multi30k_slice: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM is taken at the end of the step under way: one that lands mid-step, after the
+    forward pass has drawn its dropout masks, still leaves a checkpoint that resumes bit for bit."""
+    from seq2text.errors import Stopped
+    from seq2text.training import trainer
+
+    recipe = load_recipe(write_recipe(tmp_path, TINY), data_root=multi30k_slice)
+    trainer.train(recipe, tmp_path / "straight")
+    step, steps = trainer.train_step, []
+
+    def step_stopped_mid_way(model, optimizer, batch, config, rate, precision, process, loss_fn):
+        steps.append(1)
+
+        def loss_then_signal(*args):
+            found = loss_fn(*args)
+            if len(steps) == 18:  # mid-epoch, between validations
+                os.kill(os.getpid(), signal.SIGTERM)
+            return found
+        return step(model, optimizer, batch, config, rate, precision, process, loss_then_signal)
+
+    monkeypatch.setattr(trainer, "train_step", step_stopped_mid_way)
+    with pytest.raises(Stopped):
+        trainer.train(recipe, tmp_path / "broken")
+    assert latest_checkpoint(tmp_path / "broken").name == "step-0000018"  # the step it was in, finished
+    monkeypatch.setattr(trainer, "train_step", step)
+    trainer.train(recipe, tmp_path / "broken", resume=True)
+    a, b = final_weights(tmp_path / "straight"), final_weights(tmp_path / "broken")
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
 def test_broken_or_foreign_checkpoints_give_one_line(multi30k_slice: Path, tmp_path: Path) -> None:
     recipe = load_recipe(write_recipe(tmp_path, TINY), data_root=multi30k_slice)
     model = Seq2Seq(recipe.model, 600, 600)

@@ -78,12 +78,34 @@ class Corpus:
         return [text for column in columns for text in dataset[column]]
 
 
-def load_corpus(recipe: Recipe) -> Corpus:
-    """Read the corpus the recipe's ``data`` section names."""
+def load_corpus(recipe: Recipe, held_out_only: bool = False) -> Corpus:
+    """Read the corpus the recipe's ``data`` section names.
+
+    ``held_out_only``: what scoring a finished model needs.  Where the held-out split is a file
+    of its own, the training data (and ``data.distilled``) is not read, so a bundled model is
+    evaluated on a machine that has only its test split.
+    """
+    if held_out_only:
+        recipe = held_out_recipe(recipe)
     loaders = {"parallel": _load_parallel, "tang": _load_tang, "couplet": _load_couplet,
                "verse_pairs": _load_verse_pairs, "text": _load_text, "labelled": _load_labelled,
                "conllu": _load_conllu}
     return loaders[recipe.data.kind](recipe)
+
+
+def held_out_recipe(recipe: Recipe) -> Recipe:
+    """``recipe`` without its training data (and ``data.distilled``; without the validation
+    file too when the test file is held out, except for classifiers and taggers, which are scored
+    on both) where its held-out split is a file of its own; as it is where that split is cut from
+    the training data (poems by a hash of their id, the tail of a text, a share of a treebank)."""
+    data = recipe.data
+    from_train = data.kind in ("tang", "verse_pairs") or (
+        data.test is None and (data.valid is None or (data.kind == "conllu" and data.test_fraction > 0)))
+    if from_train:
+        return recipe
+    dropped = {"train": None, "distilled": None, **({"valid": None} if data.test is not None and
+                                                     not task_of(recipe).labels else {})}
+    return recipe.model_copy(update={"data": data.model_copy(update=dropped)})
 
 
 class _Builder:

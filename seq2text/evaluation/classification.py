@@ -31,7 +31,7 @@ def evaluate_classification(loaded, scoring: Scoring):
         corpus, split = load_corpus(recipe.model_copy(update={"data": data})), "train"
         where = str(labelled)
     else:
-        corpus = load_corpus(recipe)
+        corpus = load_corpus(recipe, held_out_only=True)
         split, where = corpus.held_out, f"{corpus.held_out} split"
     texts, gold_names = corpus[split]["text"], corpus[split]["label"]
     gold = label_ids(gold_names, labels, where)

@@ -22,7 +22,7 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
     recipe, tokenizer, name = loaded.recipe, loaded.src, loaded.name
     text, poems, figures = scoring.text, scoring.poems, scoring.figures
     verse = recipe.data.kind == "tang" and poems > 0 and text is None  # --text: the file's perplexity alone
-    corpus = load_corpus(recipe) if text is None or verse else None  # read once: held-out and training poems
+    corpus = load_corpus(recipe, held_out_only=not verse) if text is None or verse else None  # read once: held-out and training poems
     if text is not None:
         lines, where = [line for line in read_lines(text) if line.strip()], str(text)
     else:

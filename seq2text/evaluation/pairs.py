@@ -29,7 +29,7 @@ def held_out_pairs(loaded: Pretrained) -> tuple[list[str], list[str], str]:
     from seq2text.data.corpora import load_corpus
 
     recipe = loaded.recipe
-    corpus = load_corpus(recipe)
+    corpus = load_corpus(recipe, held_out_only=True)
     split = corpus.held_out
     rows = corpus[split]
     if not task_of(recipe).characters:

@@ -68,7 +68,7 @@ def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
         corpus = load_corpus(recipe.model_copy(update={"data": data}))
         splits = [("file", "train", str(scoring.text))]
     else:
-        corpus = load_corpus(recipe)
+        corpus = load_corpus(recipe, held_out_only=True)
         splits = [("test", "test", "test split"), ("dev", "valid", "dev split")] if corpus.held_out == "test" \
             else [("dev", "valid", "dev split")]
     scored = {key: (name, score_split(tagger, corpus[split]["words"], corpus[split]["tags"], name))

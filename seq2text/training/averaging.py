@@ -12,7 +12,7 @@ from typing import Iterable
 import torch
 
 from seq2text.errors import Seq2TextError
-from seq2text.model_folder import (AVERAGED, CHECKPOINTS, MODEL_FILE, RECIPE_FILE, TOKENIZER_DIR, TONES_FILE,
+from seq2text.model_folder import (AVERAGED, CHECKPOINTS, MODEL_NAMES, RECIPE_FILE, TABLE_FILES, TOKENIZER_DIR, check_replaceable,
                                    checkpoint_name, load_weights)
 from seq2text.pretrained import load_pretrained
 from seq2text.training.checkpoint import best_validations, save_checkpoint
@@ -53,15 +53,15 @@ def average_checkpoints(run_dir: Path, history: list[dict], count: int, metric: 
     return target
 
 
-def average_models(names: list[str], target: Path) -> Path:
+def average_models(names: list[str], target: Path, force: bool = False) -> Path:
     """Average the weights of the model folders ``names`` (checkpoints of one model: the same
     recipe model section and tokenizers) into the model folder ``target``; the first one's
-    recipe, tokenizers and learned tables go with it."""
+    recipe, tokenizers and learned tables go with it.  An existing ``target`` is replaced only
+    if it holds nothing but a model folder's files (``force``: whatever it holds)."""
     if len(names) < 2:
         raise Seq2TextError("average: give two or more model folders")
     target = Path(target)
-    if target.exists() and not (target / MODEL_FILE).is_file() and any(target.iterdir()):
-        raise Seq2TextError(f"{target}: exists and is not a model folder; choose a new output folder")
+    check_replaceable(target, MODEL_NAMES, force)
     members = [load_pretrained(name) for name in names]
     first = members[0]
     for name, loaded in zip(names, members):
@@ -81,6 +81,7 @@ def average_models(names: list[str], target: Path) -> Path:
     save_checkpoint(target, model, {"averaged": [str(name) for name in names]},
                     (first.folder.weights / RECIPE_FILE).read_text(encoding="utf-8"), first.folder.tokenizer,
                     pointer=False)
-    if (first.folder.weights / TONES_FILE).is_file():
-        shutil.copyfile(first.folder.weights / TONES_FILE, target / TONES_FILE)
+    for table in TABLE_FILES:  # tones, tunes, rhyme books, patterns: every one the model writes by
+        if (first.folder.weights / table).is_file():
+            shutil.copyfile(first.folder.weights / table, target / table)
     return target

@@ -33,7 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from seq2text.atomic import write_text_atomic
 from seq2text.device import resolve_device
-from seq2text.errors import Seq2TextError, Stopped
+from seq2text.errors import Seq2TextError, Stopped, shown
 from seq2text.model_folder import (CHECKPOINTS, HISTORY_FILE, RECIPE_FILE, STATE_FILE, TOKENIZER_DIR, checkpoint_name,
                                    latest_checkpoint, load_weights)
 from seq2text.models import build_model
@@ -48,6 +48,8 @@ from seq2text.training.checkpoint import (TrainerState, all_finite, check_optimi
 from seq2text.training.feeds import make_feed, pair_loss
 from seq2text.training.schedule import after_validation, learning_rate
 from seq2text.training.warm_start import warm_start
+
+LOG_FILE = "train.log"
 
 AUTOCAST = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 # What a resumed run may change: none of it alters the weights' shapes or the batches seen so far.
@@ -137,6 +139,20 @@ def resume_recipe(run_dir: Path, overrides: list[str], data_root: str | Path | N
     return recipe, notes
 
 
+def _check_new_run(run_dir: Path) -> None:
+    """A new run starts in a folder that is missing, empty or prepared (``seq2text prepare``:
+    its tokenizers and log): anything else there is not this run's, and training would
+    overwrite it."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise Seq2TextError(f"{run_dir}: exists and is not a folder; choose another --output-dir")
+    foreign = sorted(entry.name for entry in run_dir.iterdir() if entry.name not in (TOKENIZER_DIR, LOG_FILE)) \
+        if run_dir.is_dir() else []
+    if foreign:
+        raise Seq2TextError(f"{run_dir}: not empty and not a run to resume (it holds "
+                            f"{', '.join(shown(name) for name in foreign[:3])}{' ...' if len(foreign) > 3 else ''}); "
+                            f"choose another --output-dir")
+
+
 def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
           device: str = "cpu", notes: list[str] = ()) -> dict:
     """Train ``recipe`` into ``output_dir`` (default ``runs/<name>``); returns the last metrics.
@@ -152,6 +168,8 @@ def train(recipe: Recipe, output_dir: Path | None = None, resume: bool = False,
         raise Seq2TextError(f"{run_dir}: no checkpoint to resume from")
     if not resume and latest_checkpoint(run_dir) is not None:
         raise Seq2TextError(f"{run_dir}: already holds a run; use --resume or another --output-dir")
+    if not resume:
+        _check_new_run(run_dir)
     device = resolve_device(device)
     process = distributed.start(device)
     device = process.device if process.world_size > 1 else device
@@ -195,6 +213,7 @@ class Trainer:
             self.log(f"training.precision bf16: this {device.type} has no bf16 hardware (AVX512-BF16 or AMX), "
                      f"where bf16 is emulated and many times slower; training in fp32")
         self.state = TrainerState()
+        self.stop = StopRequest()
 
     def log(self, line: str) -> None:
         """A line on stderr (not breaking the progress bar) and, with its time, in ``train.log``."""
@@ -202,7 +221,7 @@ class Trainer:
             return
         write_line(line)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with (self.run_dir / "train.log").open("a", encoding="utf-8") as handle:
+        with (self.run_dir / LOG_FILE).open("a", encoding="utf-8") as handle:
             handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {line}\n")
 
     def run(self, checkpoint: Path | None) -> dict:
@@ -216,9 +235,13 @@ class Trainer:
         trained = DistributedDataParallel(self.model) if self.process.world_size > 1 else self.model
         self.model.train()
         try:
-            with sigterm_as_interrupt():
+            with stop_between_steps() as self.stop:
                 self._epochs(trained)
         except KeyboardInterrupt:
+            if self.stop.forced:
+                self.log(f"interrupted twice during step {self.state.step + 1}: no checkpoint written; "
+                         f"--resume continues from the last one")
+                raise Stopped() from None
             folder = self._save()
             self.log(f"interrupted at step {self.state.step}: saved {folder}; continue with "
                      f"`seq2text train {self.recipe.path} --resume --output-dir {self.run_dir}`")
@@ -293,6 +316,7 @@ class Trainer:
                     return True
             elif config.checkpoint_every and state.step % config.checkpoint_every == 0:
                 self._save(announce=True)
+            self.stop.check()
         return False
 
     def _validate(self, epoch: int) -> bool:
@@ -335,22 +359,40 @@ class Trainer:
         return folder
 
 
+class StopRequest:
+    """Ctrl-C or SIGTERM during training, taken between steps: a checkpoint written mid-step
+    would hold a half-applied update and an RNG already drawn from, and resume inexactly."""
+
+    def __init__(self) -> None:
+        self.requested = self.forced = False
+
+    def signal(self, number: int, frame: Any) -> None:
+        if self.requested:  # a second signal: stop now, without a checkpoint
+            self.forced = True
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self) -> None:
+        """Stop here, at a step boundary, if a signal came."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (``timeout``, ``docker stop``, SLURM) stops training as Ctrl-C does: with a
-    checkpoint and a message.  Only the main thread can take signals; elsewhere nothing changes."""
+def stop_between_steps() -> Iterator[StopRequest]:
+    """Ctrl-C and SIGTERM (``timeout``, ``docker stop``, SLURM) stop training at the end of the
+    step under way, with a checkpoint that resumes exactly; a second one stops at once.  Only
+    the main thread can take signals; elsewhere nothing changes."""
+    stop = StopRequest()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
-
-    def interrupt(number: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, stop.signal) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _scores_text(scores: dict) -> str:

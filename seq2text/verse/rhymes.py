@@ -11,6 +11,9 @@ when they share a reading.
   (``ong``, ``ian`` ...).
 - :class:`CilinTable`, for the ci: 词林正韵 (``cipu/rhymes.tsv``), 19 groups, in which 上 and
   去 rhyme together and 入 has groups of its own (15–19).
+
+A bundled model carries both books, cut to its own characters, as ``rhymes.json`` (see
+:func:`rhyme_books`), so that it rhymes as the poets did without the data root.
 """
 
 from __future__ import annotations
@@ -33,11 +36,41 @@ RHYMES = {"a", "o", "e", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong"
 ANNOTATION = re.compile(r"\[[^\]]*\]|<[^>]*>")
 
 
+def _by_group(members: dict[str, set], key) -> dict[str, str]:
+    """``{group key: its characters}``, the compact JSON form of a character -> readings map."""
+    groups: dict[str, str] = {}
+    for char in sorted(members):
+        for reading in sorted(members[char]):
+            groups[key(reading)] = groups.get(key(reading), "") + char
+    return dict(sorted(groups.items()))
+
+
+def _groups_of(data: object, where: str) -> dict[str, str]:
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise Seq2TextError(f"{where}: expected a JSON object of rhyme groups and their characters")
+    return data
+
+
 class RhymeTable:
     """``groups(char)``: the level-tone rhyme groups a character belongs to (empty if none)."""
 
     def __init__(self, members: dict[str, set[str]], source: str):
         self.members, self.source = members, source
+
+    def only(self, chars: Iterable[str]) -> "RhymeTable":
+        """The table cut to ``chars`` (a model's characters)."""
+        return RhymeTable({c: self.members[c] for c in chars if c in self.members}, self.source)
+
+    def to_json(self) -> dict[str, str]:
+        return _by_group(self.members, lambda group: group)
+
+    @classmethod
+    def from_json(cls, data: object, where: str) -> "RhymeTable":
+        members: dict[str, set[str]] = {}
+        for group, chars in _groups_of(data, where).items():
+            for char in chars:
+                members.setdefault(char, set()).add(group)
+        return cls(members, f"平水韵 ({where})")
 
     def groups(self, char: str) -> set[str]:
         return self.members.get(char, set())
@@ -88,6 +121,24 @@ class CilinTable:
 
     def readings(self, char: str) -> set[tuple[str, str]]:
         return self.members.get(char, set())
+
+    def only(self, chars: Iterable[str]) -> "CilinTable":
+        """The table cut to ``chars`` (a model's characters)."""
+        return CilinTable({c: self.members[c] for c in chars if c in self.members}, self.source)
+
+    def to_json(self) -> dict[str, str]:
+        return _by_group(self.members, lambda reading: "/".join(reading))
+
+    @classmethod
+    def from_json(cls, data: object, where: str) -> "CilinTable":
+        members: dict[str, set[tuple[str, str]]] = {}
+        for key, chars in _groups_of(data, where).items():
+            group, _, tone = key.partition("/")
+            if not group.isdigit() or tone not in (LEVEL, OBLIQUE, ENTERING):
+                raise Seq2TextError(f"{where}: {key!r} is not a 词林正韵 group (a number, /, and 平, 仄 or 入)")
+            for char in chars:
+                members.setdefault(char, set()).add((group, tone))
+        return cls(members, f"词林正韵 ({where})")
 
     @classmethod
     def read(cls, path: Path) -> "CilinTable":

@@ -8,8 +8,8 @@ forms of 817 tunes from 钦定词谱 and 龙榆生《唐宋词格律》 (see the
 
 A tune has several forms; the one ci are written to here is the form most of the corpus's ci of
 that tune follow, line by line (:func:`choose_forms`).  A trained ci model keeps that choice as
-``tunes.json`` (tune name, source and variant: no pattern text), and reads the patterns from
-the data root when it writes.
+``tunes.json`` (tune name, source and variant) and, when it is bundled, the patterns of those
+forms as ``patterns.json``, so that it writes without the data root.
 """
 
 from __future__ import annotations
@@ -43,25 +43,55 @@ class TuneBook:
         if not Path(path).is_file():
             raise Seq2TextError(f"{path}: the tune patterns (词谱) are not there; ci need {PATTERNS} of the "
                                 f"data root (set SEQ2TEXT_DATA to the folder that holds cipu/)")
-        patterns, names = [], {}
+        records = []
         for number, text in enumerate(read_lines(Path(path)), 1):
-            if not text.strip():
-                continue
+            if text.strip():
+                try:
+                    records.append((f"{path}:{number}", json.loads(text)))
+                except ValueError as err:
+                    raise Seq2TextError(f"{path}:{number}: not a tune pattern (not JSON: {err})") from None
+        return cls._of(records, Path(path))
+
+    @classmethod
+    def from_json(cls, data: object, path: Path) -> "TuneBook":
+        """The book a model folder keeps (``patterns.json``: a list of :meth:`to_json` records)."""
+        if not isinstance(data, list):
+            raise Seq2TextError(f"{path}: expected a JSON list of tune patterns")
+        return cls._of([(f"{path}: pattern {number}", record) for number, record in enumerate(data, 1)], path)
+
+    @classmethod
+    def _of(cls, records: list[tuple[str, object]], path: Path) -> "TuneBook":
+        patterns, names = [], {}
+        for where, record in records:
             try:
-                record = json.loads(text)
                 lines = tuple(PatternLine(int(line["length"]), line["tones"], bool(line["rhyme"]),
                                           line["rhyme_group"], line["end"]) for line in record["lines"])
                 pattern = Pattern(record["name"], lines, record["source"], int(record["variant"]),
                                   record.get("description") or "")
-            except (ValueError, KeyError, TypeError) as err:
-                raise Seq2TextError(f"{path}:{number}: not a tune pattern ({type(err).__name__}: {err})") from None
-            if any(len(line.tones) != line.length or set(line.tones) - {"平", "仄", ANY_TONE} for line in lines):
-                raise Seq2TextError(f"{path}:{number}: a line's tones do not match its length or hold marks "
+                aliases = list(record.get("aliases") or ())
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
+                raise Seq2TextError(f"{where}: not a tune pattern ({type(err).__name__}: {err})") from None
+            if any(not isinstance(line.tones, str) or len(line.tones) != line.length
+                   or set(line.tones) - {"平", "仄", ANY_TONE} for line in lines):
+                raise Seq2TextError(f"{where}: a line's tones do not match its length or hold marks "
                                     f"other than 平 仄 中")
             patterns.append(pattern)
-            for name in (pattern.name, *(record.get("aliases") or ())):
+            for name in (pattern.name, *aliases):
                 names.setdefault(name, pattern.name)
-        return cls(patterns, names, Path(path))
+        return cls(patterns, names, path)
+
+    def to_json(self, choices: list["TuneChoice"]) -> list[dict]:
+        """The records of the forms ``choices`` name, with their tunes' other names: what a model
+        folder keeps as ``patterns.json``."""
+        records = []
+        for choice in choices:
+            pattern = self.pattern(choice.book_tune, choice.source, choice.variant)
+            aliases = sorted(alias for alias, name in self.names.items()
+                             if name == pattern.name and alias != pattern.name)
+            records.append({"name": pattern.name, "aliases": aliases, "source": pattern.source,
+                            "variant": pattern.variant, "description": pattern.description,
+                            "lines": [line.__dict__ for line in pattern.lines]})
+        return records
 
     def tune_of(self, rhythmic: str) -> Optional[str]:
         """The book's name of the tune a corpus ci names (``望江南・忆江南``: either name), or None."""
