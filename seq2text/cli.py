@@ -173,10 +173,18 @@ def line_options(default_model: str, what: str, output_help: str, ensembles: boo
         if ensembles:
             model_help += (" Repeat it to decode with an ensemble of models that share their tokenizers "
                            "(the mean of their probabilities).")
-        command = click.option("-m", "--model", default=(default_model,) if ensembles else default_model,
-                               multiple=ensembles, show_default=True, help=model_help)(command)
+        command = click.option("-m", "--model", default=(default_model,), multiple=True, show_default=True,
+                               help=model_help, callback=None if ensembles else _one_model)(command)
         return click.argument("text", nargs=-1)(command)
     return decorate
+
+
+def _one_model(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str:
+    """The one ``-m`` of a command that does not ensemble: a repeated one is refused, not dropped."""
+    if len(value) > 1:
+        raise click.BadParameter(f"given {len(value)} times; {ctx.info_name} uses one model "
+                                 f"({', '.join(value)})", ctx, param)
+    return value[0]
 
 
 @click.group(cls=Seq2TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -309,7 +317,7 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
                 weights = translator.attention(line.text, result.hypotheses[0])
                 plot_attention(weights.source, weights.target, weights.weights,
                                attention_plot / f"{line.number:04d}.png", _title(line.label, line.text))
-        out.write([f"{h.text}\t{h.score:.4f}" if nbest > 1 else h.text
+        out.write([(h.text, f"{h.score:.4f}") if nbest > 1 else h.text
                    for result in results for h in result.hypotheses])
     out.close()
 
@@ -336,7 +344,10 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 @click.option("--length", type=click.IntRange(1, MAX_OUTPUT), default=200, show_default=True,
               help="Language models other than poetry: tokens (characters, words or pieces) written after "
                    "the prompt.")
-@click.option("--first-line", help="Couplet: the 上联 to answer [default: one 上联 per line of stdin].")
+@click.option("--first-line", help="Couplet: the 上联 to answer [default: one 上联 per line of -i FILE, else of "
+                                   "stdin].")
+@click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Couplet: read the 上联 from FILE, one per line.")
 @click.option("--rhyme/--no-rhyme", default=True, show_default=True,
               help="Even lines end in one level-tone rhyme group (regulated forms).")
 @click.option("--tones/--no-tones", default=True, show_default=True,
@@ -369,7 +380,7 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
 @device_option
 def generate(model: str | None, title: str | None, keywords: str | None, guidance: float, form: str | None,
              list_forms: bool, acrostic: str | None, prompt: str | None, length: int,
-             first_line: str | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
+             first_line: str | None, input_file: Path | None, rhyme: bool, tones: bool, rhyme_table: Path | None, temperature: float,
              top_k: int, top_p: float, seed: int | None, candidates: int, subject_weight: float,
              beam_size: int | None, count: int, output_format: str, device: str) -> None:
     """Write classical poems, 下联 for 上联 (--form couplet), or free text from any language model.
@@ -393,12 +404,15 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
       seq2text generate --form qiyan-lushi --prompt 明月 -n 3 --format jsonl
       seq2text generate --form couplet --first-line 海阔凭鱼跃 -n 3
       seq2text generate --form couplet < first_lines.txt > second_lines.txt
+      seq2text generate --form couplet -i first_lines.txt
       seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
     from seq2text.generator import DEFAULT_CI, DEFAULT_POEMS, CoupletRequest, Generator, PoemRequest, TextRequest
     from seq2text.verse.forms import is_poem_form
 
     couplets = form == "couplet" or first_line is not None
+    if input_file is not None and (not couplets or first_line is not None):
+        raise Seq2TextError(f"-i {input_file}: reads 上联 for --form couplet, in place of --first-line")
     poem_form = form is None or is_poem_form(form)
     default = "couplet" if couplets else DEFAULT_POEMS if poem_form and not list_forms else DEFAULT_CI
     generator = Generator.load(model or default, device, rhyme_table)
@@ -412,7 +426,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
                                 f"takes --form couplet")
         if acrostic or prompt or subject_options:
             raise Seq2TextError("--acrostic, --prompt, --title and --keywords are for poems, not couplets")
-        sys.exit(_couplets(generator, first_line, CoupletRequest(temperature, top_k, top_p, seed, count,
+        sys.exit(_couplets(generator, first_line, input_file, CoupletRequest(temperature, top_k, top_p, seed, count,
                                                                  beam_size or 5, tones), output_format))
     if not generator.is_poetry_model:
         if form or acrostic or subject_options:
@@ -451,12 +465,13 @@ def _title(where: str, text: str, width: int = 60) -> str:
     return f"{where}: {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
-def _couplets(generator, first_line: str | None, request, output_format: str) -> int:
-    """Answer ``--first-line`` or every stdin line; the exit code (1 if some lines had to be skipped)."""
+def _couplets(generator, first_line: str | None, input_file: Path | None, request, output_format: str) -> int:
+    """Answer ``--first-line``, or every line of ``input_file`` or stdin; the exit code (1 if
+    some lines had to be skipped)."""
     from seq2text.textio import Output, input_chunks
 
     out, skipped = Output(None), 0
-    for chunk in input_chunks([first_line] if first_line is not None else [], None, 64):
+    for chunk in input_chunks([first_line] if first_line is not None else [], input_file, 64):
         problems = [generator.first_line_problem(line.text) for line in chunk]
         if first_line is not None and problems[0]:
             raise Seq2TextError(f"--first-line {shown(first_line)}: {problems[0]}")
@@ -472,7 +487,7 @@ def _couplets(generator, first_line: str | None, request, output_format: str) ->
             elif output_format == "jsonl":
                 out.write([json.dumps(c.to_dict(), ensure_ascii=False) for c in answers[line.number]])
             else:
-                out.write([f"{c.second}\t{c.log_prob:.3f}" if request.count > 1 else c.second
+                out.write([(c.second, f"{c.log_prob:.3f}") if request.count > 1 else c.second
                            for c in answers[line.number]])
     return 1 if skipped else 0
 
@@ -525,7 +540,7 @@ def classify(text: tuple[str, ...], model: str, input_file: Path | None, output:
             if output_format == "jsonl":
                 rows.append(json.dumps(found.to_dict(), ensure_ascii=False))
             else:
-                rows.append("\t".join(f"{label}\t{probability:.4f}" for label, probability in found.top(top_k)))
+                rows.append(tuple(field for label, probability in found.top(top_k) for field in (label, f"{probability:.4f}")))
         out.write(rows)
     out.close()
     sys.exit(1 if unanswered else 0)
@@ -584,7 +599,7 @@ def tag(text: tuple[str, ...], model: str, input_file: Path | None, output: Path
                 rows.append(json.dumps(sentence.to_dict(top=len(tagger.tags)) if sentence else {"words": []},
                                        ensure_ascii=False))
             elif output_format == "tsv":
-                rows += [f"{word}\t{tag}" for word, tag in sentence.pairs()] if sentence else []
+                rows += [(word, tag) for word, tag in sentence.pairs()] if sentence else []
                 rows.append("")
             else:
                 rows.append(str(sentence) if sentence else "")
@@ -605,7 +620,7 @@ def _tag_treebank(tagger, input_file: Path | None, out, batch_size: int) -> None
         raise Seq2TextError(f"{where}:{wordless[0]}: a sentence with no word to tag")
     found = tagger.tag_words([sentence.words for sentence in sentences], batch_size)
     text = treebank_text(sentences, [sentence.tags for sentence in found], tagger.reading.tag_column)
-    out.write(text.split("\n")[:-1])
+    out.write([tuple(line.split("\t")) for line in text.split("\n")[:-1]])  # the columns stay columns
 
 
 @main.command()
@@ -692,9 +707,12 @@ def evaluate(model: str, src: Path | None, ref: Path | None, text: Path | None, 
               help="Seconds a connection may take to send a request head before it is closed.")
 @click.option("--max-connections", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
               help="Connections held at once (fewer if the descriptor limit allows fewer); more are closed.")
+@click.option("--body-timeout", type=FiniteFloat(0.0, 3600.0), default=10.0, show_default=True,
+              help="Seconds in which a request body must end or bring 1 KB a second (checked over and over); "
+                   "slower bodies are closed.")
 @device_option
 def serve(host: str, port: int, models: tuple[str, ...], max_body: int, allowed_hosts: tuple[str, ...],
-          drain: float, header_timeout: float, max_connections: int, device: str) -> None:
+          drain: float, header_timeout: float, max_connections: int, body_timeout: float, device: str) -> None:
     """Serve models over HTTP: a JSON API and a web page at http://HOST:PORT/.
 
     \b
@@ -720,7 +738,7 @@ def serve(host: str, port: int, models: tuple[str, ...], max_body: int, allowed_
     from seq2text.server import LOOPBACK_NAMES, Settings, run_server
 
     sys.exit(run_server(Settings(host, port, models, device, max_body, [*LOOPBACK_NAMES, *allowed_hosts], drain,
-                                 header_timeout, max_connections)))
+                                 header_timeout, max_connections, body_timeout)))
 
 
 @main.command()

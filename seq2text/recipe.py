@@ -367,10 +367,18 @@ class Recipe(Section):
                              "set one of them")
         return self
 
-    def data_path(self, relative: str) -> Path:
-        """A data path of this recipe, made absolute against the data root."""
+    def data_places(self, relative: str) -> list[Path]:
+        """Where a data path of this recipe may be: beside the recipe, then under the data root
+        (one place for an absolute path)."""
         root = self.data_root if self.data_root is not None else Path.cwd()
-        return (root / relative).resolve()
+        beside = [(self.path.parent / relative).resolve()] if self.path is not None else []
+        return list(dict.fromkeys([*beside, (root / relative).resolve()]))
+
+    def data_path(self, relative: str) -> Path:
+        """A data path of this recipe, made absolute: the file or folder beside the recipe if
+        there is one, else the one under the data root."""
+        places = self.data_places(relative)
+        return next((place for place in places if place.exists()), places[-1])
 
     def to_yaml(self) -> str:
         """The resolved recipe, as it would be written by hand."""
@@ -441,10 +449,18 @@ def load_recipe(path: str | Path, overrides: list[str] = (), data_root: str | Pa
     if check_files:
         for key, file in data_files(recipe):
             if not file.exists():
-                raise Seq2TextError(f"{path}: {key}: no such file or folder: {file} "
-                                    f"(data root {recipe.data_root}; change it with --data-root "
-                                    f"or SEQ2TEXT_DATA)")
+                raise Seq2TextError(f"{path}: {key}: no such file or folder beside the recipe or under the data "
+                                    f"root: {' or '.join(map(str, _tried(recipe, file)))}"
+                                    f" (change the data root with --data-root or SEQ2TEXT_DATA)")
     return recipe
+
+
+def _tried(recipe: Recipe, missing: Path) -> list[Path]:
+    """The places a data path that was not found was looked for (it fell back to the data root)."""
+    try:
+        return recipe.data_places(str(missing.relative_to(recipe.data_root)))
+    except ValueError:  # an absolute path elsewhere
+        return [missing]
 
 
 def data_files(recipe: Recipe) -> list[tuple[str, Path]]:

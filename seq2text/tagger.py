@@ -7,14 +7,20 @@
 Raw text is split into words as the model's training data was (its tokenizer's ``split``:
 treebank rules for English, characters and known words for Classical Chinese); with
 ``pretokenized`` the words are what spaces separate.  A sentence is tagged whole, however long.
+
+Chinese input is read in the script of the model's training words: a model of the Classical
+Chinese treebank (traditional characters, ``pos-lzh``) tags simplified input as if it were
+written in traditional characters, and the other way round.  The words come back as given.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
+import opencc
 import torch
 
 from seq2text.data.conllu import Reading
@@ -22,8 +28,10 @@ from seq2text.errors import Seq2TextError
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.scoring.tags import predict_tags
 from seq2text.tasks import require
+from seq2text.verse.forms import is_han
 
 MAX_WORDS = 100_000  # words in one sentence: a whole book on one line is not a sentence
+MIN_HAN_WORDS = 50  # a vocabulary with fewer Chinese words has no script to convert to
 
 
 @dataclass
@@ -77,9 +85,43 @@ class Tagger:
         require(loaded, "Tagger")
         return cls(loaded)
 
+    @cached_property
+    def script(self) -> Optional[str]:
+        """``"traditional"`` or ``"simplified"``: the script of the model's Chinese training
+        words, which input is converted to; None for a model of no Chinese."""
+        han = [word for word in self.words.tokens if word and all(is_han(c) for c in word)]
+        if len(han) < MIN_HAN_WORDS:
+            return None
+        to_simplified, to_traditional = opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+        traditional = sum(to_simplified.convert(word) != word for word in han)
+        simplified = sum(to_traditional.convert(word) != word for word in han)
+        return "traditional" if traditional > simplified else "simplified"
+
+    @cached_property
+    def _convert(self) -> Callable[[str], str]:
+        """Text in the model's script, character for character (the same length)."""
+        if self.script is None:
+            return lambda text: text
+        converter = opencc.OpenCC("s2t" if self.script == "traditional" else "t2s")
+
+        def convert(text: str) -> str:
+            whole = converter.convert(text)  # by phrases where it can: 头发 -> 頭髮, 发展 -> 發展
+            return whole if len(whole) == len(text) else "".join(converter.convert(c) for c in text)
+        return convert
+
     def split(self, text: str, pretokenized: bool = False) -> list[str]:
-        """The words of ``text`` as the tagger reads them."""
-        return text.split() if pretokenized else self.words.words(text)
+        """The words of ``text`` as the tagger reads them (in the script of ``text``)."""
+        if pretokenized:
+            return text.split()
+        if self.script is None:
+            return self.words.words(text)
+        converted = self._convert(text)
+        words, start = [], 0
+        for word in self.words.words(converted):  # substrings of the converted text
+            start = converted.index(word, start)
+            words.append(text[start:start + len(word)])
+            start += len(word)
+        return words
 
     def tag(self, texts: str | Sequence[str], pretokenized: bool = False,
             batch_size: int = 64) -> TaggedSentence | list[TaggedSentence]:
@@ -101,8 +143,9 @@ class Tagger:
         if long:
             raise Seq2TextError(f"text {long[0]}: {len(sentences[long[0] - 1])} words, over the {MAX_WORDS:,} a "
                                 f"sentence may have; split it into sentences")
-        ids = [self.words.encode_words(words) for words in sentences]
-        found = predict_tags(self.model, ids, sentences, self.characters, self.loaded.device, batch_size)
+        converted = [[self._convert(word) for word in words] for words in sentences]
+        ids = [self.words.encode_words(words) for words in converted]
+        found = predict_tags(self.model, ids, converted, self.characters, self.loaded.device, batch_size)
         unknown = self.words.unk_id
         results = []
         for index, (words, word_ids, tagged) in enumerate(zip(sentences, ids, found)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Optional, Sequence
+from typing import IO, Iterator, Optional, Sequence, Union
 
 from seq2text.atomic import write_text_atomic
 from seq2text.data.textfile import iter_lines, open_input
@@ -58,13 +58,22 @@ def _chunks(handle: IO[bytes], where: str, size: int) -> Iterator[list[Line]]:
         yield chunk
 
 
-# Everything str.splitlines() breaks at: an output line holding one would read as two.
-LINE_BREAKS = str.maketrans({char: " " for char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+# Control characters (tab, escape, C1) and everything str.splitlines() breaks at: a field holding
+# one would read as two fields or two lines, or drive the terminal.
+CONTROLS = str.maketrans({char: " " for char in [*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)),
+                                                 "\u2028", "\u2029"]})
+Row = Union[str, Sequence[str]]
 
 
 def one_line(text: str) -> str:
-    """``text`` with any line break turned into a space (a model may write one)."""
-    return text.translate(LINE_BREAKS)
+    """``text`` with every control character and line break turned into a space (a model may
+    write them)."""
+    return text.translate(CONTROLS)
+
+
+def row_line(row: Row) -> str:
+    """One output line: a field, or fields joined by tabs, each made :func:`one_line`."""
+    return one_line(row) if isinstance(row, str) else "\t".join(one_line(field) for field in row)
 
 
 class Output:
@@ -74,8 +83,9 @@ class Output:
     def __init__(self, path: Optional[Path]):
         self.path, self.lines = path, []
 
-    def write(self, lines: Sequence[str]) -> None:
-        lines = [one_line(line) for line in lines]
+    def write(self, rows: Sequence[Row]) -> None:
+        """Lines of one field (a string) or of several (a tuple, written tab-separated)."""
+        lines = [row_line(row) for row in rows]
         if self.path is None:
             sys.stdout.write("".join(line + "\n" for line in lines))
             sys.stdout.flush()

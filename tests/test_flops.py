@@ -69,4 +69,4 @@ def test_counted_flops_of_a_step_equal_a_hand_count(tmp_path: Path) -> None:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         in_bf16 = count_step(step)
     assert in_bf16.flops == counted.flops and in_bf16.by_dtype().get("bfloat16", 0) > 0
-    assert 0 < gemm_seconds(counted.gemms, repeats=2) < 1.0
+    assert gemm_seconds(counted.gemms, repeats=2) > 0  # a time: how long is the benchmarks' business

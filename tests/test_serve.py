@@ -3,6 +3,8 @@ batching, SIGTERM, and the web page in headless Chromium."""
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import shutil
@@ -287,6 +289,43 @@ def test_idle_and_slow_connections_are_closed() -> None:
     assert time.monotonic() - started < 20
     assert call(running.url, "/health")[0] == 200
     assert running.stop() == 0
+
+
+@pytest.mark.slow
+def test_slow_and_idle_bodies_are_closed() -> None:
+    """A body trickled a byte at a time, or never sent, loses its connection within the body
+    timeout, and other clients are answered meanwhile."""
+    running = Server("-m", "sentiment-zh", "--body-timeout", "2", "--max-connections", "30")
+    host, port = running.url.removeprefix("http://").split(":")
+    head = (f"POST /v1/classify HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 60000\r\n\r\n").encode()
+    slow = [socket.create_connection((host, int(port))) for _ in range(25)]
+    started = time.monotonic()
+    for number, connection in enumerate(slow):
+        connection.sendall(head + (b"{" if number % 2 else b""))  # odd ones trickle, even ones idle
+        connection.settimeout(30)
+    for _ in range(3):
+        assert call(running.url, "/health")[0] == 200
+        for connection in slow[1::2]:
+            with contextlib.suppress(OSError):
+                connection.sendall(b" ")
+        time.sleep(0.5)
+    for connection in slow:
+        with contextlib.suppress(ConnectionResetError):  # closed: reset or an orderly end
+            assert connection.recv(100) == b""
+        connection.close()
+    assert time.monotonic() - started < 15
+    assert running.stop() == 0
+
+
+def test_host_headers_are_parsed_strictly() -> None:
+    from seq2text.server.app import _host_name
+
+    assert [_host_name(h) for h in ("localhost", "LOCALHOST:8000", "[::1]:8765", "127.0.0.1")] == \
+        ["localhost", "localhost", "::1", "127.0.0.1"]
+    for hostile in ("localhost:evil.com", "127.0.0.1:8765@evil.com", "localhost:99999", "localhost:", "a b",
+                    "localhost/x", "[::1]evil.com"):
+        assert _host_name(hostile) == "", hostile
 
 
 def test_the_accept_error_is_logged_once_a_minute() -> None:

@@ -20,6 +20,7 @@ from seq2text.models import build_model
 from seq2text.models.crf import CRF
 from seq2text.recipe import load_recipe
 from seq2text.scoring.tags import tag_batch
+from seq2text.tagger import Tagger
 from seq2text.tokenizers import CharTokenizer, WordTokenizer
 
 EWT = DATA / "ud" / "en_ewt"
@@ -346,3 +347,20 @@ def test_a_sentence_over_the_training_limit_is_tagged_whole() -> None:
     assert len(tagger.tag_words([words])[0].tags) == 600
     with pytest.raises(Seq2TextError, match="over the 100,000 a sentence may have"):
         tagger.tag_words([["a"] * (MAX_WORDS + 1)])
+
+
+def test_pos_lzh_reads_simplified_input_as_traditional() -> None:
+    """The Kyoto treebank is traditional: simplified input is converted, words come back as given."""
+    import opencc
+
+    tagger = Tagger.load("pos-lzh")
+    assert tagger.script == "traditional" and Tagger.load("pos-en").script is None
+    sentences = [" ".join(s.words) for s in read_treebank(KYOTO / "dev.conllu", tagger.reading)[:40]]
+    traditional = [s.replace(" ", "") for s in sentences]
+    simplified = [opencc.OpenCC("t2s").convert(s) for s in traditional]
+    assert sum(a != b for a, b in zip(traditional, simplified)) > 10
+    found_t, found_s = tagger.tag(traditional), tagger.tag(simplified)
+    pairs = [(a, b) for t, s in zip(found_t, found_s) for a, b in zip(t.tags, s.tags)]
+    assert sum(a == b for a, b in pairs) / len(pairs) > 0.95  # s2t guesses where one simplified form has two
+    assert ["".join(s.words) for s in found_s] == simplified
+    assert str(tagger.tag("学而时习之")) == "学/VERB 而/CCONJ 时/NOUN 习/VERB 之/PRON"

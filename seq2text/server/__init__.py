@@ -39,7 +39,7 @@ def run_server(settings: Settings) -> int:
     cap = connection_cap(settings.max_connections)
     # uvicorn's own drain outlasts ours, so that what is still queued gets our 503, not its cancel
     config = uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=int(settings.drain) + 10,
-                            http=guarded_protocol(cap, settings.header_timeout))
+                            http=guarded_protocol(cap, settings.header_timeout, settings.body_timeout))
     server = _draining_server(config, app)
     quiet_accept_errors()
     caught: list[int] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -262,11 +263,16 @@ class HostCheck:
                                      f"a name)")
 
 
+HOST_HEADER = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\[\]:@/\s]+))(?::(?P<port>[0-9]{1,5}))?")
+
+
 def _host_name(header: str) -> str:
-    """The name a ``Host`` header gives, without its port (``[::1]:8000`` -> ``::1``)."""
-    if header.startswith("["):
-        return header[1:].split("]", 1)[0].lower()
-    return (header.rsplit(":", 1)[0] if header.count(":") == 1 else header).lower()
+    """The name a ``Host`` header gives, without its port (``[::1]:8000`` -> ``::1``); "" for
+    a header that is not ``name[:port]`` (``localhost:evil.com``, ``127.0.0.1:8765@evil.com``)."""
+    found = HOST_HEADER.fullmatch(header)
+    if found is None or (found["port"] is not None and int(found["port"]) > 65535):
+        return ""
+    return (found["ip6"] or found["name"]).lower()
 
 
 class BodyLimit:

@@ -1,9 +1,12 @@
 """What the server does below HTTP: how many connections it holds and how long it waits for
 a request's headers, so that idle or slow clients cannot take every file descriptor.
 
-- :class:`GuardedH11` is uvicorn's h11 protocol with two guards: a connection over the cap is
-  closed at once, and one that has not sent a whole request head within ``header_timeout``
-  seconds (at its start, or after its previous answer) is closed.
+- :class:`GuardedH11` is uvicorn's h11 protocol with three guards: a connection over the cap
+  is closed at once; one that has not sent a whole request head within ``header_timeout``
+  seconds (at its start, or after its previous answer) is closed; and one sending a request
+  body is closed when, in any ``body_timeout`` seconds, its body neither ends nor brings
+  :data:`MIN_BODY_RATE` bytes a second (a body trickled a byte at a time, or idle, would
+  otherwise hold its connection for ever).
 - :func:`connection_cap` raises the process's descriptor limit to its hard limit and keeps a
   reserve for the models' files and the log.
 - :class:`OncePerMinute` keeps asyncio's "accept() out of system resource" message, which comes
@@ -21,6 +24,7 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 RESERVE = 64  # descriptors kept for model files, the log and the listening socket
+MIN_BODY_RATE = 1024  # bytes a second a request body must arrive at, over each body_timeout
 
 
 def connection_cap(wanted: int) -> int:
@@ -43,7 +47,13 @@ class GuardedH11(H11Protocol):
 
     max_connections = 1000
     header_timeout = 10.0
+    body_timeout = 10.0
     heads = 0  # request heads this connection has sent
+    received = 0  # bytes this connection has sent
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        super().data_received(data)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -64,6 +74,20 @@ class GuardedH11(H11Protocol):
         super().handle_events()
         if self.cycle is not before:  # a whole request head arrived
             self.heads += 1
+            self._arm_body()
+
+    def _arm_body(self) -> None:
+        self.loop.call_later(self.body_timeout, self._check_body, self.heads, self.received)
+
+    def _check_body(self, heads_before: int, received_before: int) -> None:
+        """Close a connection whose body, still coming, came slower than the minimum rate."""
+        reading = self.heads == heads_before and self.cycle is not None and self.cycle.more_body
+        if not reading or self.transport.is_closing():
+            return
+        if self.received - received_before < MIN_BODY_RATE * self.body_timeout:
+            self.transport.close()
+        else:
+            self._arm_body()
 
     def _expire(self, heads_before: int) -> None:
         waiting = self.heads == heads_before and (self.cycle is None or self.cycle.response_complete)
@@ -71,10 +95,11 @@ class GuardedH11(H11Protocol):
             self.transport.close()
 
 
-def guarded_protocol(max_connections: int, header_timeout: float) -> type[GuardedH11]:
+def guarded_protocol(max_connections: int, header_timeout: float, body_timeout: float) -> type[GuardedH11]:
     """A :class:`GuardedH11` class with these limits (uvicorn builds one protocol object per
     connection from the class it is given)."""
-    return type("Guarded", (GuardedH11,), {"max_connections": max_connections, "header_timeout": header_timeout})
+    return type("Guarded", (GuardedH11,), {"max_connections": max_connections, "header_timeout": header_timeout,
+                                           "body_timeout": body_timeout})
 
 
 class OncePerMinute(logging.Filter):

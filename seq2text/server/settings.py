@@ -17,6 +17,7 @@ class Settings:
     on another site that resolves its name to 127.0.0.1 must not reach the models), ``*``
     for any; ``drain``: seconds after SIGTERM to answer what is queued (the rest gets 503);
     ``header_timeout``: seconds a connection may take to send a request head;
+    ``body_timeout``: seconds in which a request body must end or arrive at 1 KB/s;
     ``max_connections``: connections held at once (more are closed at once)."""
 
     host: str = "127.0.0.1"
@@ -28,6 +29,7 @@ class Settings:
     drain: float = 30.0
     header_timeout: float = 10.0
     max_connections: int = 1000
+    body_timeout: float = 10.0
 
 
 def is_loopback(host: str) -> bool:
