@@ -99,6 +99,10 @@ def prepare(recipe: Recipe, vocab_dir: Path, reuse: bool = False) -> Prepared:
         labels = load_labels(vocab_dir) if reuse and (vocab_dir / LABELS_FILE).is_file() else \
             label_names(corpus.labels("train"), f"{recipe.data_path(recipe.data.train)} (data.train)",
                         list((recipe.data.label_names or {}).values()))
+        if not labels:
+            what = "tagged word" if "tags" in corpus["train"].column_names else "labelled row"
+            raise Seq2TextError(f"{recipe.path}: data.train: no {what} to learn from (the file is empty, or every "
+                                f"label is missing); a {task.name} model needs two labels or more")
         if len(labels) < 2:
             raise Seq2TextError(f"{recipe.path}: data.train: only one label ({', '.join(labels)}); a {task.name} "
                                 f"model needs two or more")

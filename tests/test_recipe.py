@@ -72,8 +72,22 @@ def test_override_errors_name_the_override(multi30k_slice: Path, tmp_path: Path)
 def test_missing_data_file_names_key_and_file(tmp_path: Path) -> None:
     path = write_recipe(tmp_path, SLICE_RECIPE)
     message = error_of(path, data_root=tmp_path / "nowhere")
-    assert message.startswith(f"{path}: data.train: no such file or folder: ")
-    assert "train.de" in message and "--data-root" in message
+    assert message.startswith(f"{path}: data.train: no such file or folder beside the recipe or under the data root: ")
+    assert f"{tmp_path}/multi30k/train.de or {tmp_path}/nowhere/multi30k/train.de" in message
+    assert "--data-root" in message
+
+
+def test_data_paths_are_found_beside_the_recipe_first(tmp_path: Path, data_root: Path) -> None:
+    """A recipe in the user's own folder names its files beside it; others still come from the
+    data root."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "train.tsv").write_text("sentence\tlabel\n好\t1\n差\t0\n", encoding="utf-8")
+    path = write_recipe(own, "task: classification\ndata: {kind: labelled, train: train.tsv, "
+                             "valid: sentiment/valid.tsv}\ntraining: {metric: accuracy}\ntokenizer: {type: char}\n")
+    recipe = load_recipe(path, data_root=data_root)
+    assert recipe.data_path("train.tsv") == own / "train.tsv"
+    assert recipe.data_path("sentiment/valid.tsv") == data_root / "sentiment" / "valid.tsv"
 
 
 def test_a_missing_tokenizer_model_file_stops_a_recipe_but_not_a_trained_model(multi30k_slice: Path,

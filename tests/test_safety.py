@@ -251,3 +251,48 @@ def test_sigterm_stops_training_as_ctrl_c_does(tmp_path: Path, multi30k_slice: P
     # the first stop's checkpoint is kept beside the second's: `seq2text average step-*` works
     assert Path(first) in checkpoints and len(checkpoints) >= 2, (first, checkpoints, stderr)
     assert run("average", *map(str, checkpoints), "-o", str(tmp_path / "avg")).returncode == 0
+
+
+def test_an_atomic_replace_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    from seq2text.atomic import write_text_atomic
+
+    private = tmp_path / "private.txt"
+    private.write_text("old")
+    private.chmod(0o600)
+    write_text_atomic(private, "new")
+    assert private.read_text() == "new" and private.stat().st_mode & 0o777 == 0o600
+    fresh = tmp_path / "fresh.txt"
+    write_text_atomic(fresh, "new")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_training_refuses_a_folder_that_is_not_a_run(tmp_path: Path, data_root: Path) -> None:
+    from seq2text.errors import Seq2TextError
+    from seq2text.recipe import load_recipe
+    from seq2text.training.trainer import train
+
+    recipe = load_recipe(write_recipe(tmp_path, "data: {kind: parallel, train: multi30k/train, valid: multi30k/val, "
+                                                "src_lang: de, tgt_lang: en}\n"), data_root=data_root)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "history.json").write_text("[my notes]")
+    with pytest.raises(Seq2TextError, match="not empty and not a run to resume.*history.json"):
+        train(recipe, folder)
+    assert (folder / "history.json").read_text() == "[my notes]"
+
+
+def test_output_fields_carry_no_control_characters(tmp_path: Path) -> None:
+    """A model may write a tab, an escape or a line break: each stays inside its field."""
+    from seq2text.textio import Output
+
+    out = Output(tmp_path / "out.txt")
+    out.write([("a\tb\x1b[31m", "-1.0000"), "c\x1b]0;x\x07d\ne", ("", "x\x85y")])
+    out.close()
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").split("\n") == \
+        ["a b [31m\t-1.0000", "c ]0;x d e", "\tx y", ""]

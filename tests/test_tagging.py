@@ -364,3 +364,40 @@ def test_pos_lzh_reads_simplified_input_as_traditional() -> None:
     assert sum(a == b for a, b in pairs) / len(pairs) > 0.95  # s2t guesses where one simplified form has two
     assert ["".join(s.words) for s in found_s] == simplified
     assert str(tagger.tag("学而时习之")) == "学/VERB 而/CCONJ 时/NOUN 习/VERB 之/PRON"
+
+
+def _conllu(*rows: str) -> str:
+    return "".join(("\t".join(row.split("|")) if row else "") + "\n" for row in rows)
+
+
+WORD = "{}|{}|_|{}|_|_|_|_|_|_"
+
+
+def test_broken_conllu_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.conllu"
+    good = read_treebank(path, text="\ufeff" + _conllu(WORD.format(1, "I", "PRON"), WORD.format(2, "swim", "VERB"), ""))
+    assert good[0].words == ["I", "swim"]  # a byte-order mark is not part of the first ID
+    broken = {"ID '' is not a word ID": ("\t" * 9, ""),
+              "word ID 1 where 2 comes next": (WORD.format(1, "x", "X"), ""),
+              "an empty FORM": (WORD.format(2, "", "X"), ""),
+              "range 1-2 does not span": ("1-2|xy|_|_|_|_|_|_|_|_", WORD.format(2, "y", "X"), "")}
+    for message, rows in broken.items():
+        with pytest.raises(Seq2TextError, match=f"x.conllu:2: {message}"):
+            read_treebank(path, text=_conllu(WORD.format(1, "I", "PRON"), *rows))
+    untagged = read_treebank(path, text=_conllu(WORD.format(1, "I", "_"), ""))
+    assert untagged[0].tags == [None]  # UPOS "_" is no tag, not a tag named "_"
+
+
+@pytest.mark.slow
+def test_tagging_input_without_sentences_or_with_a_bom(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.conllu"
+    empty.write_text("")
+    one_line_error(run("evaluate", "-m", "pos-en", "--text", str(empty)), "no tagged sentence to score")
+    text = tmp_path / "bom.txt"
+    text.write_bytes("\ufeffI swim.\n".encode())
+    assert run("tag", "-i", str(text)).stdout == "I/PRON swim/VERB ./PUNCT\n"
+    untagged = tmp_path / "train.conllu"
+    untagged.write_text(_conllu(WORD.format(1, "I", "_"), WORD.format(2, "swim", "_"), ""), encoding="utf-8")
+    recipe = write_recipe(tmp_path, f"task: tagging\ndata: {{kind: conllu, train: {untagged}, valid: {untagged}}}\n"
+                                    "tokenizer: {type: word}\ntraining: {metric: accuracy}\n")
+    one_line_error(run("prepare", str(recipe), "--output-dir", str(tmp_path / "run")), "no tagged word to learn from")

@@ -15,6 +15,7 @@ around it:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
@@ -22,6 +23,7 @@ from typing import Iterator, Optional
 import conllu
 from conllu.exceptions import ParseException
 
+from seq2text.data.textfile import BOM, read_lines
 from seq2text.errors import Seq2TextError
 
 COLUMNS = 10
@@ -77,10 +79,8 @@ def read_treebank(path: Path, reading: Reading = Reading(), text: Optional[str] 
     """Every sentence of the CoNLL-U file ``path`` (or of ``text``, named ``path``); one-line
     errors name the file and line."""
     if text is None:
-        from seq2text.data.textfile import read_lines
-
         text = "\n".join(read_lines(path))
-    return [_sentence(block, start, path, reading) for block, start in _blocks(text)]
+    return [_sentence(block, start, path, reading) for block, start in _blocks(text.removeprefix(BOM))]
 
 
 def _blocks(text: str) -> Iterator[tuple[list[str], int]]:
@@ -88,7 +88,7 @@ def _blocks(text: str) -> Iterator[tuple[list[str], int]]:
     block, start = [], 1
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
-        if line.strip():
+        if line.strip(" "):  # a line of empty fields (tabs) is a broken word line, not a blank one
             if not block:
                 start = number
             block.append(line)
@@ -111,11 +111,13 @@ def _sentence(lines: list[str], start: int, path: Path, reading: Reading) -> Sen
         raise Seq2TextError(f"{path}:{start}: not a CoNLL-U sentence ({str(err)[:120]})") from None
     if not token_lines:
         raise Seq2TextError(f"{path}:{start}: a sentence with comments and no words")
+    _check_ids(lines, token_lines, start, path)
     words, tags, tagged = [], [], []
     covered: set[int] = set()
     for token, i in zip(tokens, token_lines):
         ident = token["id"]
         tag = token[reading.tag_column]
+        tag = None if tag == "_" else tag  # no tag (the package keeps UPOS "_" as a string)
         if isinstance(ident, int):
             if ident in covered:
                 continue
@@ -132,6 +134,37 @@ def _sentence(lines: list[str], start: int, path: Path, reading: Reading) -> Sen
             words.append(token["form"]), tags.append(tag), tagged.append([i])
     sent_id = str(tokens.metadata.get("sent_id") or f"{path.name}:{start}")
     return Sentence(words, tags, sent_id, start, lines, tagged)
+
+
+WORD_ID = re.compile(r"[1-9][0-9]*")
+RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")
+EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.[1-9][0-9]*")
+
+
+def _check_ids(lines: list[str], token_lines: list[int], start: int, path: Path) -> None:
+    """The sentence's IDs count 1, 2, 3 ... in order; ranges (``3-4``) come before the words
+    they span and do not overlap; every word and range has a FORM.  The package takes all of
+    these as given, so a broken sentence would be tagged wrong, or lose words, in silence."""
+    expected, spanned = 1, 0
+    for i in token_lines:
+        ident, form = lines[i].split("	")[:2]
+        where = f"{path}:{start + i}"
+        if WORD_ID.fullmatch(ident):
+            if int(ident) != expected:
+                raise Seq2TextError(f"{where}: word ID {ident} where {expected} comes next (a duplicate or a gap)")
+            expected += 1
+        elif RANGE_ID.fullmatch(ident):
+            first, last = map(int, RANGE_ID.fullmatch(ident).groups())
+            if first != expected or last <= first or first <= spanned:
+                raise Seq2TextError(f"{where}: range {ident} does not span the next words ({expected} on) or "
+                                    f"overlaps another")
+            spanned = last
+        elif not EMPTY_ID.fullmatch(ident):
+            raise Seq2TextError(f"{where}: ID {ident!r} is not a word ID (1), a range (1-2) or an empty node (1.1)")
+        if not form.strip():
+            raise Seq2TextError(f"{where}: an empty FORM (a word is at least one character; _ for an underscore)")
+    if spanned >= expected:
+        raise Seq2TextError(f"{path}:{start}: a range spans past the sentence's last word ({expected - 1})")
 
 
 def treebank_text(sentences: list[Sentence], tags: list[list[str]], column: str = "upos") -> str:

@@ -20,6 +20,7 @@ from seq2text.errors import Seq2TextError
 
 MAX_LINE_BYTES = 2**20  # one input line: a sentence, a review, a corpus line
 MAX_TEXT_BYTES = 2**30  # a whole text file read into memory
+BOM = "\ufeff"
 
 
 def read_lines(path: Path) -> list[str]:
@@ -47,7 +48,8 @@ def open_input(path: Path) -> IO[bytes]:
 
 def iter_lines(handle: IO[bytes], where: str, max_line: int = MAX_LINE_BYTES,
                max_total: int = MAX_TEXT_BYTES) -> Iterator[str]:
-    """The lines of ``handle`` decoded as UTF-8, without line endings, as they are read."""
+    """The lines of ``handle`` decoded as UTF-8, without line endings, as they are read; a
+    byte-order mark at the start (Windows editors write one) is not part of the first line."""
     total, number = 0, 0
     while True:
         raw = handle.readline(max_line + 1)
@@ -59,7 +61,8 @@ def iter_lines(handle: IO[bytes], where: str, max_line: int = MAX_LINE_BYTES,
             raise Seq2TextError(f"{where}:{number}: line over {max_line // 2**20} MB; not a text file of lines?")
         if total > max_total:
             raise Seq2TextError(f"{where}: over {max_total // 2**20} MB of text, more than seq2text reads at once")
-        yield decode_utf8(raw, where, number).removesuffix("\n").removesuffix("\r")
+        line = decode_utf8(raw, where, number).removesuffix("\n").removesuffix("\r")
+        yield line.removeprefix(BOM) if number == 1 else line
 
 
 def read_regular(path: Path, max_bytes: int, what: str = "file") -> bytes:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
+from seq2text.errors import Seq2TextError
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
 from seq2text.scoring.labels import ClassScores, confusion
 
@@ -71,6 +72,10 @@ def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
         corpus = load_corpus(recipe, held_out_only=True)
         splits = [("test", "test", "test split"), ("dev", "valid", "dev split")] if corpus.held_out == "test" \
             else [("dev", "valid", "dev split")]
+    for _, split, name in splits:
+        if not len(corpus[split]):
+            raise Seq2TextError(f"{name}: no tagged sentence to score (the file is empty, or no sentence has every "
+                                f"word's {recipe.data.tag_column})")
     scored = {key: (name, score_split(tagger, corpus[split]["words"], corpus[split]["tags"], name))
               for key, split, name in splits}
     main_name, main = next(iter(scored.values()))
