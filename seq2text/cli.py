@@ -18,11 +18,11 @@ import click
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, Stopped, message_line, printable, shown
 from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
-from seq2text.generation.requests import MAX_CANDIDATES, Sampling
+from seq2text.generation.requests import MAX_BEAM, MAX_CANDIDATES, MAX_COUNT, Sampling
 from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
-# Upper bounds of options whose size is memory: generous for real use, never a crash.
-MAX_BEAM, MAX_BATCH, MAX_OUTPUT, MAX_COUNT, MAX_BOOTSTRAP = 256, 4096, 100_000, 10_000, 100_000
+# Upper bounds of options whose size is memory, besides the requests' (seq2text.generation.requests).
+MAX_BATCH, MAX_OUTPUT, MAX_BOOTSTRAP = 4096, 100_000, 100_000
 INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
 
 
@@ -45,7 +45,7 @@ class Seq2TextGroup(click.Group):
             _error(err.format_message())
             sys.exit(2 if isinstance(err, click.UsageError) else err.exit_code)
         except Seq2TextError as err:
-            _error(str(err))
+            _error(err.for_cli())
             sys.exit(2)
         except (click.Abort, KeyboardInterrupt, _Interrupted) as err:
             if not isinstance(getattr(err, "interrupt", None), Stopped):  # Stopped: the command said what it saved

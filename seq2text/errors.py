@@ -9,16 +9,21 @@ no escape sequence reaches a terminal and no value fills a screen.
 
 import re
 import unicodedata
+from typing import Callable
 
 
 class Seq2TextError(Exception):
     """A user-facing error; ``str(err)`` is the whole one-line message.
 
     A message names the options at fault with :func:`option` placeholders, so that each front
-    end names them its own way: ``str(err)`` as command-line flags (``--title``),
-    :meth:`for_api` as the JSON fields of the HTTP API (``title``)."""
+    end names them its own way: ``str(err)`` as the Python API's keywords (``title``,
+    ``count``), :meth:`for_cli` as command-line flags (``--title``, ``-n``), :meth:`for_api` as
+    the JSON fields of the HTTP API (``title``, ``n``)."""
 
     def __str__(self) -> str:
+        return _render(super().__str__(), {})
+
+    def for_cli(self) -> str:
         return _render(super().__str__(), CLI_NAMES)
 
     def for_api(self) -> str:
@@ -69,6 +74,12 @@ def shown(value: object, limit: int = MAX_SHOWN) -> str:
     if len(text) > limit:
         text = text[:limit - 1] + "…"
     return "'" + printable(text).replace("'", "\\'") + "'"
+
+
+def marked(text: str, known: Callable[[str], bool], limit: int = MAX_SHOWN) -> str:
+    """``text`` quoted as the user gave it (:func:`shown`), each character ``known`` refuses in
+    ``⟦ ⟧``: ``'⟦h⟧⟦e⟧⟦l⟧⟦l⟧⟦o⟧ 世界'``."""
+    return shown("".join(c if known(c) else f"⟦{c}⟧" for c in text), limit)
 
 
 def _is_control(char: str) -> bool:

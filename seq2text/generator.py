@@ -26,7 +26,7 @@ import torch
 from seq2text.errors import Seq2TextError, option
 from seq2text.generation.couplets import Couplet, CoupletWriter
 from seq2text.generation.poems import Poem, PoemWriter
-from seq2text.generation.requests import CoupletRequest, PoemRequest, TextRequest
+from seq2text.generation.requests import MAX_REVISIONS, CoupletRequest, PoemRequest, TextRequest, check_count
 from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tasks import require, writes_poems
@@ -148,6 +148,11 @@ class Generator:
         ranked by how well the whole poem reads with them.  ``poem``: a :class:`Poem` this model
         wrote, or its text with its ``form`` (a tune for ci; a regulated form is recognised) and
         ``title``; ``options``: sampling as in :meth:`poems`."""
+        if not isinstance(poem, (str, Poem)):
+            raise Seq2TextError(f"{option('poem')}: a Poem or its text, not {type(poem).__name__}")
+        if isinstance(line, bool) or not isinstance(line, int):  # True is not line 1
+            raise Seq2TextError(f"{option('line')} {line!r}: not a line number (a whole number from 1)")
+        check_count("n", n, MAX_REVISIONS)
         if isinstance(poem, str):
             from seq2text.verse.forms import poem_form
             from seq2text.verse.subjects import SEPARATOR

@@ -39,6 +39,7 @@ from seq2text.data.textfile import read_json
 from seq2text.errors import Seq2TextError, shown
 from seq2text.recipe import Recipe, load_recipe
 from seq2text.tokenizers import has_tokenizers
+from seq2text.tokenizers.base import CONFIG_FILE
 
 MODEL_FILE, RECIPE_FILE, TOKENIZER_DIR = "model.safetensors", "recipe.yaml", "tokenizer"
 CARD_FILE, TONES_FILE, HISTORY_FILE = "card.json", "tones.json", "history.json"
@@ -119,7 +120,11 @@ def find_model(name_or_path: str | Path) -> ModelFolder:
     if (path / MODEL_FILE).is_file() or is_exported(path):
         tokenizer = path / TOKENIZER_DIR
         if not has_tokenizers(tokenizer):
-            raise Seq2TextError(f"{path}: model folder without a {TOKENIZER_DIR}/ folder")
+            config = tokenizer / CONFIG_FILE
+            what = f"{config} is not a regular file" if config.exists() or config.is_symlink() else \
+                f"{tokenizer}/ holds no tokenizer ({CONFIG_FILE} or src/ and tgt/)" if tokenizer.is_dir() else \
+                f"no {TOKENIZER_DIR}/ folder"
+            raise Seq2TextError(f"{path}: a model folder whose tokenizer is missing: {what}")
         return ModelFolder(path.name, path, tokenizer, exported=is_exported(path))
     bundled = Path(str(BUNDLED_ROOT)) / str(name_or_path)
     if "/" not in str(name_or_path) and (bundled / CARD_FILE).is_file():

@@ -46,9 +46,9 @@ def test_forms_prompts_seeds_and_beam_search(generator: Generator) -> None:
 @pytest.mark.parametrize("args, message", [
     (["--acrostic", "春夏秋"], "--acrostic '春夏秋': a 七言绝句 poem needs 4 characters"),
     (["--form", "sonnet"], "--form 'sonnet': unknown form"),
-    (["--prompt", "ROMEO:"], "--prompt: characters the poetry model poems does not know: 'ROME:' (for English text "
-                             "use a model of English, such as shakespeare-char)"),
-    (["--acrostic", "春夏秋😀"], "--acrostic: characters the poetry model poems does not know: '😀'"),
+    (["--prompt", "ROMEO:"], "--prompt '⟦R⟧⟦O⟧⟦M⟧⟦E⟧⟦O⟧⟦:⟧': the poetry model poems does not know the characters marked "
+                             "⟦ ⟧ (for English text use a model of English, such as shakespeare-char)"),
+    (["--acrostic", "春夏秋😀"], "--acrostic '春夏秋⟦😀⟧': the poetry model poems does not know the characters"),
     (["--form", "五言绝句", "--prompt", "白日依山尽。"], "character 6 (。) does not fit"),
 ])
 def test_bad_requests_are_one_line_and_exit_code_2(args: list[str], message: str) -> None:
@@ -71,4 +71,22 @@ def test_free_text_from_the_other_language_models() -> None:
     refused = run("generate", "-m", "shakespeare-char", "--form", "五绝")
     assert refused.returncode == 2 and "need a poetry model" in refused.stderr, refused.stderr
     unknown = run("generate", "-m", "shakespeare-char", "--prompt", "秋风")
-    assert unknown.returncode == 2 and "characters the model shakespeare-char does not know" in unknown.stderr
+    assert unknown.returncode == 2 and "'⟦秋⟧⟦风⟧': the model shakespeare-char does not know" in unknown.stderr
+
+
+def test_revise_checks_its_own_arguments_with_its_own_names() -> None:
+    from seq2text import Generator
+    from seq2text.errors import Seq2TextError
+
+    generator = Generator.load("poems")
+    poem = generator.poems("七言绝句", seed=1)[0]
+    for options, message in ((dict(line=1.5), "line 1.5: not a line number"), (dict(line="1"), "line '1'"),
+                             (dict(line=True), "line True"), (dict(line=1, n=10**9), "n 1000000000: at most 64"),
+                             (dict(line=1, n=0), "n 0: not a count")):
+        with pytest.raises(Seq2TextError, match=message) as raised:
+            generator.revise(poem, **options)
+        assert "--" not in str(raised.value)  # the library's names, not the command line's
+    with pytest.raises(Seq2TextError, match="poem: a Poem or its text, not NoneType"):
+        generator.revise(None, 1)
+    with pytest.raises(Seq2TextError, match="count 100000: at most 10,000"):
+        generator.poems("七言绝句", count=100_000)

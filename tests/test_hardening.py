@@ -214,3 +214,17 @@ def test_a_model_folder_cannot_ask_for_terabytes(tmp_path: Path) -> None:
     started = time.perf_counter()
     one_line_error(run("generate", "-m", str(folder), "--length", "5"), "parameters, over the")
     assert time.perf_counter() - started < 60
+
+
+@pytest.mark.slow
+def test_messages_say_what_is_wrong(tmp_path: Path) -> None:
+    one_line_error(run("evaluate", "-m", "sentiment-zh", "--text", "/dev/zero"),
+                   "/dev/zero: not a regular file", "--text names a labelled TSV or CSV file")
+    folder = model_folder("sentiment-zh", tmp_path)
+    (folder / "tokenizer" / "tokenizer.json").unlink()
+    (folder / "tokenizer" / "tokenizer.json").symlink_to("/dev/zero")
+    one_line_error(run("classify", "-m", str(folder), "好"), "tokenizer.json is not a regular file")
+    recipe = write_recipe(tmp_path, f"data: {{kind: parallel, train: multi30k/train, valid: multi30k/val, "
+                                    f"src_lang: de, tgt_lang: en, distilled: {tmp_path}}}\n")
+    one_line_error(run("prepare", str(recipe), "--output-dir", str(tmp_path / "run")),
+                   f"{tmp_path}: not a regular file", "data.distilled names the file")

@@ -168,8 +168,9 @@ def _distilled_pairs(builder: _Builder, src: list[str], references: list[str], k
     (line ``i`` of ``path`` translates source line ``i``), and with ``mix: add`` also with its
     reference where the two differ."""
     if not path.is_file():
-        raise Seq2TextError(f"{path}: no such file (data.distilled: the teacher's translations of the training "
-                            f"source, e.g. seq2text translate -m A -m B -i train.de -o FILE)")
+        what = "not a regular file (a folder, a device or a pipe)" if path.exists() else "no such file"
+        raise Seq2TextError(f"{path}: {what}; data.distilled names the file of a teacher's translations of the "
+                            f"training source, e.g. seq2text translate -m A -m B -i train.de -o FILE")
     teacher = read_lines(path)
     if len(teacher) != len(src):
         raise Seq2TextError(f"{path}: {len(teacher)} lines, but the training source has {len(src)}; "
@@ -326,7 +327,8 @@ def _load_labelled(recipe: Recipe) -> Corpus:
     for split, name in _splits(recipe):
         path = recipe.data_path(name)
         if not path.is_file():
-            raise Seq2TextError(f"{path}: no such file (data.{split})")
+            what = "not a regular file (a device, a pipe or a folder)" if path.exists() else "no such file"
+            raise Seq2TextError(f"{path}: {what}; data.{split} names a TSV or CSV file")
         tsv = path.suffix.lower() in (".tsv", ".tab")
         try:
             with warnings.catch_warnings():

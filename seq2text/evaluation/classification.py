@@ -5,6 +5,7 @@ scores themselves are :mod:`seq2text.scoring.labels`)."""
 from __future__ import annotations
 
 
+from seq2text.errors import Seq2TextError, option
 from seq2text.evaluation.sections import Scoring
 from seq2text.scoring.labels import ClassScores, confusion
 
@@ -27,6 +28,9 @@ def evaluate_classification(loaded, scoring: Scoring):
 
     recipe, labels, labelled, figures = loaded.recipe, loaded.labels, scoring.text, scoring.figures
     if labelled is not None:
+        if not labelled.is_file():
+            what = "not a regular file (a device, a pipe or a folder)" if labelled.exists() else "no such file"
+            raise Seq2TextError(f"{labelled}: {what}; {option('text')} names a labelled TSV or CSV file")
         data = recipe.data.model_copy(update={"train": str(labelled.resolve()), "valid": None, "test": None})
         corpus, split = load_corpus(recipe.model_copy(update={"data": data})), "train"
         where = str(labelled)

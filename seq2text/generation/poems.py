@@ -24,7 +24,7 @@ import torch
 from seq2text.decoding import beam_search, sample
 from seq2text.decoding.guidance import Guided, GuidedState
 from seq2text.decoding.sampling import row_generators
-from seq2text.errors import Seq2TextError, option, shown
+from seq2text.errors import Seq2TextError, marked, option, shown
 from seq2text.generation.lines import LineSearch, write_lines
 from seq2text.generation.requests import PoemRequest
 from seq2text.models.lm import RNNLM
@@ -313,13 +313,14 @@ class PoemWriter:
 
     def _check_text(self, text: str, name: str) -> str:
         """``text`` (spaces dropped, normalized) if the model knows every character of it."""
-        text = self.tokenizer.normalize(text.replace(" ", ""))
-        unknown = "".join(dict.fromkeys(c for c in text if c not in self.tokenizer.index))
+        given, text = text, self.tokenizer.normalize(text.replace(" ", ""))
+        unknown = [c for c in text if c not in self.tokenizer.index]
         if unknown:
             latin = " (for English text use a model of English, such as shakespeare-char)" \
                 if any(c.isascii() and c.isalpha() for c in unknown) else ""
-            raise Seq2TextError(f"{option(name)}: characters the poetry model {self.name} does not know: "
-                                f"{shown(unknown)}{latin}")
+            known = (lambda c: c == " " or self.tokenizer.normalize(c) in self.tokenizer.index)
+            raise Seq2TextError(f"{option(name)} {marked(given, known)}: the poetry model {self.name} does not know "
+                                f"the characters marked ⟦ ⟧{latin}")
         return text
 
     def _poem(self, text: str, shape: Shape, pattern: Pattern, log_prob: float, seed: Optional[int],

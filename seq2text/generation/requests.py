@@ -16,8 +16,13 @@ from seq2text.decoding.sampling import check_sampling
 from seq2text.errors import Seq2TextError, option
 from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
+# The limits of every request, whichever front end builds it: generous for real use, never a
+# crash (a count or a beam is memory).
 MAX_GUIDANCE = 20.0
 MAX_CANDIDATES = 64
+MAX_COUNT = 10_000  # poems, 下联 or texts in one request
+MAX_BEAM = 256
+MAX_REVISIONS = 64  # new versions of one line
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,9 @@ class PoemRequest(Sampling):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _count("count", self.count)
-        _count("beam_size", self.beam_size)
-        _count("candidates", self.candidates)
+        check_count("count", self.count, MAX_COUNT)
+        check_count("beam_size", self.beam_size, MAX_BEAM)
+        check_count("candidates", self.candidates)
         if self.candidates > MAX_CANDIDATES:
             raise Seq2TextError(f"{option('candidates')} {self.candidates}: at most {MAX_CANDIDATES}")
         if isinstance(self.subject_weight, bool) or not 0 <= self.subject_weight <= MAX_GUIDANCE:
@@ -86,8 +91,8 @@ class CoupletRequest(Sampling):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _count("count", self.count)
-        _count("beam_size", self.beam_size)
+        check_count("count", self.count, MAX_COUNT)
+        check_count("beam_size", self.beam_size, MAX_BEAM)
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,14 @@ class TextRequest(Sampling):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _count("count", self.count)
-        _count("length", self.length)
+        check_count("count", self.count, MAX_COUNT)
+        check_count("length", self.length)
 
 
-def _count(name: str, value: object) -> None:
+def check_count(name: str, value: object, most: Optional[int] = None) -> None:
+    """``value`` is a whole number from 1 (to ``most``); else an error naming the option ``name``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Seq2TextError(f"{option(name)} {value!r}: not a count >= 1")
+    if most is not None and value > most:
+        raise Seq2TextError(f"{option(name)} {value}: at most {most:,}")
+

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from seq2text.decoding import sample
 from seq2text.decoding.sampling import row_generators
-from seq2text.errors import Seq2TextError, option, shown
+from seq2text.errors import Seq2TextError, marked, option
 from seq2text.generation.requests import TextRequest
 from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS, EOS, UNK, Tokenizer
@@ -46,10 +46,9 @@ class TextWriter:
         ids = [token for number, line in enumerate(prompt.split("\n") if prompt else [])
                for token in ([EOS] if number else []) + self.tokenizer.encode(line)]
         if UNK in ids and self.tokenizer.kind == "char":  # word models read unknown words as <unk>
-            pieces = self.tokenizer.pieces(prompt.replace("\n", ""))
-            unknown = "".join(dict.fromkeys(c for c in pieces if c not in self.tokenizer.index))
-            raise Seq2TextError(f"{option('prompt')}: characters the model {self.name} does not know: "
-                                f"{shown(unknown, 20)}")
+            known = (lambda c: c == "\n" or all(p in self.tokenizer.index for p in self.tokenizer.pieces(c)))
+            raise Seq2TextError(f"{option('prompt')} {marked(prompt, known)}: the model {self.name} does not know "
+                                f"the characters marked ⟦ ⟧")
         seed = random.randrange(2**31) if request.seed is None else request.seed
         # A stream model read every line after the previous line's </s>, never after <s>.
         last, state = self.model.start([[EOS if self.stream else BOS, *ids]] * count)
