@@ -31,17 +31,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", help="bundled names or trained model or run folders")
     args = parser.parse_args()
-    classifiers = [Classifier.load(model) for model in args.models]
+    try:
+        ensemble(args.models)
+    except Seq2TextError as err:  # a missing model, another task, other labels: one line, as seq2text says it
+        sys.exit(f"error: {err.for_cli()}")
+
+
+def ensemble(models: list[str]) -> None:
+    """Print the scores of each of ``models`` and of their mean probabilities."""
+    classifiers = [Classifier.load(model) for model in models]
     labels, recipe = classifiers[0].labels, classifiers[0].loaded.recipe
-    corpus = load_corpus(recipe)
+    corpus = load_corpus(recipe, held_out_only=True)
     split = corpus[corpus.held_out]
     gold = label_ids(split["label"], labels, corpus.held_out)
     total = torch.zeros(len(gold), len(labels))
-    for model, classifier in zip(args.models, classifiers):
-        try:
-            probabilities = classifier.probabilities(split["text"], labels, recipe.data.label_names)
-        except Seq2TextError as err:
-            sys.exit(f"error: {err}")
+    for model, classifier in zip(models, classifiers):
+        probabilities = classifier.probabilities(split["text"], labels, recipe.data.label_names)
         total += probabilities
         print(json.dumps(_scores(model, gold, probabilities, len(labels))))
     print(json.dumps(_scores(f"mean of {len(classifiers)}", gold, total, len(labels))))

@@ -51,6 +51,12 @@ class Seq2TextGroup(click.Group):
             if not isinstance(getattr(err, "interrupt", None), Stopped):  # Stopped: the command said what it saved
                 click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except (MemoryError, RuntimeError) as err:
+            if not _out_of_memory(err):
+                raise  # a bug: its traceback
+            _error(f"out of memory: {str(err).strip().splitlines()[0] if str(err).strip() else 'MemoryError'} "
+                   f"(a smaller model, training.batch_size or --batch-size needs less)")
+            sys.exit(2)
         except BrokenPipeError:  # the reader went away (`| head`): stop quietly
             sys.stderr.close()
             sys.exit(1)
@@ -72,6 +78,13 @@ class _Interrupted(Exception):
     def __init__(self, interrupt: KeyboardInterrupt):
         super().__init__("interrupted")
         self.interrupt = interrupt
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` says an allocation failed (Python's, PyTorch's CPU or GPU allocator)."""
+    text = str(err)
+    return isinstance(err, MemoryError) or "DefaultCPUAllocator: can't allocate memory" in text \
+        or "out of memory" in text.lower()
 
 
 def _error(message: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -228,3 +230,27 @@ def test_messages_say_what_is_wrong(tmp_path: Path) -> None:
                                     f"src_lang: de, tgt_lang: en, distilled: {tmp_path}}}\n")
     one_line_error(run("prepare", str(recipe), "--output-dir", str(tmp_path / "run")),
                    f"{tmp_path}: not a regular file", "data.distilled names the file")
+
+
+@pytest.mark.slow
+def test_a_model_too_large_for_memory_is_one_line(tmp_path: Path, multi30k_slice: Path) -> None:
+    import resource
+
+    recipe = write_recipe(tmp_path, "data: {kind: parallel, train: multi30k/val, valid: multi30k/val, src_lang: de, "
+                                    "tgt_lang: en}\ntokenizer: {vocab_size: 500}\n"
+                                    "model: {embed_size: 8192, hidden_size: 8192}\n")
+    limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (6_000_000 * 1024,) * 2)  # noqa: E731 (ulimit -v)
+    result = subprocess.run([sys.executable, "-m", "seq2text", "train", str(recipe), "--data-root", str(multi30k_slice),
+                             "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, preexec_fn=limit)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-1500:]
+    assert result.stderr.splitlines()[-1].startswith("error: out of memory: ") and "batch_size" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_ensemble_script_refuses_a_missing_or_wrong_model_in_one_line() -> None:
+    script = str(Path(__file__).resolve().parents[1] / "scripts" / "ensemble_classify.py")
+    for models, message in ((["nothere", "sentiment-zh"], "'nothere': neither a bundled model"),
+                            (["sentiment-zh", "pos-en"], "pos-en: not a classification model")):
+        result = subprocess.run([sys.executable, script, *models], capture_output=True, text=True)
+        assert result.returncode == 1 and result.stderr == f"error: {result.stderr[7:]}" and \
+            result.stderr.count("\n") == 1 and message in result.stderr, result.stderr[-1500:]
