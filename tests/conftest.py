@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +96,33 @@ def one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr[-2000:]
     for needle in needles:
         assert needle in result.stderr, result.stderr
+
+
+CHECK = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images];
+  const summary = {images: images.length, broken: images.filter(i => !i.complete || i.naturalWidth === 0).length,
+                   tables: document.querySelectorAll("table").length,
+                   wider: document.documentElement.scrollWidth > window.innerWidth,
+                   rows: document.querySelectorAll("tr").length, lang: document.documentElement.lang};
+  document.body.setAttribute("data-rendered", JSON.stringify(summary));
+});
+</script>"""
+
+
+def render_in_chromium(page: Path, tmp_path: Path) -> dict:
+    """Load a copy of ``page`` (with a checking script added) in headless Chromium and read back
+    how many images decoded, how many tables it laid out, and whether the page is wider than the
+    window."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does)")
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.read_text(encoding="utf-8").replace("</body>", CHECK + "</body>"), encoding="utf-8")
+    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                             f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", checked.as_uri()],
+                            capture_output=True, text=True, timeout=HANG)
+    marker = 'data-rendered="'
+    assert marker in result.stdout, result.stderr[-2000:]
+    value = result.stdout.split(marker, 1)[1].split('"', 1)[0]
+    return json.loads(value.replace("&quot;", '"'))

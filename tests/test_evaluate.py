@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import DATA, HANG, head, run
+from conftest import DATA, HANG, head, render_in_chromium, run
 
 SACREBLEU_NAMES = {"bleu": "BLEU", "chrf": "chrF2", "ter": "TER"}
 
@@ -141,34 +141,6 @@ def test_evaluate_rejects_bad_requests(tmp_path: Path) -> None:
     elsewhere = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", "ptb-word-lm"], capture_output=True,
                                text=True, env={**os.environ, "SEQ2TEXT_DATA": str(tmp_path / "nowhere")})
     assert elsewhere.returncode == 2 and "set SEQ2TEXT_DATA" in elsewhere.stderr, elsewhere.stderr
-
-
-CHECK = """<script>
-window.addEventListener("load", () => {
-  const images = [...document.images];
-  const summary = {images: images.length, broken: images.filter(i => !i.complete || i.naturalWidth === 0).length,
-                   tables: document.querySelectorAll("table").length,
-                   rows: document.querySelectorAll("tr").length, lang: document.documentElement.lang};
-  document.body.setAttribute("data-rendered", JSON.stringify(summary));
-});
-</script>"""
-
-
-def render_in_chromium(page: Path, tmp_path: Path) -> dict:
-    """Load a copy of ``page`` (with a checking script added) in headless Chromium and read back
-    how many images decoded and how many tables it laid out."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does)")
-    checked = tmp_path / "checked.html"
-    checked.write_text(page.read_text(encoding="utf-8").replace("</body>", CHECK + "</body>"), encoding="utf-8")
-    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                             f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", checked.as_uri()],
-                            capture_output=True, text=True, timeout=HANG)
-    marker = 'data-rendered="'
-    assert marker in result.stdout, result.stderr[-2000:]
-    value = result.stdout.split(marker, 1)[1].split('"', 1)[0]
-    return json.loads(value.replace("&quot;", '"'))
 
 
 def test_evaluate_loads_the_model_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

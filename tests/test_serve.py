@@ -467,6 +467,10 @@ def test_page_writes_a_poem_rewrites_a_line_and_writes_ci(server: Server, browse
     assert len(marks[0]) == 7 and set(marks[0]) <= set("平仄·") and "韵" in marks[1]
     badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#poem-result .badge")]
     assert "✓ rhyme" in badges and "✓ tones" in badges
+    assert "平 level, 仄 oblique" in browser.find_element(By.CSS_SELECTOR, "#poem-result .legend").text
+    lefts = browser.execute_script("return [...document.querySelectorAll('#poem-result button.revise')]"
+                                   ".map(b => b.getBoundingClientRect().left)")
+    assert len(lefts) == 4 and max(lefts) - min(lefts) < 1  # the 改 buttons stand in one column
     browser.find_elements(By.CSS_SELECTOR, "#poem-result button.revise")[1].click()  # "rewrite this line"
     candidates = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button.candidate"))
     chosen = candidates[0].text
@@ -477,9 +481,16 @@ def test_page_writes_a_poem_rewrites_a_line_and_writes_ci(server: Server, browse
     badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#poem-result .badge")]
     assert "✓ rhyme" in badges and "✓ tones" in badges
     Select(browser.find_element(By.ID, "poem-form-name")).select_by_value("浣溪沙")  # a tune: the ci model
+    model = browser.find_element(By.ID, "poem-model")
+    assert model.get_attribute("value") == "ci" and not model.is_enabled()  # the model that answers is shown
     browser.find_element(By.CSS_SELECTOR, "#poem-form button.go").click()
     lines = WebDriverWait(browser, 60).until(lambda d: verses(d) if len(verses(d)) == 6 else None)
     assert all(len(line) == 8 for line in lines)
+    lefts = browser.execute_script("return [...document.querySelectorAll('#poem-result button.revise')]"
+                                   ".map(b => b.getBoundingClientRect().left)")
+    assert len(lefts) == 6 and max(lefts) - min(lefts) < 1
+    Select(browser.find_element(By.ID, "poem-form-name")).select_by_index(0)  # a poem form again: the box is free
+    assert model.is_enabled() and model.get_attribute("value") != "ci"
 
 
 @pytest.mark.slow
@@ -496,7 +507,7 @@ def test_page_answers_a_couplet_classifies_and_tags(server: Server, browser: Any
     first.clear()
     first.send_keys("Hello\n")
     error = WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#couplet-result .error"))
-    assert "first[0]" in error[0].text
+    assert error[0].text.startswith("上联 'Hello'") and "first[0]" not in error[0].text  # the page's names
     browser.find_element(By.CSS_SELECTOR, "nav button[data-tab='classify']").click()
     browser.find_element(By.CSS_SELECTOR, "#classify-form button.go").click()
     labels = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#classify-result .label"))

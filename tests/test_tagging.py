@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import DATA, one_line_error, run, write_recipe
+from conftest import DATA, one_line_error, render_in_chromium, run, write_recipe
 from seq2text.data.conllu import Reading, read_treebank
 from seq2text.data.corpora import load_corpus
 from seq2text.errors import Seq2TextError
@@ -259,6 +259,8 @@ def test_evaluate_reports_a_tagger(trained: Path, ewt_slice: Path, tmp_path: Pat
                                     "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"}
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "The worst-tagged sentences" in page and "Confusion matrix" in page and "unknown" in page
+    rendered = render_in_chromium(tmp_path / "report" / "report.html", tmp_path)
+    assert rendered["tables"] >= 3 and not rendered["wider"]  # a wide confusion table scrolls in its box
     given = tmp_path / "given.conllu"
     given.write_text(sentences_of(EWT / "dev.conllu", 50), encoding="utf-8")
     on_file = subprocess.run([sys.executable, "-m", "seq2text", "evaluate", "-m", str(trained), "--text", str(given)],

@@ -16,6 +16,7 @@ from seq2text.evaluation.sections import Evaluation, Section
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", sans-serif;
         max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+.table { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
@@ -110,4 +111,4 @@ def _html_table(section: Section) -> str:
 
     head = "<tr>" + "".join(cell(h, "th") for h in section.header) + "</tr>"
     rows = "".join("<tr>" + "".join(cell(v, "td") for v in row) + "</tr>" for row in section.rows)
-    return f"<table>{head}{rows}</table>"
+    return f"<div class=\"table\"><table>{head}{rows}</table></div>"  # a wide table scrolls in its box
