@@ -15,19 +15,19 @@ __all__ = ["Classifier", "Generator", "Tagger", "Translator", "__version__"]
 def __getattr__(name: str) -> Any:
     # Imported on first use, so that `seq2text --help` does not pay for loading PyTorch.
     if name == "Translator":
-        from seq2text.translator import Translator
+        from seq2text.translator import Translator  # noqa: PLC0415 (lazy: see above)
 
         return Translator
     if name == "Generator":
-        from seq2text.generator import Generator
+        from seq2text.generator import Generator  # noqa: PLC0415 (lazy: see above)
 
         return Generator
     if name == "Classifier":
-        from seq2text.classifier import Classifier
+        from seq2text.classifier import Classifier  # noqa: PLC0415 (lazy: see above)
 
         return Classifier
     if name == "Tagger":
-        from seq2text.tagger import Tagger
+        from seq2text.tagger import Tagger  # noqa: PLC0415 (lazy: see above)
 
         return Tagger
     raise AttributeError(f"module 'seq2text' has no attribute {name!r}")

@@ -85,7 +85,7 @@ def export_onnx(loaded: Pretrained, target: Path, int8: bool = False, force: boo
     """Write ``loaded`` (a translation model with attention) as an exported folder ``target``,
     atomically (temporary folder + rename)."""
     try:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 (optional: seq2text[onnx])
     except ImportError:
         raise Seq2TextError("export needs ONNX Runtime: pip install 'seq2text[onnx]'") from None
     recipe = loaded.recipe

@@ -31,8 +31,11 @@ from seq2text.generation.text import Passage, TextWriter
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tasks import require, writes_poems
 from seq2text.verse.books import Books
+from seq2text.verse.forms import FORMS, poem_form
+from seq2text.verse.patterns import line_marks
 from seq2text.verse.rhymes import RhymeTable
-from seq2text.verse.tunes import Tunes
+from seq2text.verse.subjects import SEPARATOR
+from seq2text.verse.tunes import Tunes, describe
 
 DEFAULT_POEMS = "poems"  # the bundled title-conditioned model of the Tang and Song poems
 DEFAULT_CI = "ci"  # the bundled model of the ci by tune
@@ -42,7 +45,6 @@ __all__ = ["Couplet", "CoupletRequest", "Generator", "Passage", "Poem", "PoemReq
 
 class Generator:
     """A loaded language or couplet model and the writers its task allows."""
-
     def __init__(self, loaded: Pretrained, rhyme_table: Optional[Path] = None):
         self.loaded, self.rhyme_table = loaded, rhyme_table
         self.name, self.task = loaded.name, loaded.task
@@ -131,9 +133,6 @@ class Generator:
     def forms(self) -> list[dict]:
         """What :meth:`poems` writes with this model: the four regulated forms and free verse,
         and for a ci model every tune with its pattern's shape and how many corpus ci it has."""
-        from seq2text.verse.forms import FORMS
-        from seq2text.verse.tunes import describe
-
         found = [{"form": form.name, "name": form.chinese} for form in FORMS.values()]
         for choice in self.tunes.choices if self.tunes else []:
             pattern = self.tunes.pattern(choice)
@@ -154,9 +153,6 @@ class Generator:
             raise Seq2TextError(f"{option('line')} {line!r}: not a line number (a whole number from 1)")
         check_count("n", n, MAX_REVISIONS)
         if isinstance(poem, str):
-            from seq2text.verse.forms import poem_form
-            from seq2text.verse.subjects import SEPARATOR
-
             name = form or poem_form(poem)
             title, *keywords = title.split(SEPARATOR)  # a subject as poems() gave it: 秋夜、明月
             about = self._poet.check_subject(title, keywords)
@@ -167,8 +163,6 @@ class Generator:
     def line_marks(self, poem: Poem) -> list[dict]:
         """Per line (clause) of a regulated poem or ci: its text, tones and rhyme readings, as the
         web page shows them (:func:`seq2text.verse.patterns.line_marks`); empty for free verse."""
-        from seq2text.verse.patterns import line_marks
-
         shape = self._poet.shape(poem.form)
         if shape.form is not None and not shape.form.regulated:
             return []

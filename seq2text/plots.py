@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
+
 from seq2text.atomic import atomic_path
 
 
@@ -15,10 +17,11 @@ CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han
 
 
 def _pyplot():
-    import matplotlib
+    # matplotlib takes a second to import, and only plots need it; its backend is set before pyplot
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415
 
     installed = _installed_fonts()
     plt.rcParams["font.sans-serif"] = [*(f for f in CJK_FONTS if f in installed), *plt.rcParams["font.sans-serif"]]
@@ -30,7 +33,7 @@ def _installed_fonts() -> frozenset[str]:
     """The names of the fonts matplotlib can use, with any CJK font installed after matplotlib
     cached its font list (it never looks again on its own: fonts from a later `apt-get install`
     would stay unseen)."""
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # noqa: PLC0415 (see _pyplot)
 
     manager = font_manager.fontManager
     if not {font.name for font in manager.ttflist} & set(CJK_FONTS):
@@ -96,7 +99,6 @@ def attention_figure(source: list[str], target: list[str], weights, title: str):
     """A heat-map of ``weights`` ``(len(target), len(source))``: target pieces down, source
     pieces across, with a colour bar and ``title`` below.  The colours span 0 to the largest
     weight shown, on a perceptually even map, so attention spread over several pieces shows."""
-    import numpy as np
 
     plt = _pyplot()
     weights = np.array(weights.tolist() if hasattr(weights, "tolist") else weights, dtype=float)
@@ -130,7 +132,6 @@ def plot_bars(labels: list[str], values: list[float], xlabel: str, ylabel: str, 
 
 def plot_confusion(labels: list[str], matrix, path: Path) -> None:
     """A confusion matrix: gold labels down, predicted across, each cell's count written in it."""
-    import numpy as np
 
     plt = _pyplot()
     counts = np.array(matrix.tolist() if hasattr(matrix, "tolist") else matrix)

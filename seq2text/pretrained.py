@@ -19,16 +19,32 @@ from typing import Any, Optional
 import torch
 
 from seq2text.data.labels import load_labels
+from seq2text.decoding.onnx_model import OnnxSeq2Seq
+from seq2text.decoding.shortlist import load_shortlist
 from seq2text.device import resolve_device
 from seq2text.errors import Seq2TextError
-from seq2text.model_folder import (CARD_FILE, EXPORT_FILE, MODEL_FILE, PATTERNS_FILE, RHYMES_FILE, TONES_FILE,
-                                   TUNES_FILE, ModelFolder, check_history, find_model, load_weights, read_table)
+from seq2text.model_folder import (
+    CARD_FILE,
+    EXPORT_FILE,
+    MODEL_FILE,
+    PATTERNS_FILE,
+    RHYMES_FILE,
+    TONES_FILE,
+    TUNES_FILE,
+    ModelFolder,
+    check_history,
+    find_model,
+    load_weights,
+    read_table,
+)
+from seq2text.models import build_model
 from seq2text.recipe import Recipe
 from seq2text.tasks import task_of
 from seq2text.tokenizers import Tokenizer, load_tokenizers
 from seq2text.verse.books import PINGSHUIYUN_TABLE, Books
 from seq2text.verse.rhymes import CILIN_TABLE, CilinTable, RhymeTable
-from seq2text.verse.tunes import PATTERNS, TuneBook
+from seq2text.verse.tones import ToneTable
+from seq2text.verse.tunes import PATTERNS, TuneBook, load_choices
 
 __all__ = ["Pretrained", "load_pretrained"]
 
@@ -37,7 +53,6 @@ __all__ = ["Pretrained", "load_pretrained"]
 class Pretrained:
     """A loaded model folder: its ``recipe``, the network in eval mode on its device, its
     tokenizers, and the learned tables beside the weights (read when first asked for)."""
-
     name: str
     folder: ModelFolder
     recipe: Recipe
@@ -75,8 +90,6 @@ class Pretrained:
     @cached_property
     def tones(self):
         """The :class:`~seq2text.verse.tones.ToneTable` learned for this model."""
-        from seq2text.verse.tones import ToneTable
-
         path = self.folder.weights / TONES_FILE
         table = self.folder.table(TONES_FILE)
         if table is None:
@@ -86,8 +99,6 @@ class Pretrained:
     @cached_property
     def tunes(self) -> list:
         """The :class:`~seq2text.verse.tunes.TuneChoice` list of a ci model (empty for others)."""
-        from seq2text.verse.tunes import load_choices
-
         table = self.folder.table(TUNES_FILE)
         return [] if table is None else load_choices(table, self.folder.weights / TUNES_FILE)
 
@@ -121,8 +132,6 @@ class Pretrained:
     def shortlist(self) -> Optional[torch.Tensor]:
         """The target ids ``(K,)`` a translation model's search scores (those of its training
         targets, saved beside its tokenizers), or None to score them all."""
-        from seq2text.decoding.shortlist import load_shortlist
-
         return load_shortlist(self.folder.tokenizer, self.tgt.vocab_size)
 
     @cached_property
@@ -140,7 +149,6 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
     device (later calls return the same object).  A :class:`Pretrained` is returned as it is."""
     if isinstance(name_or_path, Pretrained):
         return name_or_path
-    from seq2text.models import build_model
 
     device = resolve_device(device)
     folder = find_model(name_or_path)
@@ -166,8 +174,6 @@ def load_pretrained(name_or_path: str | Path | Pretrained, device: str | torch.d
 
 
 def _exported(folder: ModelFolder, recipe: Recipe, tgt: Tokenizer, device: torch.device) -> Any:
-    from seq2text.decoding.onnx_model import OnnxSeq2Seq
-
     if not task_of(recipe).exportable:
         raise Seq2TextError(f"{folder.weights / EXPORT_FILE}: an exported {recipe.task} model, which export "
                             f"does not write")

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any, Iterable, Iterator, Optional, TypeVar
 
+from tqdm import tqdm
+
 T = TypeVar("T")
 PLAIN_EVERY = 30.0  # seconds between plain progress lines off a terminal, by default
 
@@ -35,8 +37,6 @@ def progress_bar(total: Optional[int], desc: str, unit: str = "batch", initial: 
     manager): tqdm's bar on a terminal, :class:`PlainProgress` elsewhere; nothing is shown
     without ``shown`` (the other processes of a distributed run)."""
     if shown and _live_bar():
-        from tqdm import tqdm
-
         return tqdm(total=total, initial=initial, desc=desc, unit=unit, leave=False, dynamic_ncols=True,
                     file=sys.stderr)
     quiet = os.environ.get("SEQ2TEXT_PROGRESS") == "off" or not shown
@@ -46,8 +46,6 @@ def progress_bar(total: Optional[int], desc: str, unit: str = "batch", initial: 
 def write_line(line: str) -> None:
     """``line`` on stderr, above a live bar if there is one."""
     if _live_bar():
-        from tqdm import tqdm
-
         tqdm.write(line, file=sys.stderr)
     else:
         print(line, file=sys.stderr, flush=True)

@@ -15,6 +15,8 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from seq2text.errors import Seq2TextError
+
 if TYPE_CHECKING:
     from seq2text.recipe import Recipe
 
@@ -92,8 +94,6 @@ def task_of(recipe: "Recipe") -> Task:
 
 def require(loaded: Any, api: str) -> Task:
     """``loaded``'s task if the Python API ``api`` serves it, else a one-line error."""
-    from seq2text.errors import Seq2TextError
-
     task = task_of(loaded)
     if task.api != api:
         wanted = " or ".join(name for name, row in TASKS.items() if row.api == api)

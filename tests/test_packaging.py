@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 from conftest import ROOT
@@ -26,3 +27,11 @@ def test_ci_runs_the_readmes_test_command_which_installs_what_the_tests_need() -
     assert (root / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1] == command
     tools = (root / "scripts" / "install_test_tools.sh").read_text(encoding="utf-8")
     assert all(package in tools for package in ("chromium", "chromium-driver", "fonts-noto-cjk"))
+
+
+def test_the_code_passes_its_lint() -> None:
+    """Imports at the top of modules (ruff's PLC0415; the CLI and the lazy imports that say why
+    are exempt): pyproject.toml's [tool.ruff]."""
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "seq2text", "scripts"], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]

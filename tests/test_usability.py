@@ -67,3 +67,17 @@ def test_report_wording_and_markup() -> None:
     assert _marked(list("(1)内存有*"), [0, 1, 0.5, 0.9, 0, 0, 0]) == "(<b>1</b><b>)</b><b>内</b>存有\\*"
     shaded = _shaded("gold 1", ["好", "书"], [1.0, 0.1])
     assert "color: #fff" in shaded.split("</span>")[0] and "color" not in shaded.split("</span>")[1]
+
+
+@pytest.mark.slow
+def test_options_where_users_reach_for_them(tmp_path: Path) -> None:
+    """-i for couplets; a repeated -m refused where a command does not ensemble."""
+    first_lines = tmp_path / "first.txt"
+    first_lines.write_text("海阔凭鱼跃\n\n春风得意马蹄疾\n", encoding="utf-8")
+    answered = run("generate", "--form", "couplet", "-i", str(first_lines), "--seed", "1")
+    lines = answered.stdout.split("\n")
+    assert answered.returncode == 1 and f"{first_lines}:2: empty" in answered.stderr  # the empty line is named
+    assert len(lines[0]) == 5 and lines[1] == "" and len(lines[2]) == 7
+    for command, text in (("classify", "好"), ("tag", "I swim.")):
+        one_line_error(run(command, "-m", "sentiment-zh", "-m", "sentiment-zh", text), "given 2 times",
+                       f"{command} uses one model")

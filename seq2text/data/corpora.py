@@ -33,14 +33,15 @@ import pandas  # noqa: E402
 
 from seq2text.data.cache import cache_folder  # noqa: E402
 from seq2text.data.ci import read_ci  # noqa: E402
+from seq2text.data.conllu import Reading, read_treebank
 from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
-from seq2text.verse.tunes import PATTERNS, TuneBook  # noqa: E402
-from seq2text.verse.forms import labelled  # noqa: E402
-from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa: E402
 from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.recipe import Recipe  # noqa: E402
 from seq2text.tasks import task_of  # noqa: E402
+from seq2text.verse.forms import labelled  # noqa: E402
+from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa: E402
+from seq2text.verse.tunes import PATTERNS, TuneBook  # noqa: E402
 
 datasets.disable_progress_bars()
 datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # its failures reach us as exceptions, reported in one line
@@ -51,7 +52,6 @@ LOADER_VERSION = "2"  # bump when loaders change what they produce, to invalidat
 @dataclass
 class Corpus:
     """Splits of one corpus, with a fingerprint per split (for caches) and a drop report."""
-
     splits: dict[str, datasets.Dataset]
     fingerprints: dict[str, str]
     report: list[str] = field(default_factory=list)
@@ -110,7 +110,6 @@ def held_out_recipe(recipe: Recipe) -> Recipe:
 
 class _Builder:
     """Collects splits, their fingerprints and the report while a loader runs."""
-
     def __init__(self, recipe: Recipe):
         self.recipe = recipe
         self.corpus = Corpus({}, {})
@@ -373,8 +372,6 @@ def _named_labels(labels: list[str], keep: list[int], names: dict[str, str], pat
 def _load_conllu(recipe: Recipe) -> Corpus:
     """Treebank sentences (:mod:`seq2text.data.conllu`); sentences with an untagged word are
     dropped and counted; without a test file, ``test_fraction`` of train is held out."""
-    from seq2text.data.conllu import Reading, read_treebank
-
     data, builder = recipe.data, _Builder(recipe)
     reading = Reading.of(data)
     settings = f"{reading}|{data.test_fraction}"

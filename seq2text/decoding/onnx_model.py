@@ -42,7 +42,7 @@ class OnnxSeq2Seq:
 
     def __init__(self, folder: Path, vocab_size: int, threads: Optional[int] = None):
         try:
-            import onnxruntime
+            import onnxruntime  # noqa: PLC0415 (an optional package: seq2text[onnx])
         except ImportError:
             raise Seq2TextError("an exported model needs ONNX Runtime: pip install 'seq2text[onnx]'") from None
         self.folder = folder = Path(folder)

@@ -4,11 +4,15 @@ scores themselves are :mod:`seq2text.scoring.labels`)."""
 
 from __future__ import annotations
 
+import time
 
+from seq2text.classifier import Classifier
+from seq2text.data.corpora import load_corpus
+from seq2text.data.labels import label_ids
 from seq2text.errors import Seq2TextError, option
-from seq2text.evaluation.sections import Scoring
+from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
+from seq2text.plots import plot_confusion
 from seq2text.scoring.labels import ClassScores, confusion
-
 
 MISTAKES = 10  # the most confident mistakes shown
 SHADED = 8  # held-out texts shown with their attention weights
@@ -18,13 +22,7 @@ def evaluate_classification(loaded, scoring: Scoring):
     """Accuracy, macro-F1, per-label precision and recall, the confusion matrix, the most
     confident mistakes and (attention pooling) texts shaded by their weights, on the recipe's
     held-out split or on the labelled TSV/CSV file ``scoring.text`` (the recipe's columns)."""
-    import time
 
-    from seq2text.classifier import Classifier
-    from seq2text.data.corpora import load_corpus
-    from seq2text.data.labels import label_ids
-    from seq2text.evaluation.sections import Evaluation, Section, count_of, learning_curves
-    from seq2text.plots import plot_confusion
 
     recipe, labels, labelled, figures = loaded.recipe, loaded.labels, scoring.text, scoring.figures
     if labelled is not None:

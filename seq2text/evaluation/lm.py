@@ -12,10 +12,14 @@ import math
 from seq2text.data.corpora import load_corpus
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
-from seq2text.scoring.perplexity import score_sequences, score_stream
+from seq2text.evaluation.ci import ci_rates
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
+from seq2text.evaluation.subjects import corpus_reader, subject_rates, title_perplexities
+from seq2text.evaluation.verse import verse_rates
+from seq2text.generator import Generator
 from seq2text.pretrained import Pretrained
-
+from seq2text.scoring.perplexity import score_sequences, score_stream
+from seq2text.verse.forms import unlabelled, verse_lines
 
 
 def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
@@ -47,13 +51,10 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
         f"{name}: language model on the {where}", language="zh" if recipe.data.kind == "tang" else "en")
     evaluation.add(learning_curves(loaded.history, figures))
     if verse:
-        from seq2text.generator import Generator
-
         generator = Generator(loaded)
         if recipe.data.ci:
             summary["ci"] = _ci(generator, corpus, evaluation, max(1, poems // 20))
             return evaluation
-        from seq2text.evaluation.verse import verse_rates
 
         rates, sections = verse_rates(generator, corpus["train"]["text"], poems)
         summary["verse"] = rates
@@ -66,8 +67,6 @@ def evaluate_lm(loaded: Pretrained, scoring: Scoring) -> Evaluation:
 def _subjects(generator, corpus, evaluation: Evaluation, per_subject: int) -> dict:
     """The sections of :mod:`seq2text.evaluation.subjects` (``per_subject`` poems on each of its
     20 subjects), and their figures for the summary."""
-    from seq2text.evaluation.subjects import corpus_reader, subject_rates, title_perplexities
-
     perplexities, section = title_perplexities(generator.loaded, corpus[corpus.held_out])
     evaluation.add(section)
     reader, accuracy, named, corpus_lines, held_out = corpus_reader(generator, corpus)
@@ -80,10 +79,6 @@ def _subjects(generator, corpus, evaluation: Evaluation, per_subject: int) -> di
 
 def _ci(generator, corpus, evaluation: Evaluation, per_tune: int) -> dict:
     """The sections of :mod:`seq2text.evaluation.ci` (``per_tune`` ci on each common tune)."""
-    from seq2text.evaluation.ci import ci_rates
-    from seq2text.evaluation.subjects import corpus_reader
-    from seq2text.verse.forms import unlabelled, verse_lines
-
     normalize, ci = generator.tokenizer.normalize, generator.loaded.recipe.data.ci
     reader, accuracy, named, corpus_lines, _ = corpus_reader(generator)
     corpus_lines |= {line for split in (corpus["train"], corpus[corpus.held_out])

@@ -7,15 +7,24 @@ characters as tokens and checked against the couplet rules.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+from sacrebleu.metrics import BLEU
+
+from seq2text.data.corpora import load_corpus
 from seq2text.data.textfile import read_lines
 from seq2text.errors import Seq2TextError
-from seq2text.scoring.metrics import sentence_bleu, text_scores
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves, percent
+from seq2text.generator import Generator
+from seq2text.plots import plot_attention, plot_bars
 from seq2text.pretrained import Pretrained
-from seq2text.tasks import task_of
 from seq2text.progress import progress
+from seq2text.scoring.metrics import sentence_bleu, text_scores
+from seq2text.tasks import task_of
+from seq2text.translator import Translator
+from seq2text.verse.couplet import RULES, tone_agreement
+from seq2text.verse.forms import is_han
 
 LENGTH_GROUPS = 5
 SHOWN = 5  # best and worst outputs in the report
@@ -26,8 +35,6 @@ CHUNK = 64  # sentences decoded between updates of the progress bar
 def held_out_pairs(loaded: Pretrained) -> tuple[list[str], list[str], str]:
     """Sources, references and a name for the held-out pairs of the model's recipe.  Couplets:
     the strictly parallel pairs, in the script the model writes (the Tang poems are traditional)."""
-    from seq2text.data.corpora import load_corpus
-
     recipe = loaded.recipe
     corpus = load_corpus(recipe, held_out_only=True)
     split = corpus.held_out
@@ -93,10 +100,7 @@ class _Translations:
 
     A decoder has ``decode(sources, beam_size)``, ``checks(summary)`` (sections after the
     scores) and ``pictures(sources, beam_size, figures)`` (sections at the end of a report)."""
-
     def __init__(self, loaded: Pretrained):
-        from seq2text.translator import Translator
-
         self.translator = Translator.load(loaded)
 
     def decode(self, sources: list[str], beam_size: int) -> list[str]:
@@ -106,8 +110,6 @@ class _Translations:
         return []
 
     def pictures(self, sources: list[str], beam_size: int, figures: Path) -> list[Section]:
-        from seq2text.plots import plot_attention
-
         sources, paths = sources[:ATTENTION_PLOTS], []
         for number, (source, result) in enumerate(zip(sources, self.translator.search(sources, beam_size)), 1):
             weights = self.translator.attention(source, result.hypotheses[0])
@@ -122,10 +124,7 @@ class _Couplets:
     """Decodes with :meth:`~seq2text.generator.Generator.couplets` (greedy or beam, under the
     rules); reports the rates of the couplet rules, the 平仄相对 rate over rhythm points, and
     how varied the answers are."""
-
     def __init__(self, loaded: Pretrained):
-        from seq2text.generator import Generator
-
         self.generator = Generator(loaded)
         self.kept: dict[int, list] = {}  # beam size -> the Couplet of each output
 
@@ -136,10 +135,7 @@ class _Couplets:
 
     def checks(self, summary: dict) -> list[Section]:
         """The rates of the widest search's outputs (also added to ``summary``)."""
-        from collections import Counter
 
-        from seq2text.verse.couplet import RULES, tone_agreement
-        from seq2text.verse.forms import is_han
 
         kept = self.kept[max(self.kept)]
         summary["rules"] = {rule: percent(sum(c.checks[rule] for c in kept), len(kept)) for rule in RULES}
@@ -174,9 +170,7 @@ def _score_table(scores: dict, tokenize: str, count: int) -> Section:
 
 def _length_chart(sources: list[str], references: list[str], outputs: list[str], tokenize: str,
                   couplet: bool, figures: Path) -> Section:
-    from sacrebleu.metrics import BLEU
 
-    from seq2text.plots import plot_bars
 
     length = (lambda s: len(s)) if couplet else (lambda s: len(s.split()))
     order = sorted(range(len(sources)), key=lambda i: length(sources[i]))

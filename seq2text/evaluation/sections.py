@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from seq2text.plots import plot_learning_curves
+
 
 @dataclass
 class Section:
     """One part of a report: a heading, a paragraph, an optional table, PNG figures, and texts
     shaded token by token (``shaded``: a caption, the tokens and a weight per token)."""
-
     title: str
     text: str = ""
     header: list[str] = field(default_factory=list)
@@ -25,7 +26,6 @@ class Scoring:
     """What ``seq2text evaluate`` was asked for: ``src``/``ref`` (pairs) or ``text`` (language
     models, classifiers) in place of the held-out split, the search and bootstrap settings, the
     poems to write (poetry models), and a folder for the report's figures (None: no figures)."""
-
     src: Optional[Path] = None
     ref: Optional[Path] = None
     text: Optional[Path] = None
@@ -40,7 +40,6 @@ class Evaluation:
     """``summary``: the JSON line; ``sections``: the report; ``files``: text files the report
     folder also gets (name -> content), e.g. the outputs that were scored; ``language``: what
     the report's page declares (``zh`` where it shows Chinese verse)."""
-
     summary: dict
     sections: list[Section]
     title: str = ""
@@ -64,8 +63,6 @@ def percent(good: int, total: int) -> Optional[float]:
 
 def learning_curves(history: list[dict], figures: Optional[Path]) -> Optional[Section]:
     """The learning curves of the model's training run, if its history is known."""
-    from seq2text.plots import plot_learning_curves
-
     if figures is None or not history:
         return None
     plot_learning_curves(history, figures / "learning_curves.png")

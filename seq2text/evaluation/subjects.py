@@ -20,13 +20,16 @@ import math
 from collections import Counter
 from typing import Any, Callable, Optional
 
-from seq2text.evaluation.endings import summary
-from seq2text.scoring.perplexity import score_sequences
+from seq2text.data.corpora import load_corpus
+from seq2text.evaluation.endings import rhyme_log_probs, rhyme_positions, summary
 from seq2text.evaluation.sections import Section, count_of, percent
 from seq2text.generator import Generator, Poem
 from seq2text.progress import progress
-from seq2text.verse.forms import FORM_LABELS, LABEL_END, get_form, is_han, labelled, verse_lines
+from seq2text.scoring.perplexity import score_sequences
+from seq2text.verse.forms import FORM_LABELS, LABEL_END, get_form, is_han, labelled, unlabelled, verse_lines
+from seq2text.verse.patterns import regulated_pattern
 from seq2text.verse.subjects import CANDIDATES, GUIDANCE, clean_title
+from seq2text.verse.tones import PING
 
 SUBJECTS = ["秋夜", "送别", "边塞", "咏梅", "春日山居", "黄鹤楼", "明月", "春雨", "登高", "怀古",
             "江南", "思乡", "闺怨", "赠友", "咏柳", "秋思", "夜雨", "寒食", "山寺", "渔父"]
@@ -40,7 +43,6 @@ def _han(text: str) -> list[str]:
 
 class SubjectReader:
     """Guesses which of ``subjects`` a poem is about, from corpus poems whose titles name them."""
-
     def __init__(self, subjects: list[str], titles: list[str], texts: list[str], normalize: Callable[[str], str]):
         """``titles``: the corpus titles, cleaned and normalized like ``subjects``; ``texts``:
         the poems, normalized here only where a subject needs them."""
@@ -85,9 +87,6 @@ def corpus_reader(generator: Generator, corpus=None) -> tuple[SubjectReader, Opt
     (for copies) and the held-out poems.  It reads all the Tang and the Song poems whatever the
     model was trained on (a share of them, or ci too), so that every model is measured alike;
     ``corpus``, the model's own corpus already loaded, is used when it is exactly that."""
-    from seq2text.data.corpora import load_corpus
-    from seq2text.verse.forms import unlabelled
-
     normalize, recipe = generator.tokenizer.normalize, generator.loaded.recipe
     data = recipe.data
     poems_only = data.model_copy(update={"ci": None, "poems_fraction": 1.0,
@@ -145,10 +144,6 @@ def stutters(line: str) -> bool:
 def regulated_endings(loaded, items: list[tuple[str, str, str]]) -> list[float]:
     """The rhyme log-probabilities (:mod:`seq2text.evaluation.endings`) of ``(subject, form,
     text)`` regulated poems read after their subject, every rhyme character of every poem."""
-    from seq2text.evaluation.endings import rhyme_log_probs, rhyme_positions
-    from seq2text.verse.patterns import regulated_pattern
-    from seq2text.verse.tones import PING
-
     chosen = [(subject, FORM_LABELS[form], text, rhyme_positions(regulated_pattern(get_form(form), PING)))
               for subject, form, text in items if form in FORMS]
     return rhyme_log_probs(loaded, chosen)

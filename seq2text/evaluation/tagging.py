@@ -8,9 +8,13 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
+from seq2text.data.corpora import load_corpus
+from seq2text.data.labels import label_ids
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves
+from seq2text.plots import plot_confusion
 from seq2text.scoring.labels import ClassScores, confusion
+from seq2text.tagger import Tagger
 
 WORST = 10  # the sentences with the most mistakes shown
 
@@ -18,7 +22,6 @@ WORST = 10  # the sentences with the most mistakes shown
 @dataclass
 class SplitScores:
     """The tags found for one split's sentences, and how they compare with the gold tags."""
-
     words: list[list[str]]
     gold: list[list[int]]
     found: list  # TaggedSentence per sentence
@@ -46,8 +49,6 @@ class SplitScores:
 def score_split(tagger, words: list[list[str]], tags: list[list[str]], where: str) -> SplitScores:
     """Tag the sentences ``words`` and compare with their gold ``tags`` (tags the model does not
     know are an error naming ``where``)."""
-    from seq2text.data.labels import label_ids
-
     gold = [label_ids(sentence, tagger.tags, where) for sentence in tags]
     started = time.perf_counter()
     found = tagger.tag_words(words)
@@ -57,10 +58,6 @@ def score_split(tagger, words: list[list[str]], tags: list[list[str]], where: st
 
 def evaluate_tagging(loaded, scoring: Scoring) -> Evaluation:
     """The scores of the held-out split (and dev) or of the CoNLL-U file ``scoring.text``."""
-    from seq2text.data.corpora import load_corpus
-    from seq2text.plots import plot_confusion
-    from seq2text.tagger import Tagger
-
     recipe, tagger = loaded.recipe, Tagger(loaded)
     # (summary key, corpus split, name in the report); the first is the one scored in detail
     if scoring.text is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import torch
+import zhconv
 
 from seq2text.decoding import beam_search, sample
 from seq2text.decoding.guidance import Guided, GuidedState
@@ -37,7 +38,7 @@ from seq2text.verse.rhymes import RhymeTable
 from seq2text.verse.rules import check_poem
 from seq2text.verse.subjects import MAX_SUBJECT, subject
 from seq2text.verse.tones import PING, ZE, ToneTable
-from seq2text.verse.tunes import Tunes, TuneChoice
+from seq2text.verse.tunes import TuneChoice, Tunes
 
 FREE_LENGTH = 96
 REVISION_DRAWS = 4  # candidate lines drawn per revision asked for
@@ -66,7 +67,6 @@ class Poem:
 @dataclass(frozen=True)
 class Shape:
     """What a request writes: a regulated or free ``form``, or a ci of ``tune``."""
-
     label: str  # what the model reads before the poem: 七律, 浣溪沙
     form: Optional[Form] = None
     tune: Optional[TuneChoice] = None
@@ -88,7 +88,6 @@ class Shape:
 class PoemWriter:
     """A poetry language model with the tone and rhyme tables its rules read; ``subjects``: the
     model was trained to read a subject before the form label; ``tunes``: the ci it writes."""
-
     def __init__(self, model: RNNLM, tokenizer: VocabTokenizer, tones: ToneTable, rhymes: RhymeTable,
                  subjects: bool = False, name: str = "this model", tunes: Optional[Tunes] = None):
         self.model, self.tokenizer, self.tones, self.rhymes = model, tokenizer, tones, rhymes
@@ -348,7 +347,6 @@ def _writable(tokenizer: VocabTokenizer) -> Optional[torch.Tensor]:
     character) for other models."""
     if not getattr(tokenizer, "simplified", False):
         return None
-    import zhconv
 
     return torch.tensor([not (len(t) == 1 and tokenizer.normalize(t) == t and zhconv.convert(t, "zh-cn") != t)
                          for t in tokenizer.tokens])

@@ -15,7 +15,12 @@ import signal
 import socket
 import sys
 
+import uvicorn
+
 from seq2text.errors import Seq2TextError, shown
+from seq2text.server.app import create_app
+from seq2text.server.connections import connection_cap, guarded_protocol, quiet_accept_errors
+from seq2text.server.served import serve_models
 from seq2text.server.settings import LOOPBACK_NAMES, Settings, is_loopback
 
 __all__ = ["LOOPBACK_NAMES", "Settings", "run_server"]
@@ -24,11 +29,7 @@ def run_server(settings: Settings) -> int:
     """Serve until SIGTERM (exit code 0, after the requests in flight are answered, and those
     still queued after ``settings.drain`` seconds with 503) or Ctrl-C (130).  Port 0 takes a
     free port; the address is printed on stderr once listening."""
-    import uvicorn
 
-    from seq2text.server.app import create_app
-    from seq2text.server.connections import connection_cap, guarded_protocol, quiet_accept_errors
-    from seq2text.server.served import serve_models
 
     if not settings.host.strip():
         raise Seq2TextError("--host '': an empty host listens on every interface; name one (127.0.0.1, or "
@@ -61,8 +62,6 @@ def run_server(settings: Settings) -> int:
 def _draining_server(config, app):
     """A uvicorn server that tells the app when SIGTERM or Ctrl-C begins the shutdown, so that
     the app can answer queued work with 503 once its drain time is over."""
-    import uvicorn
-
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame) -> None:
             app.state.begin_drain()

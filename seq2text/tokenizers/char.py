@@ -10,6 +10,8 @@ from collections import Counter
 from functools import cached_property
 from typing import Iterable
 
+import opencc
+
 from seq2text.tokenizers.base import VocabTokenizer, without_surrogates
 
 
@@ -24,8 +26,6 @@ class CharTokenizer(VocabTokenizer):
 
     @cached_property
     def _converter(self):
-        import opencc  # imported lazily: only verse models need it
-
         return opencc.OpenCC("t2s")
 
     @classmethod

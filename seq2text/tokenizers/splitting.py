@@ -30,7 +30,9 @@ def split_words(text: str, split: str, known: Collection[str] = (), longest: int
 
 @lru_cache(maxsize=1)
 def _treebank():
-    from nltk.tokenize import NLTKWordTokenizer  # its rules need no downloaded data
+    # nltk takes a second to import, and only English treebank splitting needs it; its rules need
+    # no downloaded data
+    from nltk.tokenize import NLTKWordTokenizer  # noqa: PLC0415
 
     return NLTKWordTokenizer()
 

@@ -30,16 +30,29 @@ import sacrebleu
 import torch
 import torch.nn.functional as F
 
+from seq2text.classifier import Classifier
 from seq2text.data.batching import BucketBatcher, collate_pairs, pad
 from seq2text.decoding import decode_sources, output_limits
 from seq2text.errors import Seq2TextError
 from seq2text.generation.requests import TextRequest
+from seq2text.generation.text import TextWriter
 from seq2text.prepare import Prepared, example_lengths
 from seq2text.recipe import Recipe
 from seq2text.scoring.labels import ClassScores, confusion, predict
+from seq2text.scoring.perplexity import (
+    TextBatch,
+    Validation,
+    carried_loss,
+    mean_loss,
+    score_sequences,
+    score_stream,
+    sequence_batch,
+    sequence_loss,
+    stream_rows,
+    summed_cross_entropy,
+    window,
+)
 from seq2text.scoring.tags import TagBatch, predict_tags, tag_batch
-from seq2text.scoring.perplexity import (TextBatch, Validation, carried_loss, mean_loss, score_sequences, score_stream,
-                                         sequence_batch, sequence_loss, stream_rows, summed_cross_entropy, window)
 from seq2text.tasks import feed_for, task_of
 from seq2text.tokenizers import EOS, PAD, UNK
 from seq2text.training.distributed import Process
@@ -57,7 +70,6 @@ def pair_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, int]:
 
 class _BucketedFeed:
     """Examples batched by length (:class:`BucketBatcher`); nothing runs on between batches."""
-
     report: tuple[str, ...] = ()  # lines for the training log
 
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
@@ -72,7 +84,6 @@ class _BucketedFeed:
 
     def start_epoch(self) -> None:
         """Every batch starts from a zero state."""
-
     def state_dict(self) -> dict:
         return {}
 
@@ -91,7 +102,6 @@ def aligned_loss(model, batch, label_smoothing: float) -> tuple[torch.Tensor, in
 class PairFeed(_BucketedFeed):
     """Sentence pairs; with ``training.subword_sampling`` each batch's pairs are split afresh
     (batches are still formed by the lengths of the one best split)."""
-
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.max_length = recipe.decoding.max_length
@@ -222,7 +232,6 @@ class ClassificationFeed(_BucketedFeed):
     cross-entropy against the teachers' mean probabilities for it, computed once at the start.
     With ``training.objective: bilm`` there are no labels: the loss and validation are those of
     the encoder read as a bidirectional language model (per predicted token)."""
-
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.labels = data.labels
@@ -295,8 +304,6 @@ def teacher_probabilities(recipe: Recipe, texts: list[str], labels: list[str]) -
     """The mean label probabilities ``(N, L)`` that the models ``training.teachers`` give
     ``texts``, in the order of ``labels`` (a teacher's labels may be the values that
     ``data.label_names`` names)."""
-    from seq2text.classifier import Classifier
-
     total = torch.zeros(len(texts), len(labels))
     for name in recipe.training.teachers:
         try:
@@ -309,7 +316,6 @@ def teacher_probabilities(recipe: Recipe, texts: list[str], labels: list[str]) -
 class TaggingFeed(_BucketedFeed):
     """Tagged sentences; with ``training.word_dropout`` (alpha), each word of a training batch is
     read as ``<unk>`` with probability ``alpha / (alpha + its count in the training data)``."""
-
     def __init__(self, recipe: Recipe, data: Prepared, process: Process = Process()):
         super().__init__(recipe, data, process)
         self.tags = data.labels
@@ -351,8 +357,6 @@ class TaggingFeed(_BucketedFeed):
 def lm_samples(model, tokenizer, device: torch.device, stream: bool) -> tuple[str, ...]:
     """A few short texts sampled from ``<s>`` with a seed of their own (the training RNG is left
     alone, so that a resumed run stays exact); line ends shown as `` / ``."""
-    from seq2text.generation.text import TextWriter
-
     was_training = model.training
     model.eval()
     passages = TextWriter(model, tokenizer, stream).text(TextRequest(length=SAMPLE_TOKENS, count=SAMPLES, seed=0))

@@ -94,7 +94,7 @@ class RhymeTable:
 
     @classmethod
     def modern(cls, chars: Iterable[str]) -> "RhymeTable":
-        from pypinyin import Style, pinyin
+        from pypinyin import Style, pinyin  # noqa: PLC0415 (its tables load on import; few models need them)
 
         members = {}
         for char in chars:
