@@ -10,8 +10,8 @@ to give every token a little probability, so the left-out tokens hold about 4% o
 mass (more on odd inputs).  Renormalised over the shortlist, a hypothesis's log-probability
 rises with its length; greedy outputs change only where the best token is a left-out one
 (none of 1,000), and a few beam outputs change (on
-Multi30k test2016 with the seed-42 model bundled before issue 33: 68 of 1,000, BLEU 38.08 ->
-38.00, in 19% less time; with the distilled one bundled since, 38.56 -> 38.58).
+Multi30k test2016 with the bundled seed-42 model: 68 of 1,000, BLEU 38.08 -> 38.00, in 19%
+less time; with the distilled student of issue 33, 38.56 -> 38.58).
 """
 
 from __future__ import annotations
