@@ -156,7 +156,8 @@ class Generator:
             name = form or poem_form(poem)
             title, *keywords = title.split(SEPARATOR)  # a subject as poems() gave it: 秋夜、明月
             about = self._poet.check_subject(title, keywords)
-            poem = Poem(self.tokenizer.normalize(poem.strip()), name, 0.0, None, {}, about)
+            poem = Poem(text=self.tokenizer.normalize(poem.strip()), form=name, log_prob=0.0, seed=None, checks={},
+                        subject=about)
         request = PoemRequest(form=poem.form, count=n, **options)
         return self._poet.revise(poem, line, request)
 
@@ -167,7 +168,7 @@ class Generator:
         if shape.form is not None and not shape.form.regulated:
             return []
         try:
-            pattern = self._poet.pattern_of(poem.text, shape)
+            pattern = self._poet.pattern_of(poem, shape)
         except Seq2TextError:  # not the form's shape: nothing to mark
             return []
         return line_marks(poem.text, pattern, self.loaded.tones, self._poet.rhymes_of(shape))

@@ -41,6 +41,12 @@ class GuidedState:
         return GuidedState(self.conditioned.reorder(index), self.plain.reorder(index))
 
 
+def guide(conditioned: torch.Tensor, plain: torch.Tensor, weight: float) -> torch.Tensor:
+    """The guided log-probabilities ``(B, V)`` of the conditioned and plain ones ``(B, V)``:
+    ``cond + weight * (cond - plain)``, renormalised."""
+    return torch.log_softmax(conditioned + weight * (conditioned - plain), dim=-1)
+
+
 class Guided:
     """``model`` stepped on a :class:`GuidedState`, its two readings mixed by ``weight``."""
 
@@ -51,8 +57,7 @@ class Guided:
              ) -> tuple[torch.Tensor, GuidedState, Optional[torch.Tensor]]:
         conditioned, conditioned_state, _ = self.model.step(previous, state.conditioned)
         plain, plain_state, _ = self.model.step(previous, state.plain)
-        mixed = conditioned + self.weight * (conditioned - plain)
-        return torch.log_softmax(mixed, dim=-1), GuidedState(conditioned_state, plain_state), None
+        return guide(conditioned, plain, self.weight), GuidedState(conditioned_state, plain_state), None
 
     def parameters(self) -> Iterator[torch.nn.Parameter]:
         return self.model.parameters()

@@ -172,7 +172,7 @@ def subject_rates(generator: Generator, reader: SubjectReader, corpus_lines: set
     human = [(clean_title(title), form, normalize(text.rsplit(LABEL_END, 1)[-1]))
              for title, form, text in zip(held_out["title"], held_out["form"], held_out["text"]) if form in FORMS]
     endings = regulated_endings(generator.loaded, [(normalize(t), f, x) for t, f, x in human])
-    people = [Poem(text, form, 0.0, None, {}) for _, form, text in human]
+    people = [Poem(text=text, form=form, log_prob=0.0, seed=None, checks={}) for _, form, text in human]
     rates["held-out poems"] = {"poems": len(human), "on_subject": None, "rules_kept": None,
                                **diversity(people, set()), "copied_lines": None, **summary(endings)}
     rows.append(_row("held-out poems", rates["held-out poems"]))

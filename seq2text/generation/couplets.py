@@ -6,7 +6,6 @@ Every 下联 is written under :class:`~seq2text.verse.couplet.CoupletRules` and 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -49,8 +48,7 @@ class CoupletWriter:
             if problem:
                 raise Seq2TextError(f"上联 {number} ({line.strip()[:20]!r}): {problem}")
         device = next(self.model.parameters()).device
-        seed = random.randrange(2**31) if request.seed is None else request.seed
-        generator = torch.Generator(device=device).manual_seed(seed)
+        generator = torch.Generator(device=device).manual_seed(request.seeds()[0])
         found = []
         for start in range(0, len(firsts), batch_size):
             found += self._answer(firsts[start:start + batch_size], request, generator)

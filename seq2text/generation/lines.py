@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 
 import torch
 
+from seq2text.decoding.guidance import guide
 from seq2text.decoding.protocols import SearchModel, SearchState
 from seq2text.decoding.sampling import restrict
 from seq2text.verse.constraints import PatternRules
@@ -74,7 +75,7 @@ def write_lines(model: SearchModel, state: SearchState, plain: Optional[SearchSt
         guided = conditioned
         if plain is not None:
             unconditioned, plain, _ = model.step(previous, plain)
-            guided = torch.log_softmax(conditioned + search.guidance * (conditioned - unconditioned), dim=-1)
+            guided = guide(conditioned, unconditioned, search.guidance)
         allowed = rules(guided.clone(), tokens, sentences)
         previous, drawn = _draw(allowed, search, generators, k)
         gained = conditioned.gather(1, previous.unsqueeze(1)).squeeze(1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 import torch
@@ -46,6 +46,10 @@ REVISION_DRAWS = 4  # candidate lines drawn per revision asked for
 
 @dataclass
 class Poem:
+    """A poem: its ``text``, ``form`` (or tune), the ``log_prob`` of its text after its subject,
+    the ``seed`` that writes it, its rule ``checks``; a written one also carries the ``pattern``
+    it was written to, which revising and marking it read."""
+
     text: str
     form: str
     log_prob: float
@@ -53,6 +57,7 @@ class Poem:
     checks: dict[str, bool]
     subject: str = ""
     form_name: str = ""  # the Chinese name of a poem's form, a ci's tune
+    pattern: Optional[Pattern] = field(default=None, repr=False, compare=False)
 
     def lines(self) -> list[str]:
         """The poem cut after every 。 (one couplet per line), for printing."""
@@ -129,15 +134,13 @@ class PoemWriter:
                 raise Seq2TextError(f"{option('acrostic' if acrostic else 'keywords')} needs a regulated form "
                                     f"(五言/七言 绝句/律诗) or a tune")
             return self._free(request, shape, prompt, about)
-        first = random.randrange(2**31) if request.seed is None else request.seed
-        count = 1 if request.beam_size > 1 else request.count
-        seeds = [first + i for i in range(count)]
+        seeds = request.seeds(1 if request.beam_size > 1 else request.count)
         mixed = [_mixed(seed, about, shape.label) for seed in seeds]
         plans = [self._plan(shape, keywords, prompt, acrostic, seed) for seed in mixed]
         rules = PatternRules(self.tokenizer, self.tones, self.rhymes_of(shape), [p for p, _ in plans],
                              [f for _, f in plans], request.rhyme, request.tones, self.writable)
         if request.beam_size > 1:
-            model, last, state = self._start(shape, about, "", 1, request.guidance if about else 0.0)
+            model, last, state = self._start(shape, about, "", 1, request.guidance_for(about))
             found = beam_search(model, state, request.beam_size, plans[0][0].length, alpha=0.0,
                                 nbest=min(request.count, request.beam_size), processors=[rules], start=last)[0]
             texts = [(self.tokenizer.decode(h.tokens), h.log_prob) for h in found]
@@ -157,13 +160,13 @@ class PoemWriter:
         rhymes = self.rhymes_of(shape)
         if shape.form is not None and not shape.form.regulated:
             raise Seq2TextError(f"{shown(poem.form)}: only regulated poems and ci can be revised line by line")
-        pattern = self.pattern_of(poem.text, shape)
+        pattern = self.pattern_of(poem, shape)
         if not 1 <= line <= len(pattern.lines):
             raise Seq2TextError(f"{option('line')} {line}: the poem has lines 1 to {len(pattern.lines)}")
         start, end = pattern.start(line - 1), pattern.start(line)
         fixed = {p: c for p, c in enumerate(poem.text) if not start <= p < end - 1}
         draws = max(REVISION_DRAWS * request.count, 8)
-        seed = random.randrange(2**31) if request.seed is None else request.seed
+        seed = request.seeds()[0]
         rules = PatternRules(self.tokenizer, self.tones, rhymes, [pattern], [fixed], request.rhyme, request.tones,
                              self.writable)
         search = replace(self._search(request, poem.subject), candidates=draws)
@@ -183,7 +186,7 @@ class PoemWriter:
 
     def _search(self, request: PoemRequest, about: str) -> LineSearch:
         return LineSearch(request.candidates, request.temperature, request.top_k, request.top_p,
-                          request.guidance if about else 0.0, request.subject_weight, request.resample)
+                          request.guidance_for(about), request.subject_weight, request.resample)
 
     def _plan(self, shape: Shape, keywords: Sequence[str], prompt: str, acrostic: Optional[str],
               seed: int) -> tuple[Pattern, dict[int, str]]:
@@ -227,9 +230,12 @@ class PoemWriter:
             fixed[position] = char
         return fixed
 
-    def pattern_of(self, text: str, shape: Shape) -> Pattern:
-        """The pattern ``text`` follows: a tune's, or the regulated one (平起 or 仄起) its key
-        characters agree with most."""
+    def pattern_of(self, poem: Poem, shape: Shape) -> Pattern:
+        """The pattern ``poem`` follows: the one it was written to, else (a text from elsewhere)
+        a tune's, or the regulated one (平起 or 仄起) its key characters agree with most."""
+        text = poem.text
+        if poem.pattern is not None and poem.pattern.split(text) is not None:
+            return poem.pattern
         candidates = [self.pattern(shape, tone) for tone in ((PING, ZE) if shape.form else (PING,))]
         rhymes = self.rhymes_of(shape)
         checks = [check_pattern(text, p, self.tones, rhymes) for p in candidates]
@@ -261,20 +267,19 @@ class PoemWriter:
     def _free(self, request: PoemRequest, shape: Shape, prompt: str, about: str) -> list[Poem]:
         """Free verse: sampled (or searched) up to :data:`FREE_LENGTH` characters, no rules."""
         inputs = 1 if request.beam_size > 1 else request.count
-        model, last, state = self._start(shape, about, prompt, inputs, request.guidance if about else 0.0)
+        model, last, state = self._start(shape, about, prompt, inputs, request.guidance_for(about))
         limit = FREE_LENGTH - len(prompt)
         if request.beam_size > 1:
             found = beam_search(model, state, request.beam_size, limit, alpha=0.0,
                                 nbest=min(request.count, request.beam_size), start=last)[0]
             seeds = [request.seed] * len(found)
         else:
-            first = random.randrange(2**31) if request.seed is None else request.seed
-            seeds = [first + i for i in range(inputs)]
+            seeds = request.seeds(inputs)
             mixed = [_mixed(seed, about, shape.label) for seed in seeds]
             found = sample(model, state, limit, request.temperature, request.top_k, request.top_p,
                            row_generators(mixed, state.device), start=last)
-        return [Poem(prompt + self.tokenizer.decode(h.tokens), shape.name, h.log_prob, seed, {}, about, shape.chinese)
-                for h, seed in zip(found, seeds)]
+        return [Poem(text=prompt + self.tokenizer.decode(h.tokens), form=shape.name, log_prob=h.log_prob, seed=seed,
+                     checks={}, subject=about, form_name=shape.chinese) for h, seed in zip(found, seeds)]
 
     def _start(self, shape: Shape, about: str, before: str, rows: int, guidance: float):
         """The model to search with, the last tokens and the state of ``rows`` rows that have read
@@ -330,7 +335,8 @@ class PoemWriter:
             checks = check_pattern(text, pattern, self.tones, self.tunes.rhymes, acrostic).checks
         if keywords:
             checks["keywords"] = all(word in text for word in keywords)
-        return Poem(text, shape.name, log_prob, seed, checks, about, shape.chinese)
+        return Poem(text=text, form=shape.name, log_prob=log_prob, seed=seed, checks=checks, subject=about,
+                    form_name=shape.chinese, pattern=pattern)
 
 
 def _mixed(seed: int, about: str, label: str) -> int:

@@ -9,6 +9,7 @@ its own way (``--top-p`` or ``top_p``).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Optional
 
@@ -34,6 +35,12 @@ class Sampling:
     top_k: int = 0
     top_p: float = 0.9
     seed: Optional[int] = None
+
+    def seeds(self, count: int = 1) -> list[int]:
+        """The seeds of ``count`` outputs: ``seed``, ``seed + 1``, ... (output i is the one its seed
+        writes alone), from a random first seed when none was given."""
+        first = random.randrange(2**31) if self.seed is None else self.seed
+        return [first + i for i in range(count)]
 
     def __post_init__(self) -> None:
         check_sampling(self.temperature, self.top_k, self.top_p)
@@ -78,6 +85,10 @@ class PoemRequest(Sampling):
         if isinstance(self.guidance, bool) or not 0 <= self.guidance <= MAX_GUIDANCE:
             raise Seq2TextError(f"{option('guidance')} {self.guidance!r}: not in [0, {MAX_GUIDANCE:g}] (0: off)")
         object.__setattr__(self, "keywords", tuple(self.keywords))
+
+    def guidance_for(self, about: str) -> float:
+        """The guidance weight for a poem on subject ``about``: none without a subject."""
+        return self.guidance if about else 0.0
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ at its ``</s>``.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 
@@ -49,10 +48,9 @@ class TextWriter:
             known = (lambda c: c == "\n" or all(p in self.tokenizer.index for p in self.tokenizer.pieces(c)))
             raise Seq2TextError(f"{option('prompt')} {marked(prompt, known)}: the model {self.name} does not know "
                                 f"the characters marked ⟦ ⟧")
-        seed = random.randrange(2**31) if request.seed is None else request.seed
         # A stream model read every line after the previous line's </s>, never after <s>.
         last, state = self.model.start([[EOS if self.stream else BOS, *ids]] * count)
-        seeds = [seed + i for i in range(count)]  # passage i is the one seed + i writes alone
+        seeds = request.seeds(count)
         found = sample(self.model, state, request.length, request.temperature, request.top_k, request.top_p,
                        row_generators(seeds, state.device), start=last, stop_at_eos=not self.stream)
         return [Passage(self._join(ids + h.tokens), h.log_prob, row_seed) for h, row_seed in zip(found, seeds)]
