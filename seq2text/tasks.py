@@ -31,6 +31,7 @@ class Task:
     evaluator: str  # "module:function" of seq2text evaluate
     api: str  # the Python API class that serves it: Translator, Generator, Classifier or Tagger
     route: str  # the HTTP endpoint, /v1/<route> (a poetry language model: /v1/poem)
+    served: str  # "module:function" giving a loaded model's API object and its batch runner (seq2text serve)
     metrics: tuple[str, ...]  # training.metric values it validates with
     scored_on: str  # what evaluate reads besides the held-out split: "pairs" (--src/--ref) or "text" (--text)
     data_kind: str = ""  # the one data.kind it reads (and no other task does); "": any kind not claimed so
@@ -48,7 +49,7 @@ class Task:
         return "poem" if writes_poems(recipe) else self.route
 
     def load(self, attribute: str) -> Any:
-        """The object a row names (``network``, ``feed``, ``evaluator``)."""
+        """The object a row names (``network``, ``feed``, ``evaluator``, ``served``)."""
         return _resolve(getattr(self, attribute))
 
 
@@ -56,24 +57,29 @@ TASKS = {task.name: task for task in (
     # sentence pairs: an attention encoder-decoder (N vs M)
     Task("translation", network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
          evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Translator", route="translate",
+         served="seq2text.server.served:translating",
          metrics=("bleu", "ppl"), scored_on="pairs", pairs=True, shortlist=True, exportable=True),
     # 下联 for 上联: an encoder-decoder or the aligned tagger (N vs N)
     Task("couplet", network="seq2text.models.seq2seq:Seq2Seq", feed="seq2text.training.feeds:PairFeed",
          evaluator="seq2text.evaluation.pairs:evaluate_pairs", api="Generator", route="couplet",
+         served="seq2text.server.served:answering_couplets",
          metrics=("bleu", "ppl"), scored_on="pairs", pairs=True, characters=True,
          architectures=("seq2seq", "aligned")),
     # a language model: poems on a subject (1 vs N) and free text
     Task("lm", network="seq2text.models.lm:RNNLM", feed="seq2text.training.feeds:SequenceFeed",
-         evaluator="seq2text.evaluation.lm:evaluate_lm", api="Generator", route="text", metrics=("ppl",),
+         evaluator="seq2text.evaluation.lm:evaluate_lm", api="Generator", route="text",
+         served="seq2text.server.served:writing", metrics=("ppl",),
          scored_on="text", streams=True, warm_by_token=True),
     # a label for a text (N vs 1)
     Task("classification", network="seq2text.models.classifier:RNNClassifier",
          feed="seq2text.training.feeds:ClassificationFeed",
          evaluator="seq2text.evaluation.classification:evaluate_classification", api="Classifier", route="classify",
+         served="seq2text.server.served:classifying",
          metrics=("accuracy", "f1"), scored_on="text", labels=True, data_kind="labelled"),
     # a tag for every word (N vs N): a BiRNN over word embeddings and spellings, softmax or CRF
     Task("tagging", network="seq2text.models.tagger:RNNTagger", feed="seq2text.training.feeds:TaggingFeed",
          evaluator="seq2text.evaluation.tagging:evaluate_tagging", api="Tagger", route="tag",
+         served="seq2text.server.served:tagging",
          metrics=("accuracy", "f1"), scored_on="text", labels=True, data_kind="conllu"),
 )}
 

@@ -24,6 +24,7 @@ from seq2text.decoding.ensemble import Ensemble
 from seq2text.decoding.quantized import quantize_int8
 from seq2text.decoding.shortlist import SHORTLIST_FILE, Shortlisted
 from seq2text.errors import Seq2TextError
+from seq2text.generation.requests import TranslationRequest
 from seq2text.pretrained import Pretrained, load_pretrained
 from seq2text.tasks import require
 from seq2text.tokenizers import BOS, EOS, PAD, Tokenizer
@@ -155,10 +156,8 @@ class Translator:
           ends (faster; the length penalty no longer waits for longer hypotheses).
         """
         sentences = [sentences] if isinstance(sentences, str) else list(sentences)
-        beam_size = beam_size or self.beam_size
+        beam_size = TranslationRequest(beam_size=beam_size or self.beam_size, nbest=nbest).beam_size
         alpha = self.length_penalty if length_penalty is None else length_penalty
-        if nbest > beam_size:
-            raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam_size})")
         encoded = [self.src.encode(text) if text.strip() else [] for text in sentences]
         results = [Result(text, [Translation("", 0.0, 0.0, [])] * nbest,
                           len(ids) if len(ids) > self.max_source_pieces else 0)

@@ -192,7 +192,7 @@ BAD_REQUESTS = [  # (path, body, status, a part of the error)
     ("/v1/translate", {"texts": []}, 422, "texts:"),
     ("/v1/translate", {"texts": ["Hund"] * 33}, 422, "texts:"),
     ("/v1/translate", {"texts": ["a" * 1001]}, 422, "texts.0:"),
-    ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": 2, "nbest": 3}, 422, "cannot exceed"),
+    ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": 2, "nbest": 3}, 422, "nbest 3 needs beam_size of at least 3"),
     ("/v1/translate", {"texts": ["Ein Hund."], "beam_size": 0}, 422, "beam_size:"),
     ("/v1/poem", {"form": "sonnet"}, 422, "form 'sonnet': unknown form"),
     ("/v1/poem", {"acrostic": "春夏"}, 422, "acrostic '春夏'"),

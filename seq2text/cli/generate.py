@@ -122,22 +122,27 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
                                 f"takes --form couplet")
         if acrostic or prompt or subject_options:
             raise Seq2TextError("--acrostic, --prompt, --title and --keywords are for poems, not couplets")
-        sys.exit(_couplets(generator, first_line, input_file, CoupletRequest(temperature, top_k, top_p, seed, count,
-                                                                 beam_size or 5, tones), output_format))
+        request = CoupletRequest(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, count=count,
+                                 beam_size=beam_size or CoupletRequest.beam_size, tones=tones)
+        sys.exit(_couplets(generator, first_line, input_file, request, output_format))
     if not generator.is_poetry_model:
         if form or acrostic or subject_options:
             raise Seq2TextError(f"{generator.name}: --form, --acrostic, --title and --keywords need a poetry "
                                 f"model; this one writes free text (--prompt, --length)")
-        for passage in generator.text(TextRequest(temperature, top_k, top_p, seed, prompt or "", length, count)):
+        request = TextRequest(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, prompt=prompt or "",
+                              length=length, count=count)
+        for passage in generator.text(request):
             click.echo(json.dumps(passage.to_dict(), ensure_ascii=False) if output_format == "jsonl"
                        else passage.text + "\n")
         return
     words = [word for word in re.split(r"[,，、\s]+", keywords) if word] if keywords is not None else []
     if keywords is not None and not words:
         raise Seq2TextError("--keywords: no keyword given (separate them with commas: 明月,故乡)")
-    poems = generator.poems(PoemRequest(temperature, top_k, top_p, seed, form or "qiyan-jueju", count, title,
-                                        tuple(words), acrostic, prompt, rhyme, tones, guidance, candidates,
-                                        subject_weight, beam_size or 1))
+    poems = generator.poems(PoemRequest(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                                        form=form or PoemRequest.form, count=count, title=title, keywords=tuple(words),
+                                        acrostic=acrostic, prompt=prompt, rhyme=rhyme, tones=tones, guidance=guidance,
+                                        candidates=candidates, subject_weight=subject_weight,
+                                        beam_size=beam_size or PoemRequest.beam_size))
     for number, poem in enumerate(poems):
         if output_format == "jsonl":
             click.echo(json.dumps(poem.to_dict(), ensure_ascii=False))

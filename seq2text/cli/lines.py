@@ -9,10 +9,9 @@ from pathlib import Path
 import click
 
 from seq2text.cli.app import main, print_error, print_warning
-from seq2text.cli.options import (MAX_BATCH, MAX_OUTPUT, FiniteFloat, answered, device_option, line_options,
-                                  plot_title)
+from seq2text.cli.options import MAX_BATCH, MAX_OUTPUT, FiniteFloat, answered, device_option, line_options, plot_title
 from seq2text.errors import Seq2TextError
-from seq2text.generation.requests import MAX_BEAM, MAX_COUNT
+from seq2text.generation.requests import MAX_BEAM, MAX_COUNT, TranslationRequest
 
 
 @main.command()
@@ -66,8 +65,7 @@ def translate(text: tuple[str, ...], model: tuple[str, ...], input_file: Path | 
         raise Seq2TextError(f"-i {input_file}: give TEXT arguments or -i FILE, not both")
     translator = Translator.load(model, device, precision, shortlist)
     beam_size = 1 if greedy else (beam_size or translator.beam_size)
-    if nbest > beam_size:
-        raise Seq2TextError(f"--nbest {nbest} needs --beam-size of at least {nbest}")
+    TranslationRequest(beam_size=beam_size, nbest=nbest)  # --nbest at most --beam-size, checked before any work
     out = Output(output)
     for chunk in input_chunks(text, input_file, batch_size):
         results = translator.search([line.text for line in chunk], beam_size=beam_size, nbest=nbest,

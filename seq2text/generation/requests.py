@@ -1,5 +1,5 @@
-"""What a user can ask a writer for, declared once: the requests of poems, couplets and free
-text with their defaults and their checks.
+"""What a user can ask for, declared once: the requests of poems, couplets, free text and
+translations with their defaults, their limits and their checks.
 
 The command line and the HTTP API map their flags and JSON fields onto these; the Python API
 builds them from keywords (``Generator.poems("七律", title="秋夜")``).  A value out of range is a
@@ -18,12 +18,14 @@ from seq2text.errors import Seq2TextError, option
 from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
 # The limits of every request, whichever front end builds it: generous for real use, never a
-# crash (a count or a beam is memory).
+# crash (a count or a beam is memory).  The HTTP API serves many users at once and keeps each
+# request smaller: SERVED_* (seq2text.server.schemas).
 MAX_GUIDANCE = 20.0
 MAX_CANDIDATES = 64
 MAX_COUNT = 10_000  # poems, 下联 or texts in one request
 MAX_BEAM = 256
 MAX_REVISIONS = 64  # new versions of one line
+SERVED_COUNT, SERVED_BEAM, SERVED_REVISIONS = 10, 16, 10
 
 
 @dataclass(frozen=True)
@@ -127,3 +129,18 @@ def check_count(name: str, value: object, most: Optional[int] = None) -> None:
     if most is not None and value > most:
         raise Seq2TextError(f"{option(name)} {value}: at most {most:,}")
 
+
+@dataclass(frozen=True)
+class TranslationRequest:
+    """How sentences are translated: ``beam_size`` (1: greedy), ``nbest`` hypotheses each (at
+    most ``beam_size``), and the search's penalties and bounds (:meth:`seq2text.translator.Translator.search`)."""
+
+    beam_size: int = 5
+    nbest: int = 1
+
+    def __post_init__(self) -> None:
+        check_count("beam_size", self.beam_size, MAX_BEAM)
+        check_count("nbest", self.nbest, MAX_BEAM)
+        if self.nbest > self.beam_size:
+            raise Seq2TextError(f"{option('nbest')} {self.nbest} needs {option('beam_size')} of at least {self.nbest} "
+                                f"(it is {self.beam_size})")

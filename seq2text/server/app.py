@@ -25,10 +25,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seq2text import __version__
 from seq2text.errors import Seq2TextError, message_line, shown
-from seq2text.server.settings import LOOPBACK_NAMES
+from seq2text.generation.requests import TranslationRequest
 from seq2text.server.schemas import (ClassifyRequest, CoupletRequest, PoemRequest, ReviseRequest, TagRequest,
                                      TextRequest, TranslateRequest)
 from seq2text.server.served import Served, defaults
+from seq2text.server.settings import LOOPBACK_NAMES
 from seq2text.verse.forms import is_poem_form
 
 MAX_BODY = 64 * 1024  # bytes of a request body
@@ -91,11 +92,10 @@ def create_app(served: dict[str, Served], max_body: int = MAX_BODY, allowed_host
     @app.post("/v1/translate", summary="Translate sentences (batched beam search, n-best, attention)")
     async def translate(body: TranslateRequest, request: Request) -> dict:
         model = pick("translate", body.model)
-        beam_size = body.beam_size or model.engine.beam_size
-        if body.nbest > beam_size:
-            raise HTTPException(422, f"nbest ({body.nbest}) cannot exceed beam_size ({beam_size})")
-        found = await while_connected(request, model.batcher.submit((beam_size, body.nbest, body.attention),
-                                                                    body.texts))
+        # checked here, not in the batch: a bad request must not fail the requests batched with it
+        search = TranslationRequest(beam_size=body.beam_size or model.engine.beam_size, nbest=body.nbest)
+        options = (search.beam_size, search.nbest, body.attention)
+        found = await while_connected(request, model.batcher.submit(options, body.texts))
         return {"model": model.name, "translations": found}
 
     def poet(name: Optional[str], form: str) -> Served:

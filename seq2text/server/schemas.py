@@ -12,14 +12,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
 from seq2text.generation import requests
-from seq2text.generation.requests import MAX_CANDIDATES
+from seq2text.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, SERVED_BEAM, SERVED_COUNT, SERVED_REVISIONS
 from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
 MAX_TEXTS = 32  # inputs per request
 MAX_CHARS = 1000  # characters per input
 MAX_FIRST_LINE = 50  # characters of a 上联, as the couplet models allow
-MAX_BEAM = 16
-MAX_COUNT = 10  # poems, 下联 or passages per request
+MAX_BEAM, MAX_COUNT = SERVED_BEAM, SERVED_COUNT  # the library's table of limits
 MAX_POEM = 400  # characters of a poem or ci to revise (the longest tunes have about 240)
 MAX_LENGTH = 1000  # tokens of free text
 
@@ -71,21 +70,20 @@ class PoemRequest(Sampling):
     prompt: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="the poem's first characters")
     rhyme: bool = True
     tones: bool = True
-    guidance: Optional[float] = Field(None, ge=0.0, le=20.0, allow_inf_nan=False,
+    guidance: Optional[float] = Field(None, ge=0.0, le=MAX_GUIDANCE, allow_inf_nan=False,
                                       description="how strongly title and keywords steer [default: 3]")
     candidates: int = Field(CANDIDATES, ge=1, le=MAX_CANDIDATES, description="lines sampled for each line, "
                             "the best kept (1: plain sampling)")
-    subject_weight: float = Field(SUBJECT_WEIGHT, ge=0.0, le=20.0, allow_inf_nan=False,
+    subject_weight: float = Field(SUBJECT_WEIGHT, ge=0.0, le=MAX_GUIDANCE, allow_inf_nan=False,
                                   description="how much the choice among candidates favours the subject")
     beam_size: int = Field(1, ge=1, le=MAX_BEAM, description="1 samples; more: beam search")
     n: int = Field(1, ge=1, le=MAX_COUNT, description="number of poems")
     model: ModelName = None
 
     def request(self) -> requests.PoemRequest:
-        return requests.PoemRequest(self.temperature, self.top_k, self.top_p, self.seed, self.form, self.n,
-                                    self.title, tuple(self.keywords), self.acrostic, self.prompt, self.rhyme,
-                                    self.tones, GUIDANCE if self.guidance is None else self.guidance,
-                                    self.candidates, self.subject_weight, self.beam_size)
+        fields = self.model_dump(exclude={"model", "n", "keywords", "guidance"})
+        return requests.PoemRequest(**fields, count=self.n, keywords=tuple(self.keywords),
+                                    guidance=GUIDANCE if self.guidance is None else self.guidance)
 
 
 class ReviseRequest(Sampling):
@@ -96,8 +94,8 @@ class ReviseRequest(Sampling):
     line: int = Field(ge=1, le=MAX_POEM, description="the line (clause) to rewrite, from 1")
     title: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="the poem's subject, as /v1/poem "
                                  "gave it")
-    n: int = Field(5, ge=1, le=MAX_COUNT, description="candidates, best first")
-    guidance: Optional[float] = Field(None, ge=0.0, le=20.0, allow_inf_nan=False,
+    n: int = Field(5, ge=1, le=SERVED_REVISIONS, description="candidates, best first")
+    guidance: Optional[float] = Field(None, ge=0.0, le=MAX_GUIDANCE, allow_inf_nan=False,
                                       description="how strongly the subject steers [default: 3]")
     model: ModelName = None
 
@@ -115,8 +113,7 @@ class CoupletRequest(Sampling):
     model: ModelName = None
 
     def request(self) -> requests.CoupletRequest:
-        return requests.CoupletRequest(self.temperature, self.top_k, self.top_p, self.seed, self.n, self.beam_size,
-                                       self.tones)
+        return requests.CoupletRequest(**self.model_dump(exclude={"model", "n", "first"}), count=self.n)
 
 
 class ClassifyRequest(Request):
@@ -141,5 +138,4 @@ class TextRequest(Sampling):
     model: ModelName = None
 
     def request(self) -> requests.TextRequest:
-        return requests.TextRequest(self.temperature, self.top_k, self.top_p, self.seed, self.prompt, self.length,
-                                    self.n)
+        return requests.TextRequest(**self.model_dump(exclude={"model", "n"}), count=self.n)

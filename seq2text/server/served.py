@@ -21,6 +21,8 @@ from seq2text.tagger import Tagger
 from seq2text.tasks import task_of
 from seq2text.translator import Translator
 
+Runner = Callable[[Hashable, list], list]  # (a request's options, a batch of inputs) -> one answer per input
+
 # The model an endpoint uses when a request names none, if it is served.
 DEFAULTS = {"translate": "multi30k-de-en", "poem": "poems", "couplet": "couplet", "classify": "sentiment-zh",
             "tag": "pos-en", "text": "shakespeare-char"}
@@ -65,24 +67,38 @@ def defaults(served: dict[str, Served]) -> dict[str, str]:
     return chosen
 
 
-def _engine(loaded: Pretrained) -> tuple[str, Any, Optional[Callable[[Hashable, list], list]]]:
+def _engine(loaded: Pretrained) -> tuple[str, Any, Optional[Runner]]:
     """The endpoint a model answers, its API object, and how a batch of inputs runs (None: one
-    request at a time, as for sampled poems and text, whose seed decides the output)."""
-    endpoint, api = task_of(loaded).endpoint(loaded.recipe), task_of(loaded).api
-    if api == "Translator":
-        translator = Translator.load(loaded)
-        return endpoint, translator, lambda options, texts: _translate(translator, options, texts)
-    if api == "Classifier":
-        classifier = Classifier.load(loaded)
-        return endpoint, classifier, lambda options, texts: classifier.classify(texts)
-    if api == "Tagger":
-        tagger = Tagger.load(loaded)
-        return endpoint, tagger, lambda pretokenized, texts: tagger.tag(texts, pretokenized)
+    request at a time, as for sampled poems and text, whose seed decides the output): what the
+    row of its task names (:mod:`seq2text.tasks`)."""
+    task = task_of(loaded)
+    return (task.endpoint(loaded.recipe), *task.load("served")(loaded))
+
+
+def translating(loaded: Pretrained) -> tuple[Translator, Runner]:
+    translator = Translator.load(loaded)
+    return translator, lambda options, texts: _translate(translator, options, texts)
+
+
+def classifying(loaded: Pretrained) -> tuple[Classifier, Runner]:
+    classifier = Classifier.load(loaded)
+    return classifier, lambda options, texts: classifier.classify(texts)
+
+
+def tagging(loaded: Pretrained) -> tuple[Tagger, Runner]:
+    tagger = Tagger.load(loaded)
+    return tagger, lambda pretokenized, texts: tagger.tag(texts, pretokenized)
+
+
+def answering_couplets(loaded: Pretrained) -> tuple[Generator, Runner]:
     generator = Generator(loaded)
-    if generator.writes_couplets:
-        # options: a CoupletRequest of beam search (sampled 下联 depend on their batch: they run alone)
-        return endpoint, generator, lambda options, lines: generator.couplets(lines, request=options)
-    return endpoint, generator, None
+    # options: a CoupletRequest of beam search (sampled 下联 depend on their batch: they run alone)
+    return generator, lambda options, lines: generator.couplets(lines, request=options)
+
+
+def writing(loaded: Pretrained) -> tuple[Generator, None]:
+    """Poems and free text: sampled, so each request runs alone (its seed decides its output)."""
+    return Generator(loaded), None
 
 
 def _translate(translator: Translator, options: Hashable, texts: list[str]) -> list[dict]:
