@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from peer import check_peer, joeynmt_decode, joeynmt_model, median_spread, warn_if_loaded  # noqa: E402
-from seq2text.data.textfile import read_lines  # noqa: E402
+from seq2text.textfile import read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.model_folder import is_exported  # noqa: E402
 from seq2text.pretrained import load_pretrained  # noqa: E402

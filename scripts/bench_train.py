@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from peer import batch_plan, check_peer, joeynmt_steps, kit_pieces, median_spread, warn_if_loaded  # noqa: E402
 from seq2text.data.batching import collate_pairs  # noqa: E402
-from seq2text.data.textfile import read_lines  # noqa: E402
+from seq2text.textfile import read_lines  # noqa: E402
 from seq2text.models import Seq2Seq  # noqa: E402
 from seq2text.prepare import prepare  # noqa: E402
 from seq2text.recipe import Recipe, load_recipe  # noqa: E402

@@ -24,7 +24,7 @@ import sacrebleu
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from seq2text.data.textfile import read_lines  # noqa: E402
+from seq2text.textfile import read_lines  # noqa: E402
 from seq2text.errors import Seq2TextError  # noqa: E402
 from seq2text.pretrained import load_pretrained  # noqa: E402
 from seq2text.translator import Translator  # noqa: E402

@@ -35,7 +35,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from seq2text.atomic import atomic_folder, write_text_atomic
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.errors import Seq2TextError, shown
 from seq2text.recipe import Recipe, load_recipe
 from seq2text.tokenizers import has_tokenizers

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, Optional
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from seq2text.data.textfile import read_regular
+from seq2text.textfile import read_regular
 from seq2text.errors import Seq2TextError
 from seq2text.tasks import TASKS, check_recipe
 

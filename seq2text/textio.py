@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Iterator, Optional, Sequence, Union
 
 from seq2text.atomic import write_text_atomic
-from seq2text.data.textfile import iter_lines, open_input
+from seq2text.textfile import iter_lines, open_input
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Line:
 
 def input_chunks(texts: Sequence[str], path: Optional[Path], size: int) -> Iterator[list[Line]]:
     """Lines from ``texts`` (each argument one line), else the file at ``path``, else stdin,
-    read as they are needed (a line over :data:`~seq2text.data.textfile.MAX_LINE_BYTES` is an
+    read as they are needed (a line over :data:`~seq2text.textfile.MAX_LINE_BYTES` is an
     error: ``/dev/zero`` is not a text)."""
     if texts:
         lines = [Line("argument", n, text) for n, text in enumerate(texts, start=1)]

@@ -297,8 +297,8 @@ def test_slow_and_idle_bodies_are_closed() -> None:
     timeout, and other clients are answered meanwhile."""
     running = Server("-m", "sentiment-zh", "--body-timeout", "2", "--max-connections", "30")
     host, port = running.url.removeprefix("http://").split(":")
-    head = (f"POST /v1/classify HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 60000\r\n\r\n").encode()
+    head = (b"POST /v1/classify HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 60000\r\n\r\n")
     slow = [socket.create_connection((host, int(port))) for _ in range(25)]
     started = time.monotonic()
     for number, connection in enumerate(slow):

@@ -196,7 +196,7 @@ def tag(text: tuple[str, ...], model: str, input_file: Path | None, output: Path
 def _tag_treebank(tagger, input_file: Path | None, out, batch_size: int) -> None:
     """Fill the tag column of CoNLL-U input with ``tagger``'s tags, the rest kept as it was."""
     from seq2text.data.conllu import read_treebank, treebank_text
-    from seq2text.data.textfile import iter_lines, read_lines
+    from seq2text.textfile import iter_lines, read_lines
 
     where = Path(str(input_file) if input_file is not None else "<stdin>")
     lines = read_lines(input_file) if input_file is not None else list(iter_lines(sys.stdin.buffer, "<stdin>"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from seq2text.data.tang import LOST, CleaningReport, clean_paragraph
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.verse.tunes import NAME_SEPARATOR, TuneBook
 

@@ -23,7 +23,7 @@ from typing import Iterator, Optional
 import conllu
 from conllu.exceptions import ParseException
 
-from seq2text.data.textfile import BOM, read_lines
+from seq2text.textfile import BOM, read_lines
 from seq2text.errors import Seq2TextError
 
 COLUMNS = 10

@@ -1,6 +1,6 @@
 """Corpus loaders: the recipe's ``data`` section -> Hugging Face ``datasets`` splits.
 
-Every loader reads local files strictly (see :mod:`seq2text.data.textfile`), drops and counts
+Every loader reads local files strictly (see :mod:`seq2text.textfile`), drops and counts
 what cannot be used (empty lines, uncleanable poems), and returns a :class:`Corpus`: one
 ``datasets.Dataset`` per split plus a report of what was dropped.  Splits have the columns
 
@@ -20,29 +20,29 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import random
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, before datasets is imported
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-import datasets  # noqa: E402
-import pandas  # noqa: E402
+import datasets
+import pandas
 
-from seq2text.data.cache import cache_folder  # noqa: E402
-from seq2text.data.ci import read_ci  # noqa: E402
+from seq2text.data.cache import cache_folder
+from seq2text.data.ci import read_ci
 from seq2text.data.conllu import Reading, read_treebank
-from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang  # noqa: E402
-from seq2text.data.textfile import read_jsonl, read_lines  # noqa: E402
-from seq2text.errors import Seq2TextError  # noqa: E402
-from seq2text.recipe import Recipe  # noqa: E402
-from seq2text.tasks import task_of  # noqa: E402
-from seq2text.verse.forms import labelled  # noqa: E402
-from seq2text.verse.subjects import clean_title, poem_keywords, subject  # noqa: E402
-from seq2text.verse.tunes import PATTERNS, TuneBook  # noqa: E402
+from seq2text.data.tang import CleaningReport, couplet_pairs, read_tang
+from seq2text.errors import Seq2TextError
+from seq2text.recipe import Recipe
+from seq2text.tasks import task_of
+from seq2text.textfile import read_jsonl, read_lines
+from seq2text.verse.forms import labelled
+from seq2text.verse.subjects import clean_title, poem_keywords, subject
+from seq2text.verse.tunes import PATTERNS, TuneBook
 
+# Local files only: datasets reads the hub's offline switch from here at every load (set here,
+# not in os.environ, which would change it for the whole process and its children).
+datasets.config.HF_HUB_OFFLINE = True
 datasets.disable_progress_bars()
 datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # its failures reach us as exceptions, reported in one line
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from seq2text.atomic import write_text_atomic
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.errors import Seq2TextError, shown
 
 LABELS_FILE = "labels.json"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.verse.forms import CLAUSE_END, PUNCTUATION, is_han, poem_form
 

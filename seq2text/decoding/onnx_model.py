@@ -14,7 +14,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 import torch
 
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.model_folder import ENCODER_FILE, EXPORT_FILE, STEP_FILE, TOKENIZER_DIR
 from seq2text.models.decoder import DecoderState, Hidden

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from seq2text.atomic import write_text_atomic
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.decoding.protocols import SearchState
 from seq2text.errors import Seq2TextError
 from seq2text.tokenizers import EOS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from seq2text.data.corpora import load_corpus
-from seq2text.data.textfile import read_lines
+from seq2text.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.ci import ci_rates
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves

@@ -13,7 +13,7 @@ from pathlib import Path
 from sacrebleu.metrics import BLEU
 
 from seq2text.data.corpora import load_corpus
-from seq2text.data.textfile import read_lines
+from seq2text.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.evaluation.sections import Evaluation, Scoring, Section, count_of, learning_curves, percent
 from seq2text.generator import Generator

@@ -17,7 +17,6 @@ from typing import Optional
 import torch
 from torch import nn
 
-from seq2text.decoding.processors import NEG_INF
 from seq2text.models.encoder import Encoder
 from seq2text.recipe import ModelConfig
 from seq2text.tokenizers import EOS, PAD
@@ -68,11 +67,11 @@ class AlignedTagger(nn.Module):
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor) -> AlignedState:
         log_probs = torch.log_softmax(self(src, src_mask).float(), dim=-1)
         batch, length, vocab = log_probs.shape
-        padded = log_probs.new_full((batch, length + 1, vocab), NEG_INF)
+        padded = log_probs.new_full((batch, length + 1, vocab), float("-inf"))
         padded[:, :length] = log_probs
         ended = torch.arange(length + 1, device=src.device)[None, :] >= src_mask.sum(1, keepdim=True)
-        padded[ended] = NEG_INF
-        padded[..., EOS] = torch.where(ended, 0.0, NEG_INF)
+        padded[ended] = float("-inf")
+        padded[..., EOS] = torch.where(ended, 0.0, float("-inf"))
         return AlignedState(padded)
 
     def step(self, previous: torch.Tensor, state: AlignedState

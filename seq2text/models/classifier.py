@@ -28,7 +28,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seq2text.decoding.processors import NEG_INF
 from seq2text.models.encoder import Encoder
 from seq2text.recipe import ModelConfig
 from seq2text.tokenizers import PAD
@@ -54,11 +53,11 @@ class RNNClassifier(nn.Module):
         if self.pooling == "last":
             pooled = final
         elif self.pooling == "max":
-            pooled = outputs.masked_fill(~mask.unsqueeze(-1), NEG_INF).max(dim=1).values
+            pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(dim=1).values
         elif self.pooling == "mean":
             pooled = (outputs * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
         else:
-            scores = self.attention(outputs).squeeze(-1).float().masked_fill(~mask, NEG_INF)
+            scores = self.attention(outputs).squeeze(-1).float().masked_fill(~mask, float("-inf"))
             weights = scores.softmax(dim=-1)
             pooled = torch.bmm(weights.unsqueeze(1).to(outputs.dtype), outputs).squeeze(1)
         return self.output(self.dropout(pooled)), weights

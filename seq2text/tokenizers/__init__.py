@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from seq2text.data.textfile import read_regular
+from seq2text.textfile import read_regular
 from seq2text.errors import Seq2TextError
 from seq2text.recipe import TokenizerConfig
 from seq2text.tokenizers.base import BOS, CONFIG_FILE, EOS, MAX_TOKENIZER_BYTES, PAD, SEP, SPECIALS, UNK, Tokenizer

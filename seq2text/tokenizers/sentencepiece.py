@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 import sentencepiece as spm
 
 from seq2text.atomic import write_bytes_atomic
-from seq2text.data.textfile import read_regular
+from seq2text.textfile import read_regular
 from seq2text.errors import Seq2TextError
 from seq2text.tokenizers.base import BOS, EOS, MAX_TOKENIZER_BYTES, PAD, SEP, SPECIALS, UNK, Tokenizer, without_surrogates
 

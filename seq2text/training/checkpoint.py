@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from seq2text.data.textfile import read_json
+from seq2text.textfile import read_json
 from seq2text.errors import Seq2TextError
 from seq2text.model_folder import (STATE_FILE, STATE_TENSORS, check_history, checkpoint_name, new_model_folder,
                                    point_to, save_weights)

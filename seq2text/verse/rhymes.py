@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from seq2text.data.textfile import read_lines
+from seq2text.textfile import read_lines
 from seq2text.errors import Seq2TextError
 
 LEVEL_GROUPS = ("上平", "下平")

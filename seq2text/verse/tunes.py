@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from seq2text.data.textfile import read_lines
+from seq2text.textfile import read_lines
 from seq2text.errors import Seq2TextError
 from seq2text.verse.forms import CLAUSE_END
 from seq2text.verse.patterns import ANY_TONE, Pattern, PatternLine
