@@ -165,13 +165,13 @@ class Generator:
         """Per line (clause) of a regulated poem or ci: its text, tones and rhyme readings, as the
         web page shows them (:func:`seq2text.verse.patterns.line_marks`); empty for free verse."""
         shape = self._poet.shape(poem.form)
-        if shape.form is not None and not shape.form.regulated:
+        if not shape.patterned:
             return []
         try:
             pattern = self._poet.pattern_of(poem, shape)
         except Seq2TextError:  # not the form's shape: nothing to mark
             return []
-        return line_marks(poem.text, pattern, self.loaded.tones, self._poet.rhymes_of(shape))
+        return line_marks(poem.text, pattern, self.loaded.tones, shape.rhymes)
 
     def couplets(self, first_lines: str | Sequence[str], count: int = 1, batch_size: int = 64,
                  request: Optional[CoupletRequest] = None, **options: Any) -> list[list[Couplet]] | list[Couplet]:

@@ -32,13 +32,13 @@ from seq2text.models.lm import RNNLM
 from seq2text.tokenizers import BOS
 from seq2text.tokenizers.base import VocabTokenizer
 from seq2text.verse.constraints import PatternRules
-from seq2text.verse.forms import CHINESE_NAMES, FORM_LABELS, FORMS, Form, is_han, labelled
-from seq2text.verse.patterns import Pattern, agrees, check_pattern, place_keywords, regulated_pattern
+from seq2text.verse.forms import CHINESE_NAMES, FORMS, is_han, labelled
+from seq2text.verse.patterns import Pattern, agrees, check_pattern, place_keywords
 from seq2text.verse.rhymes import RhymeTable
-from seq2text.verse.rules import check_poem
+from seq2text.verse.shapes import Free, Regulated, Shape, Tune
 from seq2text.verse.subjects import MAX_SUBJECT, subject
 from seq2text.verse.tones import PING, ZE, ToneTable
-from seq2text.verse.tunes import TuneChoice, Tunes
+from seq2text.verse.tunes import Tunes
 
 FREE_LENGTH = 96
 REVISION_DRAWS = 4  # candidate lines drawn per revision asked for
@@ -69,27 +69,6 @@ class Poem:
                 "subject": self.subject, "seed": self.seed, "log_prob": round(self.log_prob, 3), "checks": self.checks}
 
 
-@dataclass(frozen=True)
-class Shape:
-    """What a request writes: a regulated or free ``form``, or a ci of ``tune``."""
-    label: str  # what the model reads before the poem: 七律, 浣溪沙
-    form: Optional[Form] = None
-    tune: Optional[TuneChoice] = None
-
-    @property
-    def name(self) -> str:
-        return self.form.name if self.form else self.tune.tune
-
-    @property
-    def chinese(self) -> str:
-        return self.form.chinese if self.form else self.tune.tune
-
-    @property
-    def called(self) -> str:
-        """How messages name one: 七言绝句 poem, 浣溪沙 ci."""
-        return f"{self.chinese} {'poem' if self.form else 'ci'}"
-
-
 class PoemWriter:
     """A poetry language model with the tone and rhyme tables its rules read; ``subjects``: the
     model was trained to read a subject before the form label; ``tunes``: the ci it writes."""
@@ -102,23 +81,18 @@ class PoemWriter:
     # -- what a request asks for -------------------------------------------------------------
 
     def shape(self, name: str) -> Shape:
-        """The form or tune called ``name``; a one-line error naming what there is otherwise."""
+        """The form or tune called ``name``: the one place that tells them apart; a one-line
+        error naming what there is otherwise."""
         form = FORMS.get(CHINESE_NAMES.get(name, name))
         if form is not None:
-            return Shape(FORM_LABELS[form.name], form=form)
+            return Regulated(form, self.rhymes) if form.regulated else Free(form)
         tune = self.tunes.find(name) if self.tunes else None
         if tune is not None:
-            return Shape(tune.tune, tune=tune)
+            return Tune(tune, self.tunes.pattern(tune), self.tunes.rhymes)
         known = ", ".join([*FORMS, *list(CHINESE_NAMES)[:4]])
         tunes = (f"; tunes (ci): {'、'.join(c.tune for c in self.tunes.choices[:6])} ... (see --list-forms)"
                  if self.tunes else "; ci need a ci model (-m ci)")
         raise Seq2TextError(f"{option('form')} {shown(name)}: unknown form (one of {known}{tunes})")
-
-    def pattern(self, shape: Shape, first_tone: str = PING) -> Pattern:
-        return regulated_pattern(shape.form, first_tone) if shape.form else self.tunes.pattern(shape.tune)
-
-    def rhymes_of(self, shape: Shape):
-        return self.tunes.rhymes if shape.tune else self.rhymes
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -129,7 +103,7 @@ class PoemWriter:
         keywords = tuple(self.tokenizer.normalize(word.strip()) for word in request.keywords)
         prompt = self._check_text(request.prompt or "", "prompt")
         acrostic = request.acrostic
-        if shape.form is not None and not shape.form.regulated:
+        if not shape.patterned:
             if acrostic is not None or request.keywords:
                 raise Seq2TextError(f"{option('acrostic' if acrostic else 'keywords')} needs a regulated form "
                                     f"(五言/七言 绝句/律诗) or a tune")
@@ -137,7 +111,7 @@ class PoemWriter:
         seeds = request.seeds(1 if request.beam_size > 1 else request.count)
         mixed = [_mixed(seed, about, shape.label) for seed in seeds]
         plans = [self._plan(shape, keywords, prompt, acrostic, seed) for seed in mixed]
-        rules = PatternRules(self.tokenizer, self.tones, self.rhymes_of(shape), [p for p, _ in plans],
+        rules = PatternRules(self.tokenizer, self.tones, shape.rhymes, [p for p, _ in plans],
                              [f for _, f in plans], request.rhyme, request.tones, self.writable)
         if request.beam_size > 1:
             model, last, state = self._start(shape, about, "", 1, request.guidance_for(about))
@@ -157,8 +131,8 @@ class PoemWriter:
         keeps every other line byte for byte and every rule, and is chosen by how well the whole
         poem reads with it (the line and the lines after it, after the poem's subject)."""
         shape = self.shape(poem.form)
-        rhymes = self.rhymes_of(shape)
-        if shape.form is not None and not shape.form.regulated:
+        rhymes = shape.rhymes
+        if not shape.patterned:
             raise Seq2TextError(f"{shown(poem.form)}: only regulated poems and ci can be revised line by line")
         pattern = self.pattern_of(poem, shape)
         if not 1 <= line <= len(pattern.lines):
@@ -193,10 +167,9 @@ class PoemWriter:
         """The pattern one poem is written to and its fixed characters (prompt, acrostic,
         keywords).  A regulated poem starts 平起 or 仄起 by its seed, unless only the other way
         fits its prompt and keywords."""
-        first_tones = [PING, ZE] if random.Random(seed).random() < 0.5 else [ZE, PING]
+        first_tones = (PING, ZE) if random.Random(seed).random() < 0.5 else (ZE, PING)
         plans = []
-        for first_tone in first_tones[:1 if shape.tune else 2]:
-            pattern = self.pattern(shape, first_tone)
+        for pattern in shape.patterns(first_tones):
             fixed = self._fixed(pattern, shape, prompt, acrostic)
             placed = place_keywords(pattern, keywords, self.tones, fixed)
             if placed is not None:
@@ -236,9 +209,8 @@ class PoemWriter:
         text = poem.text
         if poem.pattern is not None and poem.pattern.split(text) is not None:
             return poem.pattern
-        candidates = [self.pattern(shape, tone) for tone in ((PING, ZE) if shape.form else (PING,))]
-        rhymes = self.rhymes_of(shape)
-        checks = [check_pattern(text, p, self.tones, rhymes) for p in candidates]
+        candidates = shape.patterns()
+        checks = [check_pattern(text, p, self.tones, shape.rhymes) for p in candidates]
         if not checks[0].checks["form"]:
             raise Seq2TextError(f"{shown(text)}: does not have the lines of a {shape.called} "
                                 f"({len(candidates[0].lines)} lines, punctuation included)")
@@ -329,10 +301,7 @@ class PoemWriter:
 
     def _poem(self, text: str, shape: Shape, pattern: Pattern, log_prob: float, seed: Optional[int],
               acrostic: Optional[str], about: str, keywords: Sequence[str]) -> Poem:
-        if shape.form is not None:
-            checks = check_poem(text, shape.form, self.tones, self.rhymes, acrostic)
-        else:
-            checks = check_pattern(text, pattern, self.tones, self.tunes.rhymes, acrostic).checks
+        checks = shape.check(text, pattern, self.tones, acrostic)
         if keywords:
             checks["keywords"] = all(word in text for word in keywords)
         return Poem(text=text, form=shape.name, log_prob=log_prob, seed=seed, checks=checks, subject=about,
