@@ -10,11 +10,10 @@ from pathlib import Path
 import click
 
 from seq2text.cli.app import main
-from seq2text.cli.options import MAX_OUTPUT, SEED, FiniteFloat, answered, device_option
-from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
+from seq2text.cli.options import answered, bounded, device_option
+from seq2text.decoding.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE
 from seq2text.errors import Seq2TextError, printable, shown
-from seq2text.generation.requests import MAX_BEAM, MAX_CANDIDATES, MAX_COUNT, Sampling
-from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
+from seq2text.generation.requests import CoupletRequest, PoemRequest, Sampling, TextRequest
 
 
 @main.command()
@@ -24,7 +23,7 @@ from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 @click.option("--keywords", help="Words the poem must use, separated by commas: 明月,故乡.  Each is written "
                                  "at the start (or near it) of a line of its own whose tones it fits, and the "
                                  "model reads them with the title.")
-@click.option("--guidance", type=FiniteFloat(0.0, 20.0, min_open=False), default=GUIDANCE, show_default=True,
+@click.option("--guidance", type=bounded(PoemRequest, "guidance"), default=PoemRequest.guidance, show_default=True,
               help="How strongly --title and --keywords steer the poem: each character's score under the "
                    "subject is pushed away from its score without it by this factor (0: the model as trained).")
 @click.option("--form", help="wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free (or 五言绝句, 七言绝句, "
@@ -36,7 +35,7 @@ from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
                                  "clause).")
 @click.option("--prompt", help="The first characters (poems) or text (other language models), continued by "
                                "the model.")
-@click.option("--length", type=click.IntRange(1, MAX_OUTPUT), default=200, show_default=True,
+@click.option("--length", type=bounded(TextRequest, "length"), default=TextRequest.length, show_default=True,
               help="Language models other than poetry: tokens (characters, words or pieces) written after "
                    "the prompt.")
 @click.option("--first-line", help="Couplet: the 上联 to answer [default: one 上联 per line of -i FILE, else of "
@@ -50,24 +49,27 @@ from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 @click.option("--rhyme-table", type=click.Path(dir_okay=False, path_type=Path),
               help="A 平水韵 table to rhyme regulated verse by [default: the model's own (bundled models "
                    "carry it), else rhyme/pingshuiyun.txt under the data root if there, else modern readings].")
-@click.option("--temperature", type=FiniteFloat(0.0, MAX_TEMPERATURE, min_open=False), default=Sampling.temperature,
+@click.option("--temperature", type=bounded(Sampling, "temperature"), default=Sampling.temperature,
               show_default=True, help=f"Sampling temperature, 0 or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}: lower "
                                       f"is safer, higher more varied; 0 takes the most probable character.")
-@click.option("--top-k", type=click.IntRange(0, MAX_TOP_K), default=Sampling.top_k, show_default=True,
+@click.option("--top-k", type=bounded(Sampling, "top_k"), default=Sampling.top_k, show_default=True,
               help="0 = no limit.")
-@click.option("--top-p", type=FiniteFloat(0.0, 1.0), default=Sampling.top_p, show_default=True,
+@click.option("--top-p", type=bounded(Sampling, "top_p"), default=Sampling.top_p, show_default=True,
               help="Nucleus sampling: draw from the most probable tokens that make up this share.")
-@click.option("--seed", type=SEED, help="Same seed, same output [default: random, printed with --format jsonl]. "
-                                      "Poems mix it with their subject: one seed, different poems per subject.")
-@click.option("--candidates", type=click.IntRange(1, MAX_CANDIDATES), default=CANDIDATES, show_default=True,
+@click.option("--seed", type=bounded(Sampling, "seed"),
+              help="Same seed, same output [default: random, printed with --format jsonl]. Poems mix it with their "
+                   "subject: one seed, different poems per subject.")
+@click.option("--candidates", type=bounded(PoemRequest, "candidates"), default=PoemRequest.candidates,
+              show_default=True,
               help="Regulated poems and ci: lines sampled for each line, the one the model scores best kept "
                    "(1: plain sampling, a character at a time).")
-@click.option("--subject-weight", type=FiniteFloat(0.0, 20.0, min_open=False), default=SUBJECT_WEIGHT,
+@click.option("--subject-weight", type=bounded(PoemRequest, "subject_weight"), default=PoemRequest.subject_weight,
               show_default=True, help="How much the choice among --candidates favours lines the subject "
                                       "makes likelier (0: the model's score alone).")
-@click.option("--beam-size", type=click.IntRange(1, MAX_BEAM),
+@click.option("--beam-size", type=bounded(PoemRequest, "beam_size"),
               help="Beam search under the same rules; 1 samples [default: poems 1, couplets 5].")
-@click.option("-n", "--nbest", "count", type=click.IntRange(1, MAX_COUNT), default=1, show_default=True,
+@click.option("-n", "--nbest", "count", type=bounded(PoemRequest, "count"), default=PoemRequest.count,
+              show_default=True,
               help="Number of poems or texts, or of 下联 per 上联 (one per line as TEXT<tab>LOG-PROB).")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="text: the poems, a blank line between (couplets: one 下联 per "
@@ -103,7 +105,7 @@ def generate(model: str | None, title: str | None, keywords: str | None, guidanc
       seq2text generate --form couplet -i first_lines.txt
       seq2text generate -m shakespeare-char --prompt "ROMEO:" --length 300 --seed 1
     """
-    from seq2text.generator import DEFAULT_CI, DEFAULT_POEMS, CoupletRequest, Generator, PoemRequest, TextRequest
+    from seq2text.generator import DEFAULT_CI, DEFAULT_POEMS, Generator
     from seq2text.verse.forms import is_poem_form
 
     couplets = form == "couplet" or first_line is not None

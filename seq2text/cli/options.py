@@ -3,9 +3,10 @@ size is memory (the requests' own are in :mod:`seq2text.generation.requests`).""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, get_type_hints
 
 import click
 
@@ -109,3 +110,13 @@ def answered(chunk: Sequence[Line], answer: Callable[[list[str]], Iterable[Answe
     lines = [line for line in chunk if asked(line)]
     found = dict(zip((line.number for line in lines), answer([line.text for line in lines]) if lines else []))
     return [found.get(line.number) for line in chunk]
+
+
+def bounded(request: type, name: str) -> click.ParamType:
+    """The command line's type for the field ``name`` of a library request: its bounds, as the
+    request declares them (:func:`seq2text.generation.requests.about`)."""
+    spec = next(f for f in dataclasses.fields(request) if f.name == name)
+    low, high = spec.metadata["low"], spec.metadata["high"]
+    if get_type_hints(request)[name] is float:
+        return FiniteFloat(low, high, min_open=spec.metadata["open_low"])
+    return click.IntRange(low, high)

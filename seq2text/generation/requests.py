@@ -1,19 +1,21 @@
 """What a user can ask for, declared once: the requests of poems, couplets, free text and
 translations with their defaults, their limits and their checks.
 
-The command line and the HTTP API map their flags and JSON fields onto these; the Python API
-builds them from keywords (``Generator.poems("七律", title="秋夜")``).  A value out of range is a
-one-line :class:`~seq2text.errors.Seq2TextError` naming the option, which each front end names
-its own way (``--top-p`` or ``top_p``).
+Each field carries what a front end needs to offer it (:func:`about`): what it means, its
+bounds, the HTTP API's tighter bound and name where they differ.  The HTTP API's bodies are
+built from these fields (:mod:`seq2text.server.schemas`); the command line maps its flags onto
+them; the Python API builds them from keywords (``Generator.poems("七律", title="秋夜")``).  A
+value out of range is a one-line :class:`~seq2text.errors.Seq2TextError` naming the option,
+which each front end names its own way (``--top-p`` or ``top_p``).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
-from seq2text.decoding.sampling import check_sampling
+from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE, check_sampling
 from seq2text.errors import Seq2TextError, option
 from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
 
@@ -26,6 +28,21 @@ MAX_COUNT = 10_000  # poems, 下联 or texts in one request
 MAX_BEAM = 256
 MAX_REVISIONS = 64  # new versions of one line
 SERVED_COUNT, SERVED_BEAM, SERVED_REVISIONS = 10, 16, 10
+MAX_SEED = 2**63 - 1  # poem i of a batch has seed + i: still a 64-bit seed
+MAX_TITLE = 50  # characters of a title or a prompt the HTTP API takes
+MAX_NAME = 20  # characters of a form's or a tune's name
+
+
+def about(default: Any, meaning: str, low: Optional[float] = None, high: Optional[float] = None,
+          served: Optional[float] = None, api: Optional[str] = None, open_low: bool = False,
+          length: Optional[int] = None, item_length: Optional[int] = None, offered: bool = True) -> Any:
+    """A request field with its ``default`` and what a front end shows of it: its ``meaning``,
+    its bounds (``low`` excluded with ``open_low``), the HTTP API's upper bound where it is
+    tighter (``served``) and its name there (``api``), the ``length`` of a text or a list (and of
+    a list's items), and whether the HTTP API ``offered`` it."""
+    return field(default=default, metadata={"meaning": meaning, "low": low, "high": high, "served": served,
+                                            "api": api, "open_low": open_low, "length": length,
+                                            "item_length": item_length, "offered": offered})
 
 
 @dataclass(frozen=True)
@@ -33,10 +50,12 @@ class Sampling:
     """How tokens are drawn: ``temperature`` (0: the most probable), ``top_k`` (0: no limit),
     ``top_p`` (nucleus) and ``seed`` (None: a random one, reported with the outputs)."""
 
-    temperature: float = 0.8
-    top_k: int = 0
-    top_p: float = 0.9
-    seed: Optional[int] = None
+    temperature: float = about(0.8, f"0 (the most probable) or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}: lower is "
+                                    f"safer, higher more varied", low=0.0, high=MAX_TEMPERATURE)
+    top_k: int = about(0, "draw from the k most probable tokens (0: no limit)", low=0, high=MAX_TOP_K)
+    top_p: float = about(0.9, "draw from the most probable tokens that make up this share", low=0.0, high=1.0,
+                         open_low=True)
+    seed: Optional[int] = about(None, "same seed, same output (output i has seed + i)", low=0, high=MAX_SEED)
 
     def seeds(self, count: int = 1) -> list[int]:
         """The seeds of ``count`` outputs: ``seed``, ``seed + 1``, ... (output i is the one its seed
@@ -61,19 +80,24 @@ class PoemRequest(Sampling):
     model finds likeliest), plus ``subject_weight`` times the subject's share of it
     (:mod:`seq2text.generation.lines`); ``beam_size`` > 1: beam search."""
 
-    form: str = "qiyan-jueju"
-    count: int = 1
-    title: Optional[str] = None
-    keywords: tuple[str, ...] = ()
-    acrostic: Optional[str] = None
-    prompt: Optional[str] = None
-    rhyme: bool = True
-    tones: bool = True
-    guidance: float = GUIDANCE
-    candidates: int = CANDIDATES
-    subject_weight: float = SUBJECT_WEIGHT
-    beam_size: int = 1
-    resample: bool = True
+    form: str = about("qiyan-jueju", "wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, free, or 五言绝句, 七言绝句, "
+                                     "五言律诗, 七言律诗, or a ci tune (浣溪沙)", length=MAX_NAME)
+    count: int = about(1, "number of poems", low=1, high=MAX_COUNT, served=SERVED_COUNT, api="n")
+    title: Optional[str] = about(None, "what the poem is about: 秋夜", length=MAX_TITLE)
+    keywords: tuple[str, ...] = about((), "words the poem should use", length=8, item_length=10)
+    acrostic: Optional[str] = about(None, "藏头诗: the first character of each line (a ci: of each clause)",
+                                    length=MAX_TITLE)
+    prompt: Optional[str] = about(None, "the poem's first characters", length=MAX_TITLE)
+    rhyme: bool = about(True, "the rhymes of the form or tune")
+    tones: bool = about(True, "the 平仄 of the form or tune")
+    guidance: float = about(GUIDANCE, "how strongly title and keywords steer the poem (0: off)", low=0.0,
+                            high=MAX_GUIDANCE)
+    candidates: int = about(CANDIDATES, "lines sampled for each line, one kept (1: plain sampling)", low=1,
+                            high=MAX_CANDIDATES)
+    subject_weight: float = about(SUBJECT_WEIGHT, "how much the choice among candidates favours the subject",
+                                  low=0.0, high=MAX_GUIDANCE)
+    beam_size: int = about(1, "1 samples; more: beam search", low=1, high=MAX_BEAM, served=SERVED_BEAM)
+    resample: bool = about(True, "keep a candidate line drawn by its score (else the best)", offered=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -98,9 +122,9 @@ class CoupletRequest(Sampling):
     """``count`` 下联 for each 上联, by beam search of ``beam_size`` (1: sampled); ``tones``:
     平仄相对 at the rhythm points."""
 
-    count: int = 1
-    beam_size: int = 5
-    tones: bool = True
+    count: int = about(1, "下联 per 上联", low=1, high=MAX_COUNT, served=SERVED_COUNT, api="n")
+    beam_size: int = about(5, "beam search; 1 samples", low=1, high=MAX_BEAM, served=SERVED_BEAM)
+    tones: bool = about(True, "平仄相对 at the rhythm points")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -112,9 +136,9 @@ class CoupletRequest(Sampling):
 class TextRequest(Sampling):
     """``count`` continuations of ``prompt`` by up to ``length`` tokens."""
 
-    prompt: str = ""
-    length: int = 200
-    count: int = 1
+    prompt: str = about("", "continued by the model", length=1000)
+    length: int = about(200, "tokens written after the prompt", low=1, high=100_000, served=1000)
+    count: int = about(1, "number of passages", low=1, high=MAX_COUNT, served=SERVED_COUNT, api="n")
 
     def __post_init__(self) -> None:
         super().__post_init__()

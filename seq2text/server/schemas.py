@@ -1,19 +1,22 @@
 """The JSON bodies of the HTTP API, with the limits every input must keep.
 
-Requests reject unknown fields, so a misspelt option is a 422, not silently ignored.  The
-limits bound the work one request can ask for; the server also caps the body size (413).
+The bodies of poems, couplets and free text are built from the library's requests
+(:func:`body_of`): their fields, defaults, meanings and the HTTP API's bounds are declared once,
+in :mod:`seq2text.generation.requests`.  Requests reject unknown fields, so a misspelt option is
+a 422, not silently ignored.  The limits bound the work one request can ask for; the server
+also caps the body size (413).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import dataclasses
+from typing import Annotated, Any, Optional, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from seq2text.decoding.sampling import MAX_TEMPERATURE, MAX_TOP_K, MIN_TEMPERATURE
 from seq2text.generation import requests
-from seq2text.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, SERVED_BEAM, SERVED_COUNT, SERVED_REVISIONS
-from seq2text.verse.subjects import CANDIDATES, GUIDANCE, SUBJECT_WEIGHT
+from seq2text.generation.requests import MAX_GUIDANCE, SERVED_BEAM, SERVED_COUNT, SERVED_REVISIONS
+from seq2text.verse.subjects import GUIDANCE
 
 MAX_TEXTS = 32  # inputs per request
 MAX_CHARS = 1000  # characters per input
@@ -41,14 +44,6 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Sampling(Request):
-    temperature: float = Field(requests.Sampling.temperature, ge=0.0, le=MAX_TEMPERATURE, allow_inf_nan=False,
-                               description=f"0 (the most probable) or {MIN_TEMPERATURE} to {MAX_TEMPERATURE:g}")
-    top_k: int = Field(requests.Sampling.top_k, ge=0, le=MAX_TOP_K, description="0 = no limit")
-    top_p: float = Field(requests.Sampling.top_p, gt=0.0, le=1.0, allow_inf_nan=False)
-    seed: Seed = None
-
-
 class TranslateRequest(Request):
     texts: list[Text] = Field(min_length=1, max_length=MAX_TEXTS, description="sentences, one translation each")
     model: ModelName = None
@@ -57,33 +52,46 @@ class TranslateRequest(Request):
     attention: bool = Field(False, description="return each best translation's attention weights")
 
 
-class PoemRequest(Sampling):
-    """The body of /v1/poem: the fields of :class:`seq2text.generation.requests.PoemRequest`."""
+def body_of(request: type, name: str, doc: str, **own: Any) -> type[Request]:
+    """The JSON body of the library's ``request`` (a dataclass of
+    :mod:`seq2text.generation.requests`): each field it offers, under its API name, with its
+    default, its meaning and the HTTP API's bounds; ``own``: the body's fields of its own (the
+    inputs, the model).  Its ``request()`` gives the library's request back."""
+    hints = get_type_hints(request)
+    fields: dict[str, Any] = {}
+    names: dict[str, str] = {}  # API name -> the request's field
+    for spec in dataclasses.fields(request):
+        about = spec.metadata
+        if not about.get("offered", True):
+            continue
+        kind, default = hints[spec.name], spec.default
+        if about.get("item_length"):  # a tuple of words: a JSON list of strings
+            kind = list[Annotated[str, StringConstraints(min_length=1, max_length=about["item_length"])]]
+            default = list(default)
+        bounds = {"ge" if not about.get("open_low") else "gt": about.get("low"),
+                  "le": about.get("served") or about.get("high"), "max_length": about.get("length")}
+        if kind is float:
+            bounds["allow_inf_nan"] = False
+        names[about.get("api") or spec.name] = spec.name
+        fields[about.get("api") or spec.name] = (kind, Field(default, description=about.get("meaning"),
+                                                             **{k: v for k, v in bounds.items() if v is not None}))
 
-    form: str = Field("qiyan-jueju", max_length=20, description="wuyan-jueju, qiyan-jueju, wuyan-lushi, "
-                      "qiyan-lushi, free, or 五言绝句, 七言绝句, 五言律诗, 七言律诗, or a ci tune (浣溪沙; "
-                      "GET /v1/poem/forms), written by the served model that has it")
-    title: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="what the poem is about: 秋夜")
-    keywords: list[Annotated[str, StringConstraints(min_length=1, max_length=10)]] = Field(
-        [], max_length=8, description="words the poem should use")
-    acrostic: Optional[str] = Field(None, max_length=8, description="藏头诗: the first character of each line")
-    prompt: Optional[str] = Field(None, max_length=MAX_FIRST_LINE, description="the poem's first characters")
-    rhyme: bool = True
-    tones: bool = True
-    guidance: Optional[float] = Field(None, ge=0.0, le=MAX_GUIDANCE, allow_inf_nan=False,
-                                      description="how strongly title and keywords steer [default: 3]")
-    candidates: int = Field(CANDIDATES, ge=1, le=MAX_CANDIDATES, description="lines sampled for each line, "
-                            "the best kept (1: plain sampling)")
-    subject_weight: float = Field(SUBJECT_WEIGHT, ge=0.0, le=MAX_GUIDANCE, allow_inf_nan=False,
-                                  description="how much the choice among candidates favours the subject")
-    beam_size: int = Field(1, ge=1, le=MAX_BEAM, description="1 samples; more: beam search")
-    n: int = Field(1, ge=1, le=MAX_COUNT, description="number of poems")
-    model: ModelName = None
+    def to_request(body: BaseModel) -> Any:
+        values = {names[key]: value for key, value in body.model_dump().items() if key in names}
+        return request(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
 
-    def request(self) -> requests.PoemRequest:
-        fields = self.model_dump(exclude={"model", "n", "keywords", "guidance"})
-        return requests.PoemRequest(**fields, count=self.n, keywords=tuple(self.keywords),
-                                    guidance=GUIDANCE if self.guidance is None else self.guidance)
+    model = create_model(name, __base__=Request, __doc__=doc, **fields, **own)
+    model.request = to_request
+    return model
+
+
+PoemRequest = body_of(requests.PoemRequest, "PoemRequest", "The body of /v1/poem.", model=(ModelName, None))
+CoupletRequest = body_of(requests.CoupletRequest, "CoupletRequest", "The body of /v1/couplet.", model=(ModelName, None),
+                         first=(list[Annotated[str, StringConstraints(max_length=MAX_FIRST_LINE),
+                                               AfterValidator(_not_blank)]],
+                                Field(min_length=1, max_length=MAX_TEXTS, description="上联, one list of 下联 each")))
+TextRequest = body_of(requests.TextRequest, "TextRequest", "The body of /v1/text.", model=(ModelName, None))
+Sampling = body_of(requests.Sampling, "Sampling", "How tokens are drawn.")
 
 
 class ReviseRequest(Sampling):
@@ -104,18 +112,6 @@ class ReviseRequest(Sampling):
                 "guidance": GUIDANCE if self.guidance is None else self.guidance}
 
 
-class CoupletRequest(Sampling):
-    first: list[Annotated[str, StringConstraints(max_length=MAX_FIRST_LINE), AfterValidator(_not_blank)]] = Field(
-        min_length=1, max_length=MAX_TEXTS, description="上联, one list of 下联 each")
-    n: int = Field(1, ge=1, le=MAX_COUNT, description="下联 per 上联")
-    beam_size: int = Field(5, ge=1, le=MAX_BEAM, description="beam search; 1 samples")
-    tones: bool = Field(True, description="平仄相对 at the rhythm points")
-    model: ModelName = None
-
-    def request(self) -> requests.CoupletRequest:
-        return requests.CoupletRequest(**self.model_dump(exclude={"model", "n", "first"}), count=self.n)
-
-
 class ClassifyRequest(Request):
     texts: list[FilledText] = Field(min_length=1, max_length=MAX_TEXTS, description="texts, one label each")
     model: ModelName = None
@@ -131,11 +127,3 @@ class TagRequest(Request):
     model: ModelName = None
 
 
-class TextRequest(Sampling):
-    prompt: str = Field("", max_length=MAX_CHARS, description="continued by the model")
-    length: int = Field(200, ge=1, le=MAX_LENGTH, description="tokens written after the prompt")
-    n: int = Field(1, ge=1, le=MAX_COUNT)
-    model: ModelName = None
-
-    def request(self) -> requests.TextRequest:
-        return requests.TextRequest(**self.model_dump(exclude={"model", "n"}), count=self.n)

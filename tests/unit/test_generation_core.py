@@ -142,3 +142,24 @@ def test_the_writer_keeps_the_form_and_a_poem_carries_its_pattern() -> None:
     for poem in revised:
         assert poem.text[:start] == poems[0].text[:start] and poem.text[end:] == poems[0].text[end:]
         assert poem.text[start:end] != poems[0].text[start:end] and poem.checks["rhyme"] and poem.checks["tones"]
+
+
+def test_the_http_bodies_are_the_library_requests() -> None:
+    """The server's bodies of poems, couplets and text are built from the library's requests:
+    the same fields (under the API's names), defaults, meanings and the API's bounds."""
+    import dataclasses
+
+    from seq2text.generation import requests
+    from seq2text.server import schemas
+
+    for library, body in ((requests.PoemRequest, schemas.PoemRequest), (requests.CoupletRequest, schemas.CoupletRequest),
+                          (requests.TextRequest, schemas.TextRequest)):
+        properties = body.model_json_schema()["properties"]
+        for spec in dataclasses.fields(library):
+            name = spec.metadata["api"] or spec.name
+            assert (name in properties) == spec.metadata["offered"], name
+            if name in properties:
+                assert properties[name].get("description") == spec.metadata["meaning"]
+        assert properties["n"]["maximum"] == requests.SERVED_COUNT
+    asked = schemas.PoemRequest.model_validate({"form": "七绝", "n": 2, "keywords": ["明月"], "seed": 3}).request()
+    assert asked == requests.PoemRequest(form="七绝", count=2, keywords=("明月",), seed=3)
