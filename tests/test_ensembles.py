@@ -64,7 +64,7 @@ def test_average_refuses_what_it_cannot_average(checkpoints, tmp_path: Path) -> 
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "mine.txt").write_text("keep me")
-    one_line_error(run("average", str(first), str(second), "-o", str(notes)), "is not a model folder")
+    one_line_error(run("average", str(first), str(second), "-o", str(notes)), "holds files this program did not write", "--force")
     assert (notes / "mine.txt").read_text() == "keep me"
     one_line_error(run("average", str(first), str(second), "-o", str(first)), "is one of the models averaged")
 

@@ -94,7 +94,7 @@ def test_export_and_exported_folders_fail_in_one_line(exported: dict[str, Path],
     one_line_error(run("export", "-m", "poems", "-o", str(tmp_path / "x")), "poems: its task is")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine", encoding="utf-8")
-    one_line_error(run("export", "-o", str(tmp_path / "busy")), "is not an exported model")
+    one_line_error(run("export", "-o", str(tmp_path / "busy")), "holds files this program did not write", "--force")
     one_line_error(run("translate", "-m", str(exported["fp32"]), "--shortlist", "Hallo"), "runs alone")
     one_line_error(run("translate", "-m", str(exported["fp32"]), "-m", "multi30k-de-en", "Hallo"), "runs alone")
     broken = model_folder("multi30k-de-en", tmp_path)
