@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, ROOT, head
+from seq2text.evaluation import evaluate
 from seq2text.model_folder import bundled_models
 
 ALL_BUNDLED = [card["name"] for card in bundled_models()]
@@ -50,10 +51,15 @@ def held_out_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ALL_BUNDLED)
 def test_every_bundled_model_evaluates_on_its_held_out_data(model: str, held_out_root: Path) -> None:
-    result = seq2text("evaluate", "-m", model, "--data-root", str(held_out_root), "--poems", "0", "--beam-size", "1")
-    assert result.returncode == 0, result.stderr[-1500:]
-    summary = json.loads(result.stdout)
+    summary = evaluate(model, beam_size=1, poems=0, data_root=held_out_root).summary  # in process: one start
     assert summary["model"] == model and summary.get("lines", summary.get("sentences", 1)) > 0
+    assert json.loads(json.dumps(summary)) == summary
+
+
+@pytest.mark.slow
+def test_evaluate_takes_the_data_root_from_the_command_line(held_out_root: Path) -> None:
+    result = seq2text("evaluate", "-m", "sentiment-zh", "--data-root", str(held_out_root))
+    assert result.returncode == 0 and json.loads(result.stdout)["examples"] == 119, result.stderr[-1500:]
 
 
 def test_every_bundled_model_was_counted() -> None:
