@@ -44,12 +44,10 @@ class Shape(Protocol):
         """The rules ``text``, written to ``pattern``, keeps."""
 
 
-@dataclass(frozen=True)
-class Regulated:
-    """A regulated form, rhyming by ``rhymes`` (平水韵, or modern readings)."""
+class _OfForm:
+    """The names of a shape that is one of the forms of :data:`~seq2text.verse.forms.FORMS`."""
 
     form: Form
-    rhymes: RhymeTable
 
     @property
     def label(self) -> str:
@@ -66,6 +64,14 @@ class Regulated:
     @property
     def called(self) -> str:
         return f"{self.chinese} poem"
+
+
+@dataclass(frozen=True)
+class Regulated(_OfForm):
+    """A regulated form, rhyming by ``rhymes`` (平水韵, or modern readings)."""
+
+    form: Form
+    rhymes: RhymeTable
 
     @property
     def patterned(self) -> bool:
@@ -114,27 +120,11 @@ class Tune:
 
 
 @dataclass(frozen=True)
-class Free:
+class Free(_OfForm):
     """Free verse (古诗): no pattern, no rules."""
 
     form: Form
     rhymes: None = None
-
-    @property
-    def label(self) -> str:
-        return FORM_LABELS[self.form.name]
-
-    @property
-    def name(self) -> str:
-        return self.form.name
-
-    @property
-    def chinese(self) -> str:
-        return self.form.chinese
-
-    @property
-    def called(self) -> str:
-        return f"{self.chinese} poem"
 
     @property
     def patterned(self) -> bool:
